@@ -1,0 +1,183 @@
+"""Typed job configuration, loaded from YAML and validated before the graph is built.
+
+In:  a YAML file (``configs/default.yaml``) whose keys mirror the dataclasses below.
+Out: a frozen :class:`JobConfig`; ``config_hash`` fingerprints it (and the Presidio YAML it
+     points to) for the reviewer rows and the run report.
+Fails: :class:`ConfigError` on an unreadable file, an unknown key, a wrong type or a bad value.
+     A privacy tool must not fall back to defaults on a bad file, so nothing here does.
+
+Secrets never live here: pseudonym keys come from a file or an environment variable (see
+``pipeline.keys``); a ``key``/``secret`` field in YAML is rejected as an unknown key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from typing import Any, Literal
+
+import yaml
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic.dataclasses import dataclass
+
+_STRICT = ConfigDict(extra="forbid")
+
+DEFAULT_CONFIG_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs", "default.yaml")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+@dataclass(config=_STRICT, frozen=True)
+class AudioConfig:
+    """Decoding and encoding of clip audio."""
+
+    sample_rate: int = Field(16000, ge=8000, le=48000)
+    max_duration_s: float = Field(600.0, gt=0)
+    output_format: Literal["flac", "ogg"] = "flac"
+
+
+@dataclass(config=_STRICT, frozen=True)
+class VoiceConfig:
+    """Voice disguise: ``method`` names a plug-in in ``transforms.voice.METHODS``;
+    ``params`` are that plug-in's parameters, validated by the plug-in's own dataclass."""
+
+    method: str = "world_shift"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(config=_STRICT, frozen=True)
+class TranscriptConfig:
+    """Transcript PII redaction with Presidio. Paths are relative to the config file."""
+
+    analyzer_conf: str = "presidio/analyzer.yaml"
+    nlp_conf: str = "presidio/nlp.yaml"
+    recognizers_conf: str = "presidio/recognizers.yaml"
+    language: str = "en"
+    score_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    batch_size: int = Field(32, ge=1, le=4096)
+    max_chars: int = Field(20000, ge=1)
+    allow_list: tuple[str, ...] = ()
+
+
+@dataclass(config=_STRICT, frozen=True)
+class IdentifierConfig:
+    """Pseudonymisation of account identifiers."""
+
+    epoch_months: int = Field(6, ge=1, le=120)
+    pseudonym_hex_chars: int = Field(32, ge=16, le=64)
+
+
+@dataclass(config=_STRICT, frozen=True)
+class OutputConfig:
+    """Reviewer shard layout."""
+
+    num_shards: int = Field(0, ge=0, le=10000)
+    parquet_codec: Literal["snappy", "gzip", "zstd", "none"] = "snappy"
+
+
+@dataclass(config=_STRICT, frozen=True)
+class JobConfig:
+    """The whole job's configuration."""
+
+    audio: AudioConfig = Field(default_factory=AudioConfig)
+    voice: VoiceConfig = Field(default_factory=VoiceConfig)
+    transcript: TranscriptConfig = Field(default_factory=TranscriptConfig)
+    identifiers: IdentifierConfig = Field(default_factory=IdentifierConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    # Directory the relative paths above are resolved against (set by load_config).
+    base_dir: str = ""
+
+    @field_validator("base_dir")
+    @classmethod
+    def _base_dir_exists(cls, value: str) -> str:
+        if value and not os.path.isdir(value):
+            raise ValueError(f"base_dir {value!r} is not a directory")
+        return value
+
+    def resolve(self, relative: str) -> str:
+        """Absolute path of a file named relative to the config file."""
+        return relative if os.path.isabs(relative) else os.path.join(self.base_dir, relative)
+
+
+_ADAPTER = TypeAdapter(JobConfig)
+
+
+def parse_config(data: dict[str, Any] | None, base_dir: str) -> JobConfig:
+    """Validate a config mapping; raises ConfigError naming every bad key."""
+    data = dict(data or {})
+    if "base_dir" in data:
+        raise ConfigError("config: 'base_dir' is set by the loader, not in YAML")
+    data["base_dir"] = base_dir
+    try:
+        config = _ADAPTER.validate_python(_lists_to_tuples(data))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid config: {problems}") from None
+    _check_files(config)
+    _check_voice(config)
+    return config
+
+
+def _lists_to_tuples(value: Any) -> Any:
+    # YAML has lists; the frozen config holds tuples (hashable, immutable).
+    if isinstance(value, dict):
+        return {key: _lists_to_tuples(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return tuple(_lists_to_tuples(item) for item in value)
+    return value
+
+
+def load_config(path: str = DEFAULT_CONFIG_PATH) -> JobConfig:
+    """Read and validate a YAML config file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path!r}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config {path!r} is not valid YAML: {exc}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"config {path!r} must be a mapping at the top level")
+    return parse_config(data, os.path.dirname(os.path.abspath(path)))
+
+
+def _check_files(config: JobConfig) -> None:
+    t = config.transcript
+    for name in ("analyzer_conf", "nlp_conf", "recognizers_conf"):
+        path = config.resolve(getattr(t, name))
+        if not os.path.isfile(path):
+            raise ConfigError(f"invalid config: transcript.{name}: file {path!r} not found")
+
+
+def _check_voice(config: JobConfig) -> None:
+    # Imported here: the plug-in registry lives with the voice stage.
+    from transforms.voice import validate_voice_config
+
+    try:
+        validate_voice_config(config.voice)
+    except ValueError as exc:
+        raise ConfigError(f"invalid config: voice: {exc}") from None
+
+
+def config_to_dict(config: JobConfig) -> dict[str, Any]:
+    """Plain-dict form (without the machine-specific base_dir)."""
+    data = dataclasses.asdict(config)
+    data.pop("base_dir", None)
+    return data
+
+
+def config_hash(config: JobConfig) -> str:
+    """SHA-256 over the validated config and the contents of the Presidio files it names."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(config_to_dict(config), sort_keys=True, default=list).encode())
+    t = config.transcript
+    for name in ("analyzer_conf", "nlp_conf", "recognizers_conf"):
+        with open(config.resolve(getattr(t, name)), "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,33 @@
+"""The job's few command-line flags, as one Beam ``PipelineOptions`` subclass.
+
+Everything else is in the YAML config; any other flag (``--runner``, ``--direct_num_workers``,
+``--project``, ``--setup_file``, …) is passed to Beam untouched.
+"""
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipeline.config import DEFAULT_CONFIG_PATH
+
+
+class AnonymizerOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        add_flags(parser, required=False)
+
+
+def add_flags(parser, required: bool) -> None:
+    """The job's flags; required on the CLI, optional when Beam parses every options class."""
+    parser.add_argument("--input", required=required, help="manifest of raw clips (.jsonl, .csv or .parquet)")
+    parser.add_argument("--output", required=required, help="output directory (local path or Beam filesystem URI)")
+    parser.add_argument("--config", default=DEFAULT_CONFIG_PATH, help="YAML job config (default: %(default)s)")
+    parser.add_argument(
+        "--key-file", "--key_file", dest="key_file", default=None,
+        help="file holding the pseudonym secret (hex, >= 32 bytes); or set VOICEANON_PSEUDONYM_KEY",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ephemeral-key", "--ephemeral_key", dest="ephemeral_key", action="store_true",
+        help="use a throw-away random key (pseudonyms change every run); for trials and tests",
+    )  # fmt: skip
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the outputs of an earlier run in --output"
+    )

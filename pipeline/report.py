@@ -1,0 +1,128 @@
+"""Run report: counts per stage and outcome, reconciled against what was actually written.
+
+In:  the Beam metrics of a finished run and the files it wrote.
+Out: ``run_report.json`` in the output directory and a short table for the terminal.
+Fails: :func:`reconcile` raises :class:`ReconciliationError` when clips in ≠ reviewer rows +
+     quarantined (+ later: policy drops, escalations), or when the counters disagree with the
+     files on disk. The job then exits non-zero: a clip that vanished is a bug, not a statistic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+STAGES = ("manifest", "transcript", "decode", "voice", "identifiers", "encode")
+
+
+class ReconciliationError(RuntimeError):
+    """Clips in and clips out do not add up."""
+
+
+def counters_from_result(result) -> dict[str, dict[str, int]]:
+    """``{namespace: {name: value}}`` summed over steps, from a PipelineResult."""
+    from apache_beam.metrics.metric import MetricsFilter
+
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for item in result.metrics().query(MetricsFilter())["counters"]:
+        value = item.committed if item.committed is not None else item.attempted
+        totals[item.key.metric.namespace][item.key.metric.name] += int(value or 0)
+    return {ns: dict(names) for ns, names in totals.items()}
+
+
+def count_written(paths) -> dict[str, int]:
+    """Rows actually on disk: Parquet row counts (from footers) and quarantine lines."""
+    import pyarrow.parquet as pq
+    from apache_beam.io.filesystems import FileSystems
+
+    def files(prefix: str) -> list[str]:
+        found = FileSystems.match([prefix + "*"])[0].metadata_list
+        return sorted(m.path for m in found)
+
+    reviewer_files = files(paths.reviewer_prefix)
+    reviewer_rows = 0
+    for path in reviewer_files:
+        with FileSystems.open(path) as handle:
+            reviewer_rows += pq.ParquetFile(handle).metadata.num_rows
+    quarantine_rows = 0
+    quarantine_files = files(paths.quarantine_prefix)
+    for path in quarantine_files:
+        with FileSystems.open(path) as handle:
+            quarantine_rows += sum(1 for line in handle.read().splitlines() if line.strip())
+    return {
+        "reviewer_rows": reviewer_rows,
+        "reviewer_files": len(reviewer_files),
+        "quarantine_rows": quarantine_rows,
+        "quarantine_files": len(quarantine_files),
+    }
+
+
+def build_report(counters: dict, written: dict[str, int], meta, extra: dict[str, Any]) -> dict[str, Any]:
+    """The report dict: per-stage counts, quarantine by stage, entities by type, reconciliation."""
+    stages = {
+        stage: {k: counters.get(stage, {}).get(k, 0) for k in ("received", "succeeded", "failed")}
+        for stage in STAGES
+    }
+    stages["manifest"]["received"] = counters.get("manifest", {}).get("rows", 0)
+    quarantine = {k: v for k, v in sorted(counters.get("quarantine", {}).items()) if k != "total"}
+    entities = {
+        name.removeprefix("entity_"): value
+        for name, value in sorted(counters.get("transcript", {}).items())
+        if name.startswith("entity_")
+    }
+    clips_in = stages["manifest"]["received"]
+    return {
+        "run_id": meta.run_id,
+        "config_hash": meta.config_hash,
+        "pipeline_version": meta.pipeline_version,
+        **extra,
+        "stages": stages,
+        "quarantined_by_stage": quarantine,
+        "entities_by_type": entities,
+        "outcomes": {
+            "clips_in": clips_in,
+            "reviewer_rows": written["reviewer_rows"],
+            "quarantined": written["quarantine_rows"],
+        },
+        "written": written,
+    }
+
+
+def reconcile(report: dict[str, Any]) -> None:
+    """Raise unless every clip is accounted for exactly once, in counters and on disk."""
+    out = report["outcomes"]
+    accounted = sum(v for k, v in out.items() if k != "clips_in")
+    problems = []
+    if out["clips_in"] != accounted:
+        problems.append(f"clips in ({out['clips_in']}) != accounted for ({accounted}: {out})")
+    counted_rows = report["stages"]["encode"]["succeeded"]
+    if counted_rows != out["reviewer_rows"]:
+        problems.append(f"reviewer rows counted ({counted_rows}) != rows in shards ({out['reviewer_rows']})")
+    counted_failures = sum(report["quarantined_by_stage"].values())
+    if counted_failures != out["quarantined"]:
+        problems.append(f"failures counted ({counted_failures}) != quarantine records ({out['quarantined']})")
+    report["reconciled"] = not problems
+    if problems:
+        raise ReconciliationError("; ".join(problems))
+
+
+def write_report(report: dict[str, Any], path: str) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.create(path) as handle:
+        handle.write(json.dumps(report, indent=2, sort_keys=True, default=str).encode())
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """A short terminal summary."""
+    lines = [f"run {report['run_id']}  config {report['config_hash']}  version {report['pipeline_version']}"]
+    lines.append(f"{'stage':<12}{'received':>10}{'ok':>10}{'failed':>10}")
+    for stage, c in report["stages"].items():
+        lines.append(f"{stage:<12}{c['received']:>10}{c['succeeded']:>10}{c['failed']:>10}")
+    out = report["outcomes"]
+    lines.append("outcomes: " + ", ".join(f"{k}={v}" for k, v in out.items()))
+    if report["entities_by_type"]:
+        lines.append("entities redacted: " + ", ".join(f"{k}={v}" for k, v in report["entities_by_type"].items()))
+    lines.append("reconciled: " + ("yes" if report.get("reconciled") else "NO"))
+    return "\n".join(lines)

@@ -1,0 +1,41 @@
+"""Audio decoding stage: ``DecodeAudio``.
+
+In:  validated clips with ``audio_uri``.
+Out: clips with mono float32 ``samples`` at the configured ``sample_rate``.
+Fails: missing, empty, corrupt, too long or NaN-bearing audio quarantines the clip (stage
+     ``decode``) with a code from :mod:`transforms.audio_io`.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+
+from pipeline.records import Clip
+from transforms import audio_io
+from transforms.stage import ClipStageFn, StageOutputs, apply_stage
+
+
+class _DecodeAudioFn(ClipStageFn):
+    stage = "decode"
+
+    def __init__(self, config):
+        super().__init__()
+        self._config = config
+        self.audio_ms = beam.metrics.Metrics.distribution(self.stage, "audio_ms")
+
+    def handle(self, clip: Clip) -> Clip:
+        rate = self._config.sample_rate
+        samples = audio_io.load(clip.audio_uri, rate, self._config.max_duration_s)
+        self.audio_ms.update(int(1000 * len(samples) / rate))
+        return clip._replace(samples=samples, sample_rate=rate)
+
+
+class DecodeAudio(beam.PTransform):
+    """Decode each clip's audio to mono at the configured rate."""
+
+    def __init__(self, config):
+        super().__init__()
+        self._fn = _DecodeAudioFn(config)
+
+    def expand(self, clips) -> StageOutputs:
+        return apply_stage(clips, "Decode", self._fn)
