@@ -22,6 +22,10 @@ import yaml
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 
+# Each stage owns the dataclass of its own config section.
+from transforms.transcript import TranscriptConfig
+from transforms.voice import VoiceConfig
+
 _STRICT = ConfigDict(extra="forbid")
 
 DEFAULT_CONFIG_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs", "default.yaml")
@@ -38,29 +42,6 @@ class AudioConfig:
     sample_rate: int = Field(16000, ge=8000, le=48000)
     max_duration_s: float = Field(600.0, gt=0)
     output_format: Literal["flac", "ogg"] = "flac"
-
-
-@dataclass(config=_STRICT, frozen=True)
-class VoiceConfig:
-    """Voice disguise: ``method`` names a plug-in in ``transforms.voice.METHODS``;
-    ``params`` are that plug-in's parameters, validated by the plug-in's own dataclass."""
-
-    method: str = "world_shift"
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
-@dataclass(config=_STRICT, frozen=True)
-class TranscriptConfig:
-    """Transcript PII redaction with Presidio. Paths are relative to the config file."""
-
-    analyzer_conf: str = "presidio/analyzer.yaml"
-    nlp_conf: str = "presidio/nlp.yaml"
-    recognizers_conf: str = "presidio/recognizers.yaml"
-    language: str = "en"
-    score_threshold: float = Field(0.35, ge=0.0, le=1.0)
-    batch_size: int = Field(32, ge=1, le=4096)
-    max_chars: int = Field(20000, ge=1)
-    allow_list: tuple[str, ...] = ()
 
 
 @dataclass(config=_STRICT, frozen=True)
@@ -156,7 +137,6 @@ def _check_files(config: JobConfig) -> None:
 
 
 def _check_voice(config: JobConfig) -> None:
-    # Imported here: the plug-in registry lives with the voice stage.
     from transforms.voice import validate_voice_config
 
     try:

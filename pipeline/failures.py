@@ -12,7 +12,7 @@ raw audio and transcript are never part of a failure.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from pipeline.records import Failure
 
@@ -51,7 +51,7 @@ def scrub(text: str, sensitive: Iterable[str] = (), transcript: str = "") -> str
 def failure_from(
     exc: BaseException,
     stage: str,
-    clip_id: Optional[str],
+    clip_id: str | None,
     sensitive: Iterable[str] = (),
     transcript: str = "",
 ) -> Failure:

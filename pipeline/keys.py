@@ -18,7 +18,6 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
-from typing import Optional
 
 ENV_VAR = "VOICEANON_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 32
@@ -38,7 +37,7 @@ class KeySource:
 
     kind: str  # "file" | "env" | "ephemeral"
     ref: str = ""
-    _ephemeral: Optional[bytes] = field(default=None, repr=False, compare=False)
+    _ephemeral: bytes | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"KeySource(kind={self.kind!r}, ref={self.ref!r})"
@@ -76,7 +75,7 @@ def _parse_key(raw: bytes, where: str) -> bytes:
     return key
 
 
-def resolve_key_source(key_file: Optional[str], ephemeral: bool, environ=os.environ) -> KeySource:
+def resolve_key_source(key_file: str | None, ephemeral: bool, environ=os.environ) -> KeySource:
     """Pick the key source from CLI flags and the environment, and check it loads.
 
     Exactly one of: a key file, the environment variable, or ``--ephemeral-key``.

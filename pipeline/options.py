@@ -28,6 +28,4 @@ def add_flags(parser, required: bool) -> None:
         "--ephemeral-key", "--ephemeral_key", dest="ephemeral_key", action="store_true",
         help="use a throw-away random key (pseudonyms change every run); for trials and tests",
     )  # fmt: skip
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace the outputs of an earlier run in --output"
-    )
+    parser.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in --output")

@@ -9,7 +9,7 @@ through. A :class:`Failure` is what every stage emits instead of a clip it could
 from __future__ import annotations
 
 import datetime
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,18 +41,18 @@ class Clip(NamedTuple):
     first_name: str = ""
     device_serial: str = ""
     locale: str = ""
-    wake_word_detected: Optional[bool] = None
+    wake_word_detected: bool | None = None
     words: tuple[Word, ...] = ()
     # Filled by the transcript stage.
-    redacted_transcript: Optional[str] = None
+    redacted_transcript: str | None = None
     entities: tuple[Span, ...] = ()  # offsets in redacted_transcript
     pii_spans: tuple[Span, ...] = ()  # offsets in the original transcript (internal only)
     # Filled by the audio stages.
-    samples: Optional[np.ndarray] = None  # mono float32 in [-1, 1]
+    samples: np.ndarray | None = None  # mono float32 in [-1, 1]
     sample_rate: int = 0
     muted_intervals: tuple[tuple[float, float], ...] = ()
     # Filled by the identifier stage.
-    speaker_pseudonym: Optional[str] = None
+    speaker_pseudonym: str | None = None
     pseudonym_epoch: str = ""
 
     def sensitive_values(self) -> tuple[str, ...]:

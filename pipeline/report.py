@@ -61,8 +61,7 @@ def count_written(paths) -> dict[str, int]:
 def build_report(counters: dict, written: dict[str, int], meta, extra: dict[str, Any]) -> dict[str, Any]:
     """The report dict: per-stage counts, quarantine by stage, entities by type, reconciliation."""
     stages = {
-        stage: {k: counters.get(stage, {}).get(k, 0) for k in ("received", "succeeded", "failed")}
-        for stage in STAGES
+        stage: {k: counters.get(stage, {}).get(k, 0) for k in ("received", "succeeded", "failed")} for stage in STAGES
     }
     stages["manifest"]["received"] = counters.get("manifest", {}).get("rows", 0)
     quarantine = {k: v for k, v in sorted(counters.get("quarantine", {}).items()) if k != "total"}

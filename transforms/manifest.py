@@ -180,10 +180,17 @@ class _ParseRowFn(beam.DoFn):
             clip = parse_clip(row, self._dir)
         except Exception as exc:  # noqa: BLE001 - every bad row becomes a quarantine record
             self.failed.inc()
-            sensitive = [str(row.get(k, "")) for k in ("account_id", "first_name", "device_serial", "audio_uri")] if isinstance(row, dict) else []
+            sensitive = (
+                [str(row.get(k, "")) for k in ("account_id", "first_name", "device_serial", "audio_uri")]
+                if isinstance(row, dict)
+                else []
+            )
             transcript = row.get("transcript", "") if isinstance(row, dict) else str(raw)
             yield pvalue.TaggedOutput(
-                FAILURES, failure_from(exc, STAGE, clip_id or "unknown", sensitive, transcript if isinstance(transcript, str) else "")
+                FAILURES,
+                failure_from(
+                    exc, STAGE, clip_id or "unknown", sensitive, transcript if isinstance(transcript, str) else ""
+                ),
             )
             return
         self.succeeded.inc()
@@ -193,7 +200,7 @@ class _ParseRowFn(beam.DoFn):
         cells = next(csv.reader(io.StringIO(line)), [])
         if len(cells) != len(self._header):
             raise ClipError("unparseable_row", f"CSV row has {len(cells)} cells, header has {len(self._header)}")
-        return {key: (value if value != "" else None) for key, value in zip(self._header, cells)}
+        return {key: (value if value != "" else None) for key, value in zip(self._header, cells, strict=True)}
 
 
 def read_csv_header(path: str) -> tuple[str, ...]:

@@ -39,5 +39,6 @@ class WriteQuarantine(beam.PTransform):
             failures
             | "Count" >> beam.ParDo(_CountFn())
             | "ToJson" >> beam.Map(failure_line, run_id)
-            | "Write" >> beam.io.WriteToText(self._prefix, file_name_suffix=".jsonl", shard_name_template="-SSSSS-of-NNNNN")
+            | "Write"
+            >> beam.io.WriteToText(self._prefix, file_name_suffix=".jsonl", shard_name_template="-SSSSS-of-NNNNN")
         )

@@ -16,17 +16,38 @@ transcripts at once. Whatever the NER model thinks, a clip's own ``first_name``,
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Sequence
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.utils import shared
+from pydantic import ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
 from pipeline.records import Clip, Span
 from transforms.stage import FAILURES, StageOutputs, clip_failure
 
 STAGE = "transcript"
+_STRICT = ConfigDict(extra="forbid")
+
 METADATA_ENTITIES = {"first_name": "PERSON", "account_id": "ACCOUNT_ID", "device_serial": "DEVICE_SERIAL"}
+
+
+@dataclass(config=_STRICT, frozen=True)
+class TranscriptConfig:
+    """Transcript PII redaction with Presidio. Paths are relative to the config file."""
+
+    analyzer_conf: str = "presidio/analyzer.yaml"
+    nlp_conf: str = "presidio/nlp.yaml"
+    recognizers_conf: str = "presidio/recognizers.yaml"
+    language: str = "en"
+    score_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    batch_size: int = Field(32, ge=1, le=4096)
+    max_chars: int = Field(20000, ge=1)
+    allow_list: tuple[str, ...] = ()
 
 
 def configure_tldextract_offline() -> None:
@@ -38,27 +59,45 @@ def configure_tldextract_offline() -> None:
     impl.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+class PresidioFiles(NamedTuple):
+    """Contents of the three Presidio YAML files, read once at launch.
+
+    Workers (Dataflow, portable runners) do not share the launcher's disk, so the DoFn carries the
+    YAML text, not paths."""
+
+    analyzer: str
+    nlp: str
+    recognizers: str
+
+
+def read_presidio_files(config, job_config) -> PresidioFiles:
+    """Read the Presidio YAML named by a TranscriptConfig (paths relative to the job config)."""
+    texts = []
+    for name in ("analyzer_conf", "nlp_conf", "recognizers_conf"):
+        with open(job_config.resolve(getattr(config, name)), encoding="utf-8") as handle:
+            texts.append(handle.read())
+    return PresidioFiles(*texts)
+
+
 class Engines:
     """Presidio analyzer + anonymizer, built once per worker process."""
 
-    def __init__(self, analyzer_conf: str, nlp_conf: str, recognizers_conf: str):
+    def __init__(self, files: PresidioFiles):
         from presidio_analyzer import AnalyzerEngineProvider
         from presidio_anonymizer import AnonymizerEngine
 
         configure_tldextract_offline()
         # Presidio logs every ad-hoc recognizer it loads, per call; keep its warnings only.
         logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
-        self.analyzer = AnalyzerEngineProvider(analyzer_conf, nlp_conf, recognizers_conf).create_engine()
+        with tempfile.TemporaryDirectory() as folder:
+            paths = []
+            for name, text in files._asdict().items():
+                path = os.path.join(folder, f"{name}.yaml")
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                paths.append(path)
+            self.analyzer = AnalyzerEngineProvider(*paths).create_engine()
         self.anonymizer = AnonymizerEngine()
-
-
-def build_engines(config, job_config) -> Engines:
-    """Engines from a TranscriptConfig; paths resolved against the job config's directory."""
-    return Engines(
-        job_config.resolve(config.analyzer_conf),
-        job_config.resolve(config.nlp_conf),
-        job_config.resolve(config.recognizers_conf),
-    )
 
 
 def metadata_recognizer(clip: Clip, language: str):
@@ -118,21 +157,21 @@ def redact_clip(engines: Engines, clip: Clip, config, nlp_artifacts=None) -> Cli
 class _RedactTranscriptFn(beam.DoFn):
     """Takes a batch of clips; yields redacted clips and failures."""
 
-    def __init__(self, config, job_config, shared_handle):
+    def __init__(self, config, files: PresidioFiles, shared_handle):
         self._config = config
-        self._job_config = job_config
+        self._files = files
         self._shared = shared_handle
         self.received = beam.metrics.Metrics.counter(STAGE, "received")
         self.succeeded = beam.metrics.Metrics.counter(STAGE, "succeeded")
         self.failed = beam.metrics.Metrics.counter(STAGE, "failed")
 
     def setup(self):
-        self._engines = self._shared.acquire(lambda: build_engines(self._config, self._job_config))
+        self._engines = self._shared.acquire(lambda: Engines(self._files))
 
     def process(self, batch: list[Clip]) -> Iterable:
         self.received.inc(len(batch))
         artifacts = self._nlp_batch(batch)
-        for clip, nlp_artifacts in zip(batch, artifacts):
+        for clip, nlp_artifacts in zip(batch, artifacts, strict=True):
             try:
                 result = redact_clip(self._engines, clip, self._config, nlp_artifacts)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a quarantine record
@@ -162,14 +201,14 @@ class RedactTranscript(beam.PTransform):
     def __init__(self, config, job_config):
         super().__init__()
         self._config = config
-        self._job_config = job_config
+        self._files = read_presidio_files(config, job_config)
 
     def expand(self, clips) -> StageOutputs:
         results = (
             clips
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._config.batch_size)
             | "Redact"
-            >> beam.ParDo(_RedactTranscriptFn(self._config, self._job_config, shared.Shared())).with_outputs(
+            >> beam.ParDo(_RedactTranscriptFn(self._config, self._files, shared.Shared())).with_outputs(
                 FAILURES, main="main"
             )
         )

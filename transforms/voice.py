@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import apache_beam as beam
 import numpy as np
@@ -27,6 +28,15 @@ from transforms.stage import ClipStageFn, StageOutputs, apply_stage
 
 _STRICT = ConfigDict(extra="forbid")
 PEAK_DBFS = -1.0
+
+
+@dataclass(config=_STRICT, frozen=True)
+class VoiceConfig:
+    """Voice disguise: ``method`` names a plug-in in ``transforms.voice.METHODS``;
+    ``params`` are that plug-in's parameters, validated by the plug-in's own dataclass."""
+
+    method: str = "world_shift"
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 @dataclass(config=_STRICT, frozen=True)
@@ -62,7 +72,9 @@ def world_shift(samples: np.ndarray, rate: int, params: WorldShiftParams, rng: n
     x = np.ascontiguousarray(samples, dtype=np.float64)
     period = params.frame_period_ms
     if params.f0_method == "harvest":
-        f0, times = pyworld.harvest(x, rate, f0_floor=params.f0_floor_hz, f0_ceil=params.f0_ceil_hz, frame_period=period)
+        f0, times = pyworld.harvest(
+            x, rate, f0_floor=params.f0_floor_hz, f0_ceil=params.f0_ceil_hz, frame_period=period
+        )
     else:
         f0, times = pyworld.dio(x, rate, f0_floor=params.f0_floor_hz, f0_ceil=params.f0_ceil_hz, frame_period=period)
         f0 = pyworld.stonemask(x, f0, times, rate)

