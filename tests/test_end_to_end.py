@@ -1,0 +1,141 @@
+"""The real entry point on data/samples: Parquet read back, nothing raw anywhere, counts reconcile."""
+
+import glob
+import json
+import os
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+import soundfile as sf
+
+from pipeline.schema import REVIEWER_SCHEMA
+from pipeline.verify import needles_from_rows, scan_file, scan_outputs
+from tests.conftest import SAMPLE_MANIFEST, SAMPLES, run_cli
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("e2e") / "out"
+    proc = run_cli("run", "--input", SAMPLE_MANIFEST, "--output", str(out), "--ephemeral-key")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = out.parent / "captured.log"
+    log.write_text(proc.stdout + proc.stderr)
+    return out, log
+
+
+def read_reviewer(out):
+    files = sorted(glob.glob(f"{out}/reviewer/*.parquet"))
+    assert files, "no reviewer shards written"
+    return [pq.read_table(f) for f in files]
+
+
+def test_reviewer_shards_have_the_explicit_schema_and_every_clip(sample_run, sample_rows):
+    out, _ = sample_run
+    tables = read_reviewer(out)
+    for table in tables:
+        assert table.schema.equals(REVIEWER_SCHEMA, check_metadata=False)
+    rows = [row for t in tables for row in t.to_pylist()]
+    assert len(rows) == len(sample_rows)
+    assert len({r["review_id"] for r in rows}) == len(rows)
+    assert len({r["run_id"] for r in rows}) == 1
+    by_account = {}
+    for row in rows:
+        assert row["audio_mime"] == "audio/flac" and row["sample_rate"] == 16000
+        audio, rate = sf.read(__import__("io").BytesIO(row["audio"]))
+        assert rate == 16000 and abs(len(audio) / rate - row["duration_s"]) < 0.01
+        for entity in row["entities"]:
+            assert row["transcript"][entity["start"] : entity["end"]] == f"<{entity['type']}>"
+        by_account.setdefault(row["speaker_pseudonym"], 0)
+    # Four sample clips share one account within one epoch: one pseudonym for them.
+    accounts = {r["account_id"] for r in sample_rows}
+    assert len(by_account) >= len(accounts) - 1
+
+
+def test_no_raw_identifier_appears_in_any_output_byte_or_log(sample_run, sample_rows):
+    out, log = sample_run
+    needles = needles_from_rows(sample_rows)
+    assert len(needles) == 3 * len(sample_rows)
+    assert scan_outputs(str(out), needles, extra_files=[str(log)]) == []
+
+
+def test_no_raw_transcript_appears_in_the_captured_log(sample_run, sample_rows):
+    _, log = sample_run
+    text = log.read_text().lower()
+    for row in sample_rows:
+        assert row["transcript"].lower() not in text
+
+
+def test_the_scanner_finds_a_planted_leak(sample_run, sample_rows, tmp_path):
+    planted = tmp_path / "planted.txt"
+    planted.write_text(f"oops {sample_rows[3]['device_serial'].lower()} and {sample_rows[0]['first_name'].upper()}!")
+    leaks = scan_file(str(planted), needles_from_rows(sample_rows))
+    assert {(leak.kind, leak.row) for leak in leaks} >= {("device_serial", 4), ("first_name", 1)}
+
+
+def test_the_run_report_reconciles(sample_run, sample_rows):
+    out, _ = sample_run
+    report = json.loads((out / "run_report.json").read_text())
+    assert report["reconciled"] is True
+    assert report["outcomes"] == {"clips_in": len(sample_rows), "reviewer_rows": len(sample_rows), "quarantined": 0}
+    assert report["entities_by_type"].get("PERSON", 0) >= 5
+
+
+def test_bad_rows_land_in_quarantine_and_counts_reconcile(tmp_path, sample_rows):
+    shutil.copytree(f"{SAMPLES}/audio", tmp_path / "audio")
+    (tmp_path / "audio" / "corrupt.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk")
+    bad = [
+        {**sample_rows[0], "clip_id": "bad-missing-file", "audio_uri": "audio/ACCT-secret-missing.wav"},
+        {**sample_rows[1], "clip_id": "bad-corrupt", "audio_uri": "audio/corrupt.wav"},
+        {k: v for k, v in sample_rows[2].items() if k != "account_id"} | {"clip_id": "bad-no-account"},
+    ]
+    lines = [json.dumps(r) for r in sample_rows[:4] + bad] + ['{"clip_id": "bad-json", "transcript": "call jennifer']
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    proc = run_cli("run", "--input", str(manifest), "--output", str(out), "--ephemeral-key")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = [json.loads(line) for f in glob.glob(f"{out}/quarantine/*.jsonl") for line in open(f) if line.strip()]
+    got = {(r["clip_id"], r["stage"], r["error_type"]) for r in records}
+    assert got == {
+        ("bad-missing-file", "decode", "audio_missing"),
+        ("bad-corrupt", "decode", "audio_unreadable"),
+        ("bad-no-account", "manifest", "missing_field"),
+        ("bad-json", "manifest", "unparseable_row"),
+    }
+    assert not glob.glob(f"{out}/reviewer/*quarantine*")
+    report = json.loads((out / "run_report.json").read_text())
+    assert report["outcomes"] == {"clips_in": 8, "reviewer_rows": 4, "quarantined": 4}
+    assert report["reconciled"] is True
+    needles = needles_from_rows(sample_rows[:4] + bad)
+    assert scan_outputs(str(out), needles) == []
+    assert "jennifer" not in open(glob.glob(f"{out}/quarantine/*.jsonl")[0]).read().lower()
+
+
+def test_without_a_key_the_job_refuses_to_start(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "VOICEANON_PSEUDONYM_KEY"}
+    proc = run_cli("run", "--input", SAMPLE_MANIFEST, "--output", str(tmp_path / "o"), env=env)
+    assert proc.returncode == 2 and "no pseudonym key" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_with_a_bad_config_the_job_refuses_to_start(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("audio:\n  sample_rate: 16000\n  bogus: 1\n")
+    proc = run_cli(
+        "run", "--input", SAMPLE_MANIFEST, "--output", str(tmp_path / "o"), "--ephemeral-key", "--config", str(config)
+    )
+    assert proc.returncode == 2 and "bogus" in proc.stderr
+
+
+def test_an_existing_output_needs_overwrite(sample_run):
+    out, _ = sample_run
+    proc = run_cli("run", "--input", SAMPLE_MANIFEST, "--output", str(out), "--ephemeral-key")
+    assert proc.returncode == 2 and "--overwrite" in proc.stderr
+
+
+def test_help_lists_the_job_flags():
+    proc = run_cli("run", "--help")
+    assert proc.returncode == 0
+    for flag in ("--input", "--output", "--config", "--key-file", "--ephemeral-key", "--overwrite"):
+        assert flag in proc.stdout

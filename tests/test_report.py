@@ -1,0 +1,43 @@
+"""Run report reconciliation: a vanished clip fails the run."""
+
+import pytest
+
+from pipeline.records import RunMeta
+from pipeline.report import ReconciliationError, build_report, format_table, reconcile
+
+META = RunMeta("r", "c", "v")
+
+
+def counters(rows=5, encoded=3, quarantined=2):
+    return {
+        "manifest": {"rows": rows, "succeeded": rows, "failed": 0},
+        "encode": {"received": encoded, "succeeded": encoded, "failed": 0},
+        "quarantine": {"decode": quarantined, "total": quarantined},
+    }
+
+
+def written(reviewer=3, quarantine=2):
+    return {"reviewer_rows": reviewer, "reviewer_files": 1, "quarantine_rows": quarantine, "quarantine_files": 1}
+
+
+def test_when_every_clip_is_accounted_for_then_it_reconciles():
+    report = build_report(counters(), written(), META, {})
+    reconcile(report)
+    assert report["reconciled"] is True
+    assert "reconciled: yes" in format_table(report)
+
+
+@pytest.mark.parametrize(
+    "c, w, message",
+    [
+        (counters(rows=6), written(), "clips in"),
+        (counters(encoded=4), written(), "reviewer rows counted"),
+        (counters(quarantined=1), written(), "failures counted"),
+        (counters(), written(reviewer=2), "clips in"),
+    ],
+)
+def test_when_counts_disagree_then_reconcile_raises(c, w, message):
+    report = build_report(c, w, META, {})
+    with pytest.raises(ReconciliationError, match=message):
+        reconcile(report)
+    assert report["reconciled"] is False

@@ -1,0 +1,55 @@
+"""The reviewer row: exactly the schema's columns, nothing raw."""
+
+import datetime
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.records import Clip, RunMeta, Span
+from pipeline.schema import REVIEWER_SCHEMA
+from transforms.write_shards import review_id, to_reviewer_row
+
+KEY = b"r" * 32
+META = RunMeta("run-1", "cfg", "0.1.0")
+
+
+def make_clip() -> Clip:
+    return Clip(
+        clip_id="clip-1",
+        audio_uri="/raw/ACCT-4829105573/clip-1.wav",
+        transcript="this is jennifer",
+        account_id="ACCT-4829105573",
+        recorded_at=datetime.datetime(2026, 11, 3, 14, 22, 5, tzinfo=datetime.timezone.utc),
+        first_name="Jennifer",
+        device_serial="G090XF0731945822",
+        locale="en-US",
+        redacted_transcript="this is <PERSON>",
+        entities=(Span("PERSON", 8, 16),),
+        samples=np.zeros(1600, np.float32),
+        sample_rate=16000,
+        muted_intervals=((0.5, 0.9),),
+        speaker_pseudonym="spk_abc",
+        pseudonym_epoch="2026-07",
+    )
+
+
+def test_row_has_exactly_the_schema_columns_and_converts():
+    row = to_reviewer_row(make_clip(), META, KEY, "flac")
+    assert set(row) == set(REVIEWER_SCHEMA.names)
+    table = pa.Table.from_pylist([row], schema=REVIEWER_SCHEMA)
+    assert table.num_rows == 1
+    assert row["recorded_date"] == datetime.date(2026, 11, 3)
+    assert row["duration_s"] == 0.1
+
+
+def test_row_carries_no_raw_value():
+    clip = make_clip()
+    row = to_reviewer_row(clip, META, KEY, "flac")
+    text = repr({k: v for k, v in row.items() if k != "audio"})
+    for raw in (clip.account_id, clip.first_name, clip.device_serial, clip.audio_uri, clip.transcript, "14:22"):
+        assert raw.lower() not in text.lower()
+
+
+def test_review_id_is_keyed_and_stable():
+    assert review_id(KEY, "c1") == review_id(KEY, "c1")
+    assert review_id(KEY, "c1") != review_id(b"s" * 32, "c1")
