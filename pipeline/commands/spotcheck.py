@@ -1,0 +1,61 @@
+"""``python -m pipeline spotcheck``: write the compliance spot-check report of a finished run.
+
+In:  ``--output DIR`` (the run's output directory), ``--sample N``, ``--seed N``, ``--report FILE``.
+Out: one self-contained HTML file at ``--report``; a short summary on stdout. Exit 0 when the
+     report was written and every check passed or was not recorded, 1 when it was written but a
+     check failed (e.g. the leak verification), 2 when no report could be written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "spotcheck",
+        help="write an HTML spot-check of a sample of a run's reviewer output",
+        description="Draw a random sample of reviewer clips (stratified by locale and by whether entities were "
+        "redacted) and write one self-contained HTML report: audio players, highlighted redacted transcripts, "
+        "muted intervals, spectrogram + pitch plots, and the run's counts and checks. Reads reviewer-side "
+        "outputs only.",
+    )
+    parser.add_argument("--output", required=True, metavar="DIR", help="output directory of the run to check")
+    parser.add_argument("--report", required=True, metavar="FILE", help="HTML file to write")
+    parser.add_argument("--sample", type=_non_negative, default=50, help="clips to sample (default 50)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed for the draw (default: random, shown in the report)"
+    )
+    parser.set_defaults(func=_spotcheck)
+
+
+def _non_negative(text: str) -> int:
+    import argparse
+
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _spotcheck(args, _extra) -> int:
+    from pipeline.spotcheck.build import spot_check
+    from pipeline.spotcheck.source import SpotCheckError
+
+    try:
+        result = spot_check(args.output, sample=args.sample, seed=args.seed)
+    except SpotCheckError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    directory = os.path.dirname(os.path.abspath(args.report))
+    os.makedirs(directory, exist_ok=True)
+    partial = args.report + ".partial"
+    with open(partial, "w", encoding="utf-8") as handle:
+        handle.write(result.html)
+    os.replace(partial, args.report)  # never leave a half-written report under the real name
+    print(f"spot-check: {result.sampled} of {result.reviewer_rows} reviewer clips, seed {result.seed}")
+    for check in result.checks:
+        print(f"  {check.status:<13}{check.name}" + (f"  ({check.detail})" if check.detail else ""))
+    print(f"report: {args.report} ({len(result.html) / 1e6:.1f} MB)")
+    return 1 if any(c.status == "fail" for c in result.checks) else 0

@@ -1,0 +1,67 @@
+"""Stratified random sampling of reviewer rows for the spot-check.
+
+In:  one stratum key per row (for the spot-check: ``(locale, has_entities)``), a sample size
+     and a seed.
+Out: the indices of the sampled rows, grouped by stratum (strata in sorted order), reproducible
+     for the same keys, size and seed.
+Fails: ``ValueError`` for a negative sample size.
+
+Allocation: every stratum gets one row before any stratum gets a second, so rare strata (a
+locale with three clips, the few clips where nothing was redacted) are always looked at; the
+rest is split in proportion to stratum size by the largest-remainder method. When the sample is
+smaller than the number of strata, which strata get their one row is itself drawn at random.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+
+
+def allocate(sizes: Sequence[int], n: int, rng: np.random.Generator) -> list[int]:
+    """How many rows to draw from each stratum: sums to ``min(n, sum(sizes))``, never above a size."""
+    if n < 0:
+        raise ValueError(f"sample size must be >= 0, got {n}")
+    sizes = [int(s) for s in sizes]
+    total = sum(sizes)
+    if n >= total:
+        return list(sizes)
+    nonempty = [i for i, s in enumerate(sizes) if s > 0]
+    counts = [0] * len(sizes)
+    if n <= len(nonempty):
+        for i in rng.choice(nonempty, size=n, replace=False):
+            counts[int(i)] = 1
+        return counts
+    for i in nonempty:
+        counts[i] = 1
+    rest = n - len(nonempty)
+    spare = [sizes[i] - 1 for i in range(len(sizes))]
+    spare_total = sum(max(s, 0) for s in spare)
+    quotas = [rest * max(s, 0) / spare_total for s in spare]
+    floors = [int(q) for q in quotas]
+    for i, f in enumerate(floors):
+        counts[i] += f
+    leftover = rest - sum(floors)
+    # Largest fractional part first; ties broken at random so no stratum is favoured by its name.
+    tiebreak = rng.random(len(sizes))
+    order = sorted(range(len(sizes)), key=lambda i: (-(quotas[i] - floors[i]), tiebreak[i]))
+    for i in order[:leftover]:
+        counts[i] += 1
+    return counts
+
+
+def stratified_sample(keys: Sequence[Hashable], n: int, seed: int) -> list[int]:
+    """Indices into ``keys`` of a stratified random sample of ``n`` rows (all rows if fewer)."""
+    rng = np.random.default_rng(seed)
+    members: dict[Hashable, list[int]] = defaultdict(list)
+    for index, key in enumerate(keys):
+        members[key].append(index)
+    strata = sorted(members, key=repr)
+    counts = allocate([len(members[s]) for s in strata], n, rng)
+    chosen: list[int] = []
+    for stratum, k in zip(strata, counts, strict=True):
+        picked = rng.choice(len(members[stratum]), size=k, replace=False) if k else []
+        chosen += sorted(members[stratum][int(j)] for j in picked)
+    return chosen

@@ -1,0 +1,229 @@
+"""Reading a finished run for the spot-check — reviewer-side outputs only.
+
+In:  a run's output directory: ``reviewer/part-*.parquet`` (the rows reviewers get),
+     ``run_report.json``, and — counted, never read for content — ``quarantine/`` (only each
+     record's ``stage`` field) and ``escalation/`` (row counts from Parquet footers or line counts;
+     escalated clips are restricted and are never sampled, decoded or embedded).
+Out: :class:`RunIndex` (every reviewer row's light columns, no audio) and, for the sampled rows,
+     :class:`ClipRow` records with their audio bytes.
+Fails: :class:`SpotCheckError` when there are no reviewer shards or a shard lacks a column of
+     the reviewer schema. A missing or unreadable ``run_report.json`` is not an error: every field
+     taken from it is shown as "not recorded".
+
+The manifest and the raw clips are never opened: this module only ever builds paths under the
+output directory, from the fixed directory names below.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections import Counter
+from typing import Any, NamedTuple
+
+REVIEWER_DIR = "reviewer"
+QUARANTINE_DIR = "quarantine"
+ESCALATION_DIR = "escalation"
+REPORT_FILE = "run_report.json"
+
+# Columns read for every row (cheap); the audio column is read only for the sampled rows.
+INDEX_COLUMNS = ("review_id", "locale", "duration_s", "entities", "run_id", "config_hash", "pseudonym_epoch")
+CLIP_COLUMNS = (
+    "review_id",
+    "speaker_pseudonym",
+    "pseudonym_epoch",
+    "audio",
+    "audio_mime",
+    "sample_rate",
+    "duration_s",
+    "transcript",
+    "entities",
+    "muted_intervals",
+    "recorded_date",
+    "locale",
+)
+
+
+class SpotCheckError(RuntimeError):
+    """The run cannot be spot-checked; the message says why."""
+
+
+class ClipRow(NamedTuple):
+    """One sampled reviewer row, as reviewers get it."""
+
+    review_id: str
+    speaker_pseudonym: str
+    pseudonym_epoch: str
+    audio: bytes
+    audio_mime: str
+    sample_rate: int
+    duration_s: float
+    transcript: str
+    entities: list[dict]  # {type, start, end}: offsets into the redacted transcript
+    muted_intervals: list[dict]  # {start_s, end_s}
+    recorded_date: Any
+    locale: str
+
+
+class RunIndex(NamedTuple):
+    """Everything about a run except audio: shard row counts, light columns, side-output counts."""
+
+    root: str
+    report: dict | None  # run_report.json, or None when absent/unreadable
+    report_problem: str | None
+    shards: list[tuple[str, int]]  # (file name, rows)
+    review_ids: list[str]
+    locales: list[str]
+    durations: list[float]
+    entity_types: list[list[str]]  # per row, the types of its entities
+    run_ids: Counter
+    config_hashes: Counter
+    epochs: Counter
+    quarantine_by_stage: Counter | None  # None when there is no quarantine directory
+    escalated_rows: int | None  # None when there is no escalation directory
+
+    @property
+    def strata(self) -> list[tuple[str, bool]]:
+        """The stratum of every row: (locale, whether any entity was redacted)."""
+        return [(loc, bool(types)) for loc, types in zip(self.locales, self.entity_types, strict=True)]
+
+
+def _fs():
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems
+
+
+def _match(root: str, directory: str, pattern: str = "part*") -> list[str]:
+    found = _fs().match([posixpath.join(root, directory, pattern)])[0].metadata_list
+    return sorted(m.path for m in found)
+
+
+def read_report(root: str) -> tuple[dict | None, str | None]:
+    """``(report, problem)``: the run report, or None and why it could not be read."""
+    path = posixpath.join(root, REPORT_FILE)
+    fs = _fs()
+    if not fs.exists(path):
+        return None, f"{REPORT_FILE} not found"
+    try:
+        with fs.open(path) as handle:
+            report = json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, f"{REPORT_FILE} unreadable ({type(exc).__name__})"
+    if not isinstance(report, dict):
+        return None, f"{REPORT_FILE} is not a JSON object"
+    return report, None
+
+
+def _count_quarantine(root: str) -> Counter | None:
+    files = _match(root, QUARANTINE_DIR)
+    if not files:
+        return None
+    by_stage: Counter = Counter()
+    for path in files:
+        with _fs().open(path) as handle:
+            for line in handle.read().decode("utf-8", errors="replace").splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    stage = json.loads(line).get("stage")
+                except (ValueError, AttributeError):
+                    stage = None
+                # Only the stage is kept: clip ids and messages stay in the quarantine files.
+                by_stage[stage if isinstance(stage, str) else "(unreadable record)"] += 1
+    return by_stage
+
+
+def _count_escalated(root: str) -> int | None:
+    """Rows under escalation/, counted from Parquet footers or lines — no row is ever read."""
+    import pyarrow.parquet as pq
+
+    files = _match(root, ESCALATION_DIR, "*")
+    if not files:
+        return None
+    rows = 0
+    for path in files:
+        with _fs().open(path) as handle:
+            if path.endswith(".parquet"):
+                rows += pq.ParquetFile(handle).metadata.num_rows
+            else:
+                rows += sum(1 for line in handle.read().splitlines() if line.strip())
+    return rows
+
+
+def _reviewer_files(root: str) -> list[str]:
+    files = [p for p in _match(root, REVIEWER_DIR) if p.endswith(".parquet")]
+    if not files:
+        raise SpotCheckError(f"no reviewer shards under {posixpath.join(root, REVIEWER_DIR)}")
+    return files
+
+
+def _check_columns(path: str, schema, wanted) -> None:
+    missing = [c for c in wanted if c not in schema.names]
+    if missing:
+        raise SpotCheckError(f"{posixpath.basename(path)} lacks reviewer column(s) {', '.join(missing)}")
+
+
+def read_index(root: str) -> RunIndex:
+    """Index every reviewer row (no audio), and count the side outputs."""
+    import pyarrow.parquet as pq
+
+    root = root.rstrip("/")
+    report, problem = read_report(root)
+    shards, ids, locales, durations, types = [], [], [], [], []
+    run_ids, hashes, epochs = Counter(), Counter(), Counter()
+    for path in _reviewer_files(root):
+        with _fs().open(path) as handle:
+            parquet = pq.ParquetFile(handle)
+            _check_columns(path, parquet.schema_arrow, CLIP_COLUMNS)
+            table = parquet.read(columns=list(INDEX_COLUMNS))
+        shards.append((posixpath.basename(path), table.num_rows))
+        ids += table.column("review_id").to_pylist()
+        locales += table.column("locale").to_pylist()
+        durations += table.column("duration_s").to_pylist()
+        types += [[e["type"] for e in (row or [])] for row in table.column("entities").to_pylist()]
+        run_ids.update(table.column("run_id").to_pylist())
+        hashes.update(table.column("config_hash").to_pylist())
+        epochs.update(table.column("pseudonym_epoch").to_pylist())
+    return RunIndex(
+        root=root,
+        report=report,
+        report_problem=problem,
+        shards=shards,
+        review_ids=ids,
+        locales=locales,
+        durations=durations,
+        entity_types=types,
+        run_ids=run_ids,
+        config_hashes=hashes,
+        epochs=epochs,
+        quarantine_by_stage=_count_quarantine(root),
+        escalated_rows=_count_escalated(root),
+    )
+
+
+def read_clips(root: str, review_ids: list[str]) -> list[ClipRow]:
+    """The sampled rows with their audio, in the order of ``review_ids``; streams shard batches."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    wanted = set(review_ids)
+    found: dict[str, ClipRow] = {}
+    for path in _reviewer_files(root.rstrip("/")):
+        with _fs().open(path) as handle:
+            for batch in pq.ParquetFile(handle).iter_batches(batch_size=256, columns=list(CLIP_COLUMNS)):
+                mask = pc.is_in(batch.column("review_id"), value_set=_string_array(wanted))
+                for row in batch.filter(mask).to_pylist():
+                    found[row["review_id"]] = ClipRow(**{c: row[c] for c in CLIP_COLUMNS})
+        if len(found) == len(wanted):
+            break
+    missing = wanted - found.keys()
+    if missing:
+        raise SpotCheckError(f"{len(missing)} sampled review ids vanished while reading the shards")
+    return [found[r] for r in review_ids]
+
+
+def _string_array(values):
+    import pyarrow as pa
+
+    return pa.array(sorted(values), type=pa.string())
