@@ -1,0 +1,244 @@
+"""``make bench``: naive baseline vs I/O floor vs the job, on one generated workload; prints a table.
+
+In:  ``--clips N`` (and clip lengths) for :mod:`benchmarks.workload`; which approaches to run;
+     Beam flags for the job (default: DirectRunner, ``--direct_running_mode=multi_processing
+     --direct_num_workers=2``); optional config overrides (``--set voice.params.f0_method=dio``).
+Out: a table on stdout — audio seconds per wall second per core (× real time), audio seconds per
+     CPU second, clips/s, transcripts/s, peak RSS per worker — the ratios ours/naive and
+     ours/floor, the targets of issue 7 with a yes/no each, and the same figures as JSON
+     (``<out>/bench.json``). ``--series 1000,20000`` instead measures only the job at several
+     sizes, for the memory-flatness check.
+Fails: a non-zero exit of any approach stops the benchmark with its stderr tail; a job run whose
+     report does not reconcile or does not write every clip is an error, not a figure.
+
+Every approach runs as a child process; CPU time counts the whole process tree, peak RSS is
+sampled per process (:mod:`benchmarks.rss`). The machine is shared: ``uptime`` load is printed
+with the figures, and "per core" divides by the cores the approach may use (1 for the naive
+script and the floor, ``min(direct_num_workers, cpu_count)`` for the job).
+
+    python -m benchmarks.bench --clips 300
+    python -m benchmarks.bench --series 1000,20000 --set voice.params.f0_method=dio --min-s 0.4 --max-s 0.8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+
+import yaml
+
+from benchmarks import workload
+from benchmarks.rss import Measurement, measure, mib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_BEAM = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+TARGETS = {"xrt_per_core": 50.0, "vs_naive": 5.0, "vs_floor": 1 / 4, "worker_rss_mib": 1024.0}
+
+
+def _cores(beam_args: list[str]) -> int:
+    workers = 1
+    for arg in beam_args:
+        if arg.startswith("--direct_num_workers="):
+            workers = int(arg.split("=", 1)[1])
+    mode = next((a.split("=", 1)[1] for a in beam_args if a.startswith("--direct_running_mode=")), "in_memory")
+    if mode == "in_memory":
+        workers = 1
+    return max(1, min(workers, os.cpu_count() or 1))
+
+
+def config_with_overrides(overrides: list[str], folder: str) -> str:
+    """Copy configs/ to ``folder`` and apply ``dotted.key=yaml_value`` overrides to default.yaml."""
+    target = os.path.join(folder, "configs")
+    shutil.copytree(os.path.join(REPO, "configs"), target, dirs_exist_ok=True)
+    path = os.path.join(target, "default.yaml")
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    for item in overrides:
+        dotted, _, raw = item.partition("=")
+        node = data
+        *parents, leaf = dotted.split(".")
+        for name in parents:
+            if not isinstance(node.get(name), dict):
+                raise SystemExit(f"--set {dotted}: no section {name!r} in the config")
+            node = node[name]
+        node[leaf] = yaml.safe_load(raw)
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(data, handle, sort_keys=False)
+    return path
+
+
+def _row(name: str, m: Measurement, clips: int, transcripts: int, audio_s: float, cores: int) -> dict:
+    return {
+        "approach": name,
+        "clips": clips,
+        "audio_s": round(audio_s, 2),
+        "wall_s": round(m.wall_s, 2),
+        "cpu_s": round(m.cpu_s, 2),
+        "cores": cores,
+        "xrt_per_core": audio_s / m.wall_s / cores,
+        "audio_s_per_cpu_s": audio_s / m.cpu_s if m.cpu_s else float("nan"),
+        "clips_per_s": clips / m.wall_s,
+        "transcripts_per_s": transcripts / m.wall_s,
+        "worker_peak_rss_mib": round(mib(m.max_worker_rss), 1),
+        "launcher_peak_rss_mib": round(mib(m.launcher_peak_rss), 1),
+        "workers": len(m.worker_peak_rss),
+    }
+
+
+def _parse_counts(stdout: str) -> tuple[int, float]:
+    last = [line for line in stdout.splitlines() if line.startswith("clips=")][-1]
+    fields = dict(part.split("=") for part in last.split())
+    return int(fields["clips"]), float(fields["audio_s"])
+
+
+def run_simple(module: str, manifest: str, folder: str) -> tuple[Measurement, int, float]:
+    out = os.path.join(folder, f"{module}.parquet")
+    m = measure([sys.executable, "-m", f"benchmarks.{module}", "--manifest", manifest, "--output", out], cwd=REPO)
+    clips, audio_s = _parse_counts(m.stdout)
+    return m, clips, audio_s
+
+
+def run_job(manifest: str, folder: str, config: str, beam_args: list[str], key_file: str) -> tuple[Measurement, dict]:
+    out = os.path.join(folder, "job")
+    argv = [sys.executable, "-m", "pipeline", "run", "--input", manifest, "--output", out, "--config", config]
+    m = measure([*argv, "--key-file", key_file, "--overwrite", *beam_args], cwd=REPO)
+    with open(os.path.join(out, "run_report.json"), encoding="utf-8") as handle:
+        report = json.load(handle)
+    return m, report
+
+
+def _report_rows(report: dict) -> tuple[int, int, int]:
+    """(clips in, reviewer rows, transcripts redacted) from a run report, whatever its layout."""
+    outcomes = report.get("outcomes", {})
+    stages = report.get("stages", {})
+    transcript = stages.get("transcript", {}) if isinstance(stages, dict) else {}
+    return (
+        int(outcomes.get("clips_in", 0)),
+        int(outcomes.get("reviewer_rows", 0)),
+        int(transcript.get("succeeded", outcomes.get("reviewer_rows", 0))),
+    )
+
+
+def format_table(rows: list[dict]) -> str:
+    head = (
+        f"{'approach':<10} {'clips':>7} {'audio s':>9} {'wall s':>8} {'CPU s':>8} {'cores':>5} "
+        f"{'xRT/core':>9} {'audio/CPU':>9} {'clips/s':>8} {'transcr/s':>9} {'RSS/worker':>11} {'launcher':>9}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r['approach']:<10} {r['clips']:>7} {r['audio_s']:>9.1f} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} "
+            f"{r['cores']:>5} {r['xrt_per_core']:>9.2f} {r['audio_s_per_cpu_s']:>9.2f} {r['clips_per_s']:>8.2f} "
+            f"{r['transcripts_per_s']:>9.2f} {r['worker_peak_rss_mib']:>8.0f} MiB {r['launcher_peak_rss_mib']:>5.0f} MiB"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(by: dict[str, dict]) -> list[str]:
+    lines = []
+    ours = by.get("ours")
+    if not ours:
+        return lines
+    ok = lambda flag: "yes" if flag else "NO"  # noqa: E731
+    lines.append(f"target >= 50x real time per core: {ok(ours['xrt_per_core'] >= 50)} ({ours['xrt_per_core']:.2f}x)")
+    if "naive" in by:
+        per_core = ours["xrt_per_core"] / by["naive"]["xrt_per_core"]
+        wall = ours["wall_s"] and by["naive"]["wall_s"] / ours["wall_s"] * ours["clips"] / by["naive"]["clips"]
+        cpu = ours["audio_s_per_cpu_s"] / by["naive"]["audio_s_per_cpu_s"]
+        lines.append(
+            f"ours/naive: {per_core:.2f}x per core, {wall:.2f}x wall clock, {cpu:.2f}x per CPU second "
+            f"(target >= 5x per core: {ok(per_core >= 5)})"
+        )
+    if "floor" in by:
+        per_core = ours["xrt_per_core"] / by["floor"]["xrt_per_core"]
+        lines.append(
+            f"ours/floor: {per_core:.4f} per core (floor is {1 / per_core:.1f}x faster; "
+            f"target within 4x: {ok(per_core >= 0.25)})"
+        )
+    lines.append(
+        f"peak RSS per worker: {ours['worker_peak_rss_mib']:.0f} MiB over {ours['workers']} worker processes "
+        f"(target <= 1024 MiB: {ok(ours['worker_peak_rss_mib'] <= 1024)})"
+    )
+    return lines
+
+
+def _load() -> str:
+    try:
+        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clips", type=int, default=300)
+    parser.add_argument("--min-s", type=float, default=1.5)
+    parser.add_argument("--max-s", type=float, default=4.0)
+    parser.add_argument("--distinct-audio", type=int, default=1000)
+    parser.add_argument("--source", choices=("auto", "speech", "samples"), default="auto")
+    parser.add_argument("--approaches", default="floor,naive,ours", help="comma list of floor, naive, ours")
+    parser.add_argument("--series", default="", help="comma list of clip counts: run only the job at each size")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override a.b=value")
+    parser.add_argument("--out", default="", help="working folder (default: a temporary one, removed)")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    args, beam_args = parser.parse_known_args(argv)
+    beam_args = beam_args or list(DEFAULT_BEAM)
+
+    folder = args.out or tempfile.mkdtemp(prefix="voiceanon-bench-")
+    os.makedirs(folder, exist_ok=True)
+    try:
+        config = config_with_overrides(args.overrides, folder)
+        key_file = os.path.join(folder, "bench.key")
+        with open(key_file, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32))
+        print(f"{_load()}; cpu_count {os.cpu_count()}; job flags: {' '.join(beam_args)}")
+        if args.overrides:
+            print("config overrides: " + ", ".join(args.overrides))
+        sizes = [int(s) for s in args.series.split(",") if s] or [args.clips]
+        approaches = ["ours"] if args.series else [a.strip() for a in args.approaches.split(",") if a.strip()]
+        rows = []
+        for size in sizes:
+            work = os.path.join(folder, f"workload-{size}")
+            manifest = workload.generate(work, size, args.min_s, args.max_s, args.distinct_audio, args.source)
+            clips, audio_s = workload.manifest_stats(manifest)
+            print(f"workload: {clips} clips, {audio_s:.1f} s of audio ({manifest})", flush=True)
+            by: dict[str, dict] = {}
+            for name in approaches:
+                if name == "ours":
+                    m, report = run_job(manifest, folder, config, beam_args, key_file)
+                    clips_in, written, transcripts = _report_rows(report)
+                    if clips_in != clips or written != clips:
+                        raise SystemExit(f"job run wrote {written} of {clips} clips (report: {clips_in} in)")
+                    row = _row("ours", m, written, transcripts, audio_s, _cores(beam_args))
+                else:
+                    m, done, done_s = run_simple(name, manifest, folder)
+                    row = _row(name, m, done, done, done_s, 1)
+                by[name] = row
+                rows.append(row)
+                print(f"  {name}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU", flush=True)
+            if not args.series:
+                print()
+                print(format_table(rows))
+                print()
+                print("\n".join(verdicts(by)))
+        if args.series:
+            print()
+            print(format_table([{**r, "approach": f"ours@{r['clips']}"} for r in rows]))
+            peaks = [r["worker_peak_rss_mib"] for r in rows]
+            print(f"\npeak RSS per worker across sizes: {', '.join(f'{p:.0f}' for p in peaks)} MiB")
+        print(_load())
+        with open(os.path.join(folder, "bench.json"), "w", encoding="utf-8") as handle:
+            json.dump({"rows": rows, "beam_args": beam_args, "overrides": args.overrides}, handle, indent=2)
+    finally:
+        if not args.keep and not args.out:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Run a command and measure it: wall time, CPU time, peak RSS of every process in its tree.
+
+In:  an argv list (run as a child process).
+Out: :class:`Measurement` — wall seconds, CPU seconds of the whole tree (``RUSAGE_CHILDREN``:
+     every descendant that was waited for), peak RSS per process (psutil, polled every
+     ``interval`` s) grouped into the launcher (the child itself) and its Python descendants
+     (Beam SDK workers in multi-process mode), and the child's stdout/stderr.
+Fails: ``subprocess.CalledProcessError`` when the command exits non-zero (its stderr tail attached).
+
+RSS is sampled, so a peak shorter than ``interval`` can be missed; the launcher's own peak is
+also cross-checked against ``ru_maxrss`` where the kernel reports it.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+
+@dataclass
+class Measurement:
+    wall_s: float
+    cpu_s: float
+    launcher_peak_rss: int
+    worker_peak_rss: dict[int, int] = field(default_factory=dict)
+    stdout: str = ""
+    stderr: str = ""
+    samples: int = 0
+
+    @property
+    def max_worker_rss(self) -> int:
+        """Peak RSS of the largest worker; the launcher itself when there are no worker processes."""
+        return max(self.worker_peak_rss.values(), default=self.launcher_peak_rss)
+
+
+def _poll(root: psutil.Process, peaks: dict[int, tuple[str, int]], stop: threading.Event, interval: float, count):
+    while not stop.is_set():
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            procs = [root]
+        for proc in procs:
+            try:
+                rss = proc.memory_info().rss
+                name = proc.name()
+            except psutil.Error:
+                continue
+            old = peaks.get(proc.pid, (name, 0))
+            peaks[proc.pid] = (name, max(old[1], rss))
+        count[0] += 1
+        stop.wait(interval)
+
+
+def measure(argv: list[str], cwd: str | None = None, env: dict | None = None, interval: float = 0.2) -> Measurement:
+    """Run ``argv`` to completion and measure it."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
+        peaks: dict[int, tuple[str, int]] = {}
+        stop, count = threading.Event(), [0]
+        poller = threading.Thread(target=_poll, args=(psutil.Process(child.pid), peaks, stop, interval, count))
+        poller.start()
+        code = child.wait()
+        wall = time.perf_counter() - started
+        stop.set()
+        poller.join()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if code != 0:
+        raise subprocess.CalledProcessError(code, argv[:4], stdout[-2000:], stderr[-4000:])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    launcher = peaks.pop(child.pid, ("", 0))[1]
+    workers = {pid: rss for pid, (name, rss) in peaks.items() if name.startswith("python")}
+    return Measurement(wall, cpu, launcher, workers, stdout, stderr, count[0])
+
+
+def mib(n_bytes: int) -> float:
+    return n_bytes / (1 << 20)
