@@ -1,16 +1,21 @@
 """Transcript redaction stage: ``RedactTranscript``.
 
-In:  validated clips with the raw ASR ``transcript``.
-Out: clips with ``redacted_transcript`` (each PII span replaced by ``<ENTITY_TYPE>``),
+In:  validated clips with the raw ASR ``transcript`` (lower case, unpunctuated, numbers and
+     e-mail addresses often said as words) and the clip's own ``first_name``, ``account_id``,
+     ``device_serial``.
+Out: clips with ``redacted_transcript`` (each PII span replaced by its entity's operator from config:
+     ``<ENTITY_TYPE>`` tag, a Faker surrogate consistent within the clip, a mask or a keyed hash),
      ``entities`` (type/start/end in the redacted text) and ``pii_spans`` (offsets in the
-     original text, kept inside the job for muting the audio).
-Fails: a transcript longer than ``max_chars`` or a Presidio error quarantines the clip
-     (stage ``transcript``); nothing is passed on unredacted.
+     ORIGINAL text, kept inside the job for muting the audio).
+Fails: a transcript longer than ``max_chars``, a Presidio error or a missing hash key quarantines the
+     clip (stage ``transcript``); nothing is passed on unredacted.
 
-Presidio is configured by its own YAML files (``configs/presidio/``) and loaded once per worker
-in ``setup()``, shared across threads. Clips are batched so spaCy runs ``nlp.pipe`` over many
-transcripts at once. Whatever the NER model thinks, a clip's own ``first_name``,
-``account_id`` and ``device_serial`` are redacted wherever they occur in its transcript.
+Detection (``transforms.redaction``): the spoken-form layer rewrites "five five five dash zero one"
+as "555-01" with an offset map; spaCy runs over the whole batch (``nlp.pipe``); Presidio, configured by
+its own YAML files (``configs/presidio/``) plus word-list recognizers for lower-case names and
+places, analyses the written form; hits map back to whole words of the original. A clip's own
+identifiers are redacted wherever they occur, written or spelled out. Engines load once per worker
+in ``setup()``, shared across threads.
 """
 
 from __future__ import annotations
@@ -19,35 +24,73 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.utils import shared
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
 from pipeline.records import Clip, Span
+from transforms.redaction.engine import Detection, Detector, DetectorSettings, build_detector_analyzer
+from transforms.redaction.operators import apply_operators
 from transforms.stage import FAILURES, StageOutputs, clip_failure
 
 STAGE = "transcript"
+HASH_KEY_PURPOSE = "transcript-hash"
 _STRICT = ConfigDict(extra="forbid")
 
 METADATA_ENTITIES = {"first_name": "PERSON", "account_id": "ACCOUNT_ID", "device_serial": "DEVICE_SERIAL"}
+Operator = Literal["tag", "surrogate", "mask", "hash"]
 
 
 @dataclass(config=_STRICT, frozen=True)
 class TranscriptConfig:
-    """Transcript PII redaction with Presidio. Paths are relative to the config file."""
+    """Transcript PII redaction with Presidio. Paths are relative to the config file.
+
+    ``entity_thresholds`` overrides ``score_threshold`` per entity type; ``operators`` maps an
+    entity type (or ``default``) to tag | surrogate | mask | hash; ``allow_list`` words (wake words,
+    device names) are never redacted; ``deny_list`` terms always are; ``gazetteer_locales`` limits
+    the Faker locales names and places come from (empty = all); ``spacy_disable`` switches off spaCy
+    components nothing uses."""
 
     analyzer_conf: str = "presidio/analyzer.yaml"
     nlp_conf: str = "presidio/nlp.yaml"
     recognizers_conf: str = "presidio/recognizers.yaml"
     language: str = "en"
     score_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    entity_thresholds: dict[str, float] = Field(default_factory=dict)
     batch_size: int = Field(32, ge=1, le=4096)
     max_chars: int = Field(20000, ge=1)
     allow_list: tuple[str, ...] = ()
+    deny_list: tuple[str, ...] = ()
+    operators: dict[str, Operator] = Field(default_factory=lambda: {"default": "tag"})
+    gazetteer_locales: tuple[str, ...] = ()
+    spacy_disable: tuple[str, ...] = ("parser",)
+
+    @field_validator("entity_thresholds")
+    @classmethod
+    def _thresholds_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for entity, threshold in value.items():
+            if not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"threshold for {entity} must be within [0, 1]")
+        return value
+
+    def settings(self) -> DetectorSettings:
+        return DetectorSettings(
+            language=self.language,
+            score_threshold=self.score_threshold,
+            entity_thresholds=dict(self.entity_thresholds),
+            allow_list=tuple(self.allow_list),
+            deny_list=tuple(self.deny_list),
+            gazetteer_locales=tuple(self.gazetteer_locales),
+            spacy_disable=tuple(self.spacy_disable),
+            batch_size=self.batch_size,
+        )
+
+    def needs_key(self) -> bool:
+        return "hash" in self.operators.values()
 
 
 def configure_tldextract_offline() -> None:
@@ -80,12 +123,12 @@ def read_presidio_files(config, job_config) -> PresidioFiles:
 
 
 class Engines:
-    """Presidio analyzer + anonymizer, built once per worker process."""
+    """Presidio analyzer (inside a :class:`Detector`) + anonymizer, built once per worker process."""
 
-    def __init__(self, files: PresidioFiles):
-        from presidio_analyzer import AnalyzerEngineProvider
+    def __init__(self, files: PresidioFiles, config: TranscriptConfig | None = None):
         from presidio_anonymizer import AnonymizerEngine
 
+        config = config or TranscriptConfig()
         configure_tldextract_offline()
         # Presidio logs every ad-hoc recognizer it loads, per call; keep its warnings only.
         logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
@@ -96,84 +139,66 @@ class Engines:
                 with open(path, "w", encoding="utf-8") as handle:
                     handle.write(text)
                 paths.append(path)
-            self.analyzer = AnalyzerEngineProvider(*paths).create_engine()
+            analyzer = build_detector_analyzer(paths, config.settings())
+        self.detector = Detector(analyzer, config.settings())
+        self.analyzer = analyzer
         self.anonymizer = AnonymizerEngine()
 
 
-def metadata_recognizer(clip: Clip, language: str):
-    """Ad-hoc recognizers for the clip's own identifiers (case-insensitive whole words)."""
-    from presidio_analyzer import PatternRecognizer
-
-    recognizers = []
-    for field, entity in METADATA_ENTITIES.items():
-        value = getattr(clip, field).strip()
-        if value:
-            recognizers.append(
-                PatternRecognizer(
-                    supported_entity=entity,
-                    deny_list=[value],
-                    deny_list_score=1.0,
-                    supported_language=language,
-                    name=f"ClipMetadata_{entity}",
-                )
-            )
-    return recognizers
+def clip_metadata(clip: Clip) -> dict[str, str]:
+    """The clip's own identifiers by entity type (empty values left out)."""
+    return {
+        entity: getattr(clip, field).strip()
+        for field, entity in METADATA_ENTITIES.items()
+        if getattr(clip, field).strip()
+    }
 
 
-def analyze(engines: Engines, text: str, clip: Clip, config, nlp_artifacts=None) -> list:
-    """Presidio analyzer results over the original text."""
-    return engines.analyzer.analyze(
-        text=text,
-        language=config.language,
-        nlp_artifacts=nlp_artifacts,
-        ad_hoc_recognizers=metadata_recognizer(clip, config.language),
-        score_threshold=config.score_threshold,
-        allow_list=list(config.allow_list) or None,
-    )
-
-
-def anonymize(engines: Engines, text: str, results: Sequence) -> tuple[str, tuple[Span, ...]]:
-    """Replace every result by ``<ENTITY_TYPE>``; spans are offsets in the new text."""
-    if not results:
-        return text, ()
-    outcome = engines.anonymizer.anonymize(text=text, analyzer_results=list(results))
-    spans = tuple(sorted(Span(item.entity_type, item.start, item.end) for item in outcome.items))
-    spans = tuple(sorted(spans, key=lambda s: (s.start, s.end)))
-    return outcome.text, spans
-
-
-def redact_clip(engines: Engines, clip: Clip, config, nlp_artifacts=None) -> Clip:
-    """Redact one clip's transcript."""
+def redact_clip(
+    engines: Engines,
+    clip: Clip,
+    config: TranscriptConfig,
+    detections: Sequence[Detection] | None = None,
+    key: bytes | None = None,
+) -> Clip:
+    """Redact one clip's transcript (``detections`` from a batch run, else detected here)."""
     from pipeline.failures import ClipError
 
     if len(clip.transcript) > config.max_chars:
         raise ClipError("transcript_too_long", f"transcript longer than {config.max_chars} characters")
-    results = analyze(engines, clip.transcript, clip, config, nlp_artifacts)
-    redacted, entities = anonymize(engines, clip.transcript, results)
-    pii = tuple(sorted(Span(r.entity_type, r.start, r.end) for r in results))
+    if detections is None:
+        detections = engines.detector.detect_batch([clip.transcript], [clip_metadata(clip)])[0]
+    pii = tuple(Span(d.entity_type, d.start, d.end) for d in detections)
+    redacted, entities = apply_operators(engines.anonymizer, clip.transcript, pii, config.operators, clip.clip_id, key)
     return clip._replace(redacted_transcript=redacted, entities=entities, pii_spans=pii)
 
 
 class _RedactTranscriptFn(beam.DoFn):
     """Takes a batch of clips; yields redacted clips and failures."""
 
-    def __init__(self, config, files: PresidioFiles, shared_handle):
+    def __init__(self, config, files: PresidioFiles, shared_handle, key_source=None):
         self._config = config
         self._files = files
         self._shared = shared_handle
+        self._key_source = key_source
         self.received = beam.metrics.Metrics.counter(STAGE, "received")
         self.succeeded = beam.metrics.Metrics.counter(STAGE, "succeeded")
         self.failed = beam.metrics.Metrics.counter(STAGE, "failed")
 
     def setup(self):
-        self._engines = self._shared.acquire(lambda: Engines(self._files))
+        from pipeline.keys import derive_key
+
+        self._engines = self._shared.acquire(lambda: Engines(self._files, self._config))
+        self._key = None
+        if self._key_source is not None and self._config.needs_key():
+            self._key = derive_key(self._key_source.load(), HASH_KEY_PURPOSE)
 
     def process(self, batch: list[Clip]) -> Iterable:
         self.received.inc(len(batch))
-        artifacts = self._nlp_batch(batch)
-        for clip, nlp_artifacts in zip(batch, artifacts, strict=True):
+        detections = self._detect_batch(batch)
+        for clip, found in zip(batch, detections, strict=True):
             try:
-                result = redact_clip(self._engines, clip, self._config, nlp_artifacts)
+                result = redact_clip(self._engines, clip, self._config, found, self._key)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a quarantine record
                 self.failed.inc()
                 yield pvalue.TaggedOutput(FAILURES, clip_failure(exc, STAGE, clip))
@@ -183,33 +208,39 @@ class _RedactTranscriptFn(beam.DoFn):
                 beam.metrics.Metrics.counter(STAGE, f"entity_{span.entity_type}").inc()
             yield result
 
-    def _nlp_batch(self, batch: list[Clip]) -> list:
-        """spaCy over the whole batch (``nlp.pipe``); on a batch error, per clip (None = analyze alone)."""
-        texts = [clip.transcript if len(clip.transcript) <= self._config.max_chars else "" for clip in batch]
+    def _detect_batch(self, batch: list[Clip]) -> list:
+        """Detection over the whole batch (spaCy ``nlp.pipe``); on a batch error, None per clip, so each
+        clip is retried alone and only the bad one is quarantined."""
+        ok = [len(clip.transcript) <= self._config.max_chars for clip in batch]
+        texts = [clip.transcript if good else "" for clip, good in zip(batch, ok, strict=True)]
         try:
-            pairs = self._engines.analyzer.nlp_engine.process_batch(
-                texts, language=self._config.language, batch_size=self._config.batch_size
-            )
-            return [artifacts for _, artifacts in pairs]
+            found = self._engines.detector.detect_batch(texts, [clip_metadata(c) for c in batch])
         except Exception:  # noqa: BLE001 - fall back to one-at-a-time, which isolates the bad clip
             return [None] * len(batch)
+        return [f if good else None for f, good in zip(found, ok, strict=True)]
 
 
 class RedactTranscript(beam.PTransform):
-    """Redact PII from every clip's transcript with Presidio (batched through spaCy)."""
+    """Redact PII from every clip's transcript with Presidio (batched through spaCy).
 
-    def __init__(self, config, job_config):
+    ``key_source`` (a :class:`pipeline.keys.KeySource`) is required only when a ``hash`` operator is
+    configured; the job refuses to build without it rather than fall back to another operator."""
+
+    def __init__(self, config, job_config, key_source=None):
         super().__init__()
+        if config.needs_key() and key_source is None:
+            raise ValueError("transcript.operators uses 'hash' but RedactTranscript got no key_source")
         self._config = config
         self._files = read_presidio_files(config, job_config)
+        self._key_source = key_source
 
     def expand(self, clips) -> StageOutputs:
         results = (
             clips
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._config.batch_size)
             | "Redact"
-            >> beam.ParDo(_RedactTranscriptFn(self._config, self._files, shared.Shared())).with_outputs(
-                FAILURES, main="main"
-            )
+            >> beam.ParDo(
+                _RedactTranscriptFn(self._config, self._files, shared.Shared(), self._key_source)
+            ).with_outputs(FAILURES, main="main")
         )
         return StageOutputs(results.main, results[FAILURES])

@@ -1,0 +1,1 @@
+"""PII redaction for spoken-form transcripts: spoken-form normaliser, recognizers, operators, engine."""

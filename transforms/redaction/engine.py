@@ -1,0 +1,181 @@
+"""Detection of PII spans in one transcript, on its written form, reported in original offsets.
+
+In:  transcripts (raw ASR text), each with the clip's own identifiers; a built
+     :class:`Detector` (Presidio analyzer from the YAML in ``configs/presidio/`` plus the
+     recognizers of :mod:`transforms.redaction.recognizers`).
+Out: for each transcript, :class:`Detection` s — entity type, ``[start, end)`` in the ORIGINAL
+     text, score, recognizer — already filtered (per-entity thresholds, allow-list), widened to
+     whole words and free of overlaps.
+Fails: Presidio errors propagate (the stage quarantines the clip; nothing passes unredacted).
+
+Pipeline per batch: spoken-form normalisation → spaCy ``nlp.pipe`` over the whole batch →
+Presidio ``analyze`` with the batch's NLP artifacts → map back through the offset map.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from transforms.redaction.recognizers import (
+    IntroducedNameRecognizer,
+    NameGazetteerRecognizer,
+    PlaceGazetteerRecognizer,
+    StreetAddressRecognizer,
+    clip_metadata_recognizers,
+)
+from transforms.redaction.spoken import Normalized, normalize
+
+
+class Detection(NamedTuple):
+    entity_type: str
+    start: int  # original text offsets
+    end: int
+    score: float
+    recognizer: str
+
+
+class DetectorSettings(NamedTuple):
+    """What the detector needs from ``TranscriptConfig`` (kept small and picklable)."""
+
+    language: str = "en"
+    score_threshold: float = 0.35
+    entity_thresholds: Mapping[str, float] = {}
+    allow_list: tuple[str, ...] = ()
+    deny_list: tuple[str, ...] = ()
+    gazetteer_locales: tuple[str, ...] = ()
+    spacy_disable: tuple[str, ...] = ("parser",)
+    batch_size: int = 32
+
+
+def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
+    """Presidio AnalyzerEngine from the three YAML files, plus the spoken-form recognizers."""
+    from presidio_analyzer import AnalyzerEngineProvider, PatternRecognizer
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from transforms.redaction.lexicon import build_lexicon
+
+    analyzer = AnalyzerEngineProvider(*paths).create_engine()
+    lexicon = build_lexicon(tuple(settings.gazetteer_locales))
+    lang = settings.language
+    stop = frozenset(STOP_WORDS) | frozenset(settings.allow_list)
+    for recognizer in (
+        NameGazetteerRecognizer(lexicon, lang),
+        PlaceGazetteerRecognizer(lexicon, lang),
+        IntroducedNameRecognizer(lexicon, lang, stop),
+        StreetAddressRecognizer(lexicon, lang),
+    ):
+        analyzer.registry.add_recognizer(recognizer)
+    if settings.deny_list:
+        analyzer.registry.add_recognizer(
+            PatternRecognizer(
+                supported_entity="DENY_LIST",
+                deny_list=list(settings.deny_list),
+                deny_list_score=1.0,
+                supported_language=lang,
+                name="ConfigDenyList",
+            )
+        )
+    for model in getattr(analyzer.nlp_engine, "nlp", {}).values():
+        for name in settings.spacy_disable:
+            if name in model.pipe_names:
+                model.disable_pipe(name)
+    return analyzer
+
+
+class Detector:
+    """Finds PII spans; one per worker (holds the Presidio analyzer)."""
+
+    def __init__(self, analyzer, settings: DetectorSettings):
+        self.analyzer = analyzer
+        self.settings = settings
+        allow = sorted({a.lower() for a in settings.allow_list}, key=len, reverse=True)
+        self._allow = frozenset(allow)
+        self._floor = min([settings.score_threshold, *settings.entity_thresholds.values()])
+
+    def normalize_batch(self, texts: Sequence[str]) -> list[Normalized]:
+        return [normalize(t) for t in texts]
+
+    def nlp_batch(self, norms: Sequence[Normalized]) -> list:
+        pairs = self.analyzer.nlp_engine.process_batch(
+            [n.text for n in norms], language=self.settings.language, batch_size=self.settings.batch_size
+        )
+        return [artifacts for _, artifacts in pairs]
+
+    def detect_batch(self, texts: Sequence[str], metadata: Sequence[Mapping[str, str]]) -> list[list[Detection]]:
+        norms = self.normalize_batch(texts)
+        artifacts = self.nlp_batch(norms)
+        return [self.detect(n, m, a) for n, m, a in zip(norms, metadata, artifacts, strict=True)]
+
+    def analyze(self, norm: Normalized, metadata: Mapping[str, str], nlp_artifacts=None, explain: bool = False):
+        """Presidio results on the written form (written-form offsets)."""
+        return self.analyzer.analyze(
+            text=norm.text,
+            language=self.settings.language,
+            nlp_artifacts=nlp_artifacts,
+            ad_hoc_recognizers=clip_metadata_recognizers(dict(metadata), self.settings.language) or None,
+            score_threshold=self._floor,
+            return_decision_process=explain,
+        )
+
+    def detect(self, norm: Normalized, metadata: Mapping[str, str], nlp_artifacts=None) -> list[Detection]:
+        results = self.analyze(norm, metadata, nlp_artifacts)
+        detections = []
+        thresholds = self.settings.entity_thresholds
+        for r in results:
+            if r.score < thresholds.get(r.entity_type, self.settings.score_threshold):
+                continue
+            start, end = norm.to_original(r.start, r.end)
+            start, end = widen_to_words(norm.original, start, end)
+            start, end = self.trim_allowed(norm.original, start, end)
+            if end <= start:
+                continue
+            name = (r.recognition_metadata or {}).get("recognizer_name", "")
+            detections.append(Detection(r.entity_type, start, end, float(r.score), name))
+        return merge_overlaps(detections)
+
+    def trim_allowed(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """Drop allow-listed words (wake words, device names) from the edges of a span."""
+        if not self._allow:
+            return start, end
+        words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+        while words and _bare(text[words[0][0] : words[0][1]]) in self._allow:
+            words.pop(0)
+        while words and _bare(text[words[-1][0] : words[-1][1]]) in self._allow:
+            words.pop()
+        if not words:
+            return start, start
+        return words[0][0], words[-1][1]
+
+
+def _bare(word: str) -> str:
+    return word.strip(".,;:!?\"'()").lower()
+
+
+def widen_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Grow a span to whole words so no part of a word is left readable."""
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return start, end
+
+
+def _rank(d: Detection) -> tuple:
+    # The clip's own identifiers first, then specific recognizers, then the NER model's guess.
+    source = 2 if d.recognizer.startswith("ClipMetadata") else 0 if d.recognizer == "SpacyRecognizer" else 1
+    return (source, d.score, d.end - d.start)
+
+
+def merge_overlaps(detections: Sequence[Detection]) -> list[Detection]:
+    """Union of overlapping or touching spans; the merged span keeps the type of its best hit."""
+    merged: list[Detection] = []
+    for d in sorted(detections, key=lambda d: (d.start, -d.end)):
+        if merged and d.start <= merged[-1].end:
+            last = merged[-1]
+            best = last if _rank(last) >= _rank(d) else d
+            merged[-1] = Detection(best.entity_type, last.start, max(last.end, d.end), best.score, best.recognizer)
+        else:
+            merged.append(d)
+    return merged

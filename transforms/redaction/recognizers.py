@@ -1,0 +1,281 @@
+"""Presidio recognizers for spoken-form, lower-case transcripts.
+
+In:  the written form of a transcript (see :mod:`transforms.redaction.spoken`) and, for
+     :func:`clip_metadata_recognizers`, the clip's own identifiers.
+Out: Presidio ``RecognizerResult`` lists, like any Presidio recognizer.
+Fails: never on text; a bad pattern in config raises at engine build time.
+
+Each recognizer follows Presidio's ``EmailRecognizer`` shape: class constants (``CONTEXT``,
+scores), an overridable ``__init__``, and small ``validate``-style helpers that cut false
+positives. Names and places do not rely on capital letters: they come from Faker's locale word
+lists, scored lower when the word is also an ordinary English word (then only context words such as
+"my name is", "call", "I live in" lift them over the threshold).
+"""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS as _STOP  # noqa: E402
+
+from transforms.redaction.lexicon import Lexicon
+
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper() and not word.isupper()
+
+
+class NameGazetteerRecognizer(EntityRecognizer):
+    """PERSON from Faker's first/last name lists, case-insensitively; consecutive name words join."""
+
+    CONTEXT = [
+        "name", "call", "called", "text", "message", "tell", "ask", "dial", "ring", "phone", "contact",
+        "email", "mr", "mrs", "ms", "miss", "dr", "dear", "this", "friend", "wife", "husband", "son",
+        "daughter", "mom", "dad", "brother", "sister", "with", "remind", "invite", "meet",
+    ]  # fmt: skip
+    ENGLISH_SCORE = 0.7
+    FOREIGN_SCORE = 0.45
+    LAST_SCORE = 0.4
+    COMMON_SCORE = 0.3
+
+    def __init__(self, lexicon: Lexicon, supported_language: str = "en", context: list[str] | None = None):
+        self.lexicon = lexicon
+        super().__init__(
+            supported_entities=["PERSON"],
+            name="NameGazetteerRecognizer",
+            supported_language=supported_language,
+            context=context if context is not None else self.CONTEXT,
+        )
+
+    def load(self) -> None:
+        pass
+
+    def word_score(self, word: str) -> float:
+        lex, w = self.lexicon, word.lower()
+        if len(w) <= 2 or w in _STOP:
+            return 0.0
+        common = w in lex.common
+        if w in lex.first_names:
+            if common:
+                return self.COMMON_SCORE
+            return self.ENGLISH_SCORE if w in lex.english_names else self.FOREIGN_SCORE
+        if w in lex.last_names:
+            return self.COMMON_SCORE if common else self.LAST_SCORE
+        return 0.0
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results: list[RecognizerResult] = []
+        run: list[tuple[int, int, float]] = []
+
+        def flush():
+            if run:
+                best = max(s for _, _, s in run)
+                # a first name followed by a surname is stronger than either alone
+                score = min(1.0, best + 0.15 * (len(run) - 1))
+                results.append(self._result(run[0][0], run[-1][1], score))
+                run.clear()
+
+        last_end = -1
+        for match in _WORD.finditer(text):
+            score = self.word_score(match.group())
+            if score == self.COMMON_SCORE and run and not _is_capitalised(match.group()):
+                score = 0.0  # "amelia ring": an ordinary word does not extend a name
+            adjacent = run and text[last_end : match.start()].strip(" .") == ""
+            if score > 0 and (not run or adjacent):
+                run.append((match.start(), match.end(), score))
+            else:
+                flush()
+                if score > 0:
+                    run.append((match.start(), match.end(), score))
+            last_end = match.end()
+        flush()
+        return results
+
+    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
+        return RecognizerResult(
+            "PERSON",
+            start,
+            end,
+            score,
+            analysis_explanation=self.build_explanation(score, "name word list"),
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )
+
+    def build_explanation(self, score: float, text: str):
+        from presidio_analyzer import AnalysisExplanation
+
+        return AnalysisExplanation(recognizer=self.name, original_score=score, textual_explanation=text)
+
+
+class PlaceGazetteerRecognizer(NameGazetteerRecognizer):
+    """LOCATION from Faker's city, state, region and country lists (up to three words)."""
+
+    CONTEXT = [
+        "live", "living", "lives", "from", "in", "to", "near", "city", "town", "weather", "visit", "moved",
+        "address", "born", "trip", "flight", "drive", "directions", "at",
+    ]  # fmt: skip
+    SCORE = 0.55
+    MAX_WORDS = 3
+
+    def __init__(self, lexicon: Lexicon, supported_language: str = "en", context: list[str] | None = None):
+        super().__init__(lexicon, supported_language, context if context is not None else self.CONTEXT)
+        self.supported_entities = ["LOCATION"]
+        self.name = "PlaceGazetteerRecognizer"
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        words = list(_WORD.finditer(text))
+        results = []
+        i = 0
+        places, common = self.lexicon.places, self.lexicon.common
+        while i < len(words):
+            for n in range(min(self.MAX_WORDS, len(words) - i), 0, -1):
+                group = words[i : i + n]
+                if n > 1 and any(text[a.end() : b.start()] != " " for a, b in zip(group, group[1:], strict=False)):
+                    continue
+                phrase = " ".join(m.group().lower() for m in group)
+                if phrase in places and len(phrase) > 2 and phrase not in _STOP:
+                    score = self.COMMON_SCORE if (n == 1 and phrase in common) else self.SCORE
+                    if n == 1 and phrase in common and _is_capitalised(group[0].group()):
+                        score = self.FOREIGN_SCORE
+                    results.append(self._place(group[0].start(), group[-1].end(), score))
+                    i += n
+                    break
+            else:
+                i += 1
+        return results
+
+    def _place(self, start, end, score):
+        result = self._result(start, end, score)
+        result.entity_type = "LOCATION"
+        result.analysis_explanation.textual_explanation = "place word list"
+        return result
+
+
+class IntroducedNameRecognizer(EntityRecognizer):
+    """PERSON right after an introduction ("my name is X", "call me X", "this is X", "ask X to").
+
+    Catches names that are in no word list; the next word must not be an ordinary word."""
+
+    LEADS = (
+        r"my name is|my name's|name is|i am called|i'm called|call me|this is|it's|speaking to|"
+        r"(?:call|text|message|phone|ring|email|e-mail|dial|tell|ask|remind|invite|contact)"
+    )
+    SCORE = 0.5
+
+    def __init__(self, lexicon: Lexicon, supported_language: str = "en", stop_words: frozenset[str] = frozenset()):
+        self.lexicon = lexicon
+        self.stop = stop_words
+        self.pattern = re.compile(rf"\b(?:{self.LEADS})\s+([^\W\d_]+)(?:\s+([^\W\d_]+))?", re.IGNORECASE)
+        super().__init__(
+            supported_entities=["PERSON"], name="IntroducedNameRecognizer", supported_language=supported_language
+        )
+
+    def load(self) -> None:
+        pass
+
+    def _namelike(self, word: str) -> bool:
+        w = word.lower()
+        return w not in self.stop and (w not in self.lexicon.common or w in self.lexicon.first_names)
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = []
+        for match in self.pattern.finditer(text):
+            if not self._namelike(match.group(1)):
+                continue
+            end = match.end(1)
+            second = match.group(2)
+            if second and second.lower() in self.lexicon.last_names and self._namelike(second):
+                end = match.end(2)
+            explanation = NameGazetteerRecognizer.build_explanation(self, self.SCORE, "introduced name")
+            results.append(
+                RecognizerResult(
+                    "PERSON",
+                    match.start(1),
+                    end,
+                    self.SCORE,
+                    analysis_explanation=explanation,
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
+                )
+            )
+        return results
+
+
+class StreetAddressRecognizer(PatternRecognizer):
+    """STREET_ADDRESS: a house number, up to four words and a street suffix (Faker's list), then an
+    optional unit ("apt 5", "suite 300"), and in written text the Title-Case / multi-line forms."""
+
+    UNIT = r"(?:\s*,?\s*(?:apt|apartment|suite|ste|unit|flat|room|floor|box|no|number)\.?\s*#?\s*\d+[a-z]?)?"
+    CONTEXT = ["address", "live", "lives", "living", "street", "ship", "send", "deliver", "located", "at"]
+
+    def __init__(self, lexicon: Lexicon, supported_language: str = "en", context: list[str] | None = None):
+        suffixes = sorted({s for s in lexicon.street_suffixes if s.isalpha()} | {"st", "rd", "ave", "blvd", "ln", "dr"})
+        suffix = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
+        word = r"[^\W\d_][\w'.-]*"
+        patterns = [
+            Pattern(
+                "spoken street",
+                rf"(?i)\b\d{{1,6}}[a-z]?(?:\s+{word}){{0,4}}?\s+(?:{suffix})\b\.?{self.UNIT}",
+                0.6,
+            ),
+            # written, international: "Via delle Coste 41", "Koskikatu 25", "Erzsébet tér 19."
+            Pattern(
+                "written street then number",
+                r"\b(?:\d{1,6}\s+)?(?:[A-ZÀ-Þ][\w'.-]+\s+)(?:(?:[a-zà-ÿ]{1,4}|[A-ZÀ-Þ][\w'.-]+)\s+){0,3}\d{1,5}[a-z]?\b\.?"
+                + self.UNIT,
+                0.3,
+            ),
+            Pattern("written number then street", r"\b\d{1,6}\s+(?:[A-ZÀ-Þ][\w'.-]+\s*){1,4}" + self.UNIT, 0.3),
+            Pattern("po box", r"(?i)\b(?:p\.?\s?o\.?\s+box|psc|unit)\s+\d+(?:,\s*box\s+\d+)?", 0.5),
+        ]
+        super().__init__(
+            supported_entity="STREET_ADDRESS",
+            name="StreetAddressRecognizer",
+            patterns=patterns,
+            context=context if context is not None else self.CONTEXT,
+            supported_language=supported_language,
+        )
+
+
+def clip_metadata_recognizers(values: dict[str, str], language: str = "en") -> list[PatternRecognizer]:
+    """Ad-hoc recognizers for one clip's own identifiers, written or spelled out.
+
+    ``values`` maps an entity type to a raw value (``{"ACCOUNT_ID": "ACCT-4829105573"}``). Each
+    value matches case-insensitively with any spaces, dots or dashes between its characters (the
+    spoken form "four eight two nine ..." is "4829105573" after normalisation), and so does its
+    digit core (the account number without its "ACCT-" prefix) when it has at least four digits."""
+    recognizers = []
+    for entity, value in values.items():
+        patterns = []
+        for variant in _variants(value):
+            chars = r"[\s.\-]*".join(re.escape(c) for c in variant)
+            patterns.append(Pattern(f"{entity.lower()} value", rf"(?i)(?<![a-z0-9]){chars}(?![a-z0-9])", 1.0))
+        if patterns:
+            recognizers.append(
+                PatternRecognizer(
+                    supported_entity=entity,
+                    patterns=patterns,
+                    supported_language=language,
+                    name=f"ClipMetadata_{entity}",
+                )
+            )
+    return recognizers
+
+
+def _variants(value: str) -> list[str]:
+    squashed = re.sub(r"[^0-9a-z]", "", value.lower())
+    variants = [squashed] if squashed else []
+    digits = re.sub(r"\D", "", value)
+    alnum_tail = re.sub(r"^[a-z]+", "", squashed)
+    for extra in (alnum_tail, digits):
+        if len(re.sub(r"\D", "", extra)) >= 4 and extra not in variants:
+            variants.append(extra)
+    return variants
