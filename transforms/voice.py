@@ -1,13 +1,26 @@
 """Voice disguise stage: ``DisguiseVoice``.
 
 In:  clips with decoded mono float32 ``samples``.
-Out: the same clips with disguised ``samples`` (same length, no clipping, no NaN).
+Out: the same clips with disguised ``samples`` (same length, finite, loudness-normalised with a
+     peak ceiling below full scale; silence stays silent; clips shorter than the analysis window
+     are padded for analysis and trimmed back).
 Fails: a DSP error quarantines the clip (stage ``voice``); a clip is never passed on undisguised.
 
 The method is a plug-in: ``METHODS`` maps a config name to a parameter dataclass and a plain
-function ``fn(samples, rate, params, rng) -> samples``. ``rng`` is a NumPy generator seeded from a
-key derived from the job secret and the speaker pseudonym, so a plug-in that draws random
-parameters sounds consistent per speaker yet cannot be reproduced without the key.
+function ``fn(samples, rate, params, rng) -> samples`` (DSP in :mod:`transforms.voice_dsp`).
+``rng`` is a NumPy generator seeded by HMAC(voice key, pseudonym epoch + account id) — or, with
+``per_clip: true``, by HMAC(voice key, clip id) — so a speaker keeps one pseudo-voice inside an
+epoch, gets a new one in the next, and nobody without the key can redraw or undo the parameters.
+
+Plug-ins:
+- ``pseudo_voice`` (default): map the speaker onto a keyed pseudo-voice — pitch moved to the
+  pseudo-voice's F0 (constant ratio, phase vocoder + resampling), spectral envelope warped toward
+  the pseudo-voice's vocal-tract scale, the speaker's long-term envelope replaced by the
+  pseudo-voice's (cepstral-mean substitution) and a keyed spectral tilt. STFT only, no vocoder.
+- ``world_pseudo``: the same mapping with WORLD analysis/resynthesis, which can also map the F0
+  range (log-F0 mean and spread) frame by frame; far slower.
+- ``mcadams``: LPC pole-angle shifting with a keyed McAdams coefficient.
+- ``world_shift``: the original fixed pitch shift + envelope warp (kept for comparison).
 """
 
 from __future__ import annotations
@@ -24,19 +37,189 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from pipeline.records import Clip
+from transforms import voice_dsp
 from transforms.stage import ClipStageFn, StageOutputs, apply_stage
 
 _STRICT = ConfigDict(extra="forbid")
 PEAK_DBFS = -1.0
+LOUDNESS_DBFS = -20.0
 
 
 @dataclass(config=_STRICT, frozen=True)
 class VoiceConfig:
     """Voice disguise: ``method`` names a plug-in in ``transforms.voice.METHODS``;
-    ``params`` are that plug-in's parameters, validated by the plug-in's own dataclass."""
+    ``params`` are that plug-in's parameters, validated by the plug-in's own dataclass.
 
-    method: str = "world_shift"
+    ``per_clip`` draws fresh parameters for every clip instead of one pseudo-voice per speaker
+    and epoch (more private against an attacker who can link clips, less consistent to hear).
+    ``epoch_months`` must equal ``identifiers.epoch_months`` so pseudo-voice and pseudonym
+    rotate together.
+    """
+
+    method: str = "pseudo_voice"
     params: dict[str, Any] = Field(default_factory=dict)
+    per_clip: bool = False
+    epoch_months: int = Field(6, ge=1, le=120)
+    loudness_dbfs: float = Field(LOUDNESS_DBFS, ge=-40.0, le=-6.0)
+
+
+# ---------------------------------------------------------------- pseudo-voice parameters
+
+
+@dataclass(config=_STRICT, frozen=True)
+class PseudoVoiceParams:
+    """How pseudo-voices are drawn and how far a speaker is moved onto one."""
+
+    target_f0_min_hz: float = Field(95.0, ge=50.0, le=400.0)
+    target_f0_max_hz: float = Field(230.0, ge=50.0, le=400.0)
+    max_shift_semitones: float = Field(8.0, ge=0.0, le=12.0)
+    # Formant scale follows the F0 ratio to this power (male→female F0 ≈ ×1.8, formants ≈ ×1.17),
+    # times a keyed jitter, bounded to [warp_min, warp_max].
+    warp_gamma: float = Field(0.27, ge=0.0, le=1.0)
+    warp_jitter: float = Field(0.06, ge=0.0, le=0.2)
+    warp_min: float = Field(0.85, ge=0.7, le=1.0)
+    warp_max: float = Field(1.18, ge=1.0, le=1.4)
+    # Cepstral-mean substitution of the long-term envelope (cepstral indices [cms_lo, cms_hi)).
+    cms_strength: float = Field(1.0, ge=0.0, le=1.0)
+    cms_lo: int = Field(3, ge=1, le=10)
+    cms_hi: int = Field(24, ge=4, le=60)
+    target_shape_db: float = Field(3.0, ge=0.0, le=12.0)
+    max_tilt_db_per_octave: float = Field(1.5, ge=0.0, le=6.0)
+    envelope_ceps: int = Field(30, ge=10, le=80)
+
+
+@dataclass(config=_STRICT, frozen=True)
+class WorldPseudoParams(PseudoVoiceParams):
+    """``pseudo_voice`` with WORLD analysis/resynthesis and F0-range mapping."""
+
+    f0_method: str = Field("harvest", pattern="^(dio|harvest)$")
+    frame_period_ms: float = Field(5.0, ge=1.0, le=20.0)
+    target_f0_spread_semitones: float = Field(2.0, ge=0.0, le=6.0)
+
+
+class PseudoVoice(NamedTuple):
+    """One drawn pseudo-voice (never logged or written)."""
+
+    f0_hz: float
+    warp_jitter: float
+    tilt_db_per_octave: float
+    shape_seed: int
+
+
+def draw_pseudo_voice(rng: np.random.Generator, params: PseudoVoiceParams) -> PseudoVoice:
+    """Draw a pseudo-voice: log-uniform F0 in the target range, warp jitter, tilt, envelope shape."""
+    lo, hi = sorted((params.target_f0_min_hz, params.target_f0_max_hz))
+    return PseudoVoice(
+        f0_hz=float(np.exp(rng.uniform(np.log(lo), np.log(hi)))),
+        warp_jitter=float(np.exp(rng.uniform(-params.warp_jitter, params.warp_jitter))),
+        tilt_db_per_octave=float(rng.uniform(-params.max_tilt_db_per_octave, params.max_tilt_db_per_octave)),
+        shape_seed=int(rng.integers(0, 2**63 - 1)),
+    )
+
+
+def shift_ratio(source_f0: float | None, voice: PseudoVoice, params: PseudoVoiceParams) -> float:
+    """Pitch ratio from the speaker's median F0 to the pseudo-voice's, bounded.
+
+    Without a usable F0 (whispered, noise) the ratio is the pseudo-voice's own offset from the
+    middle of the target range, so the envelope is still moved.
+    """
+    bound = 2.0 ** (params.max_shift_semitones / 12.0)
+    if source_f0 is None or not np.isfinite(source_f0) or source_f0 <= 0:
+        centre = np.sqrt(params.target_f0_min_hz * params.target_f0_max_hz)
+        return float(np.clip(voice.f0_hz / centre, 1.0 / bound, bound))
+    return float(np.clip(voice.f0_hz / source_f0, 1.0 / bound, bound))
+
+
+def envelope_warp(ratio: float, voice: PseudoVoice, params: PseudoVoiceParams) -> float:
+    """Formant scale for a pitch ratio: ratio**gamma × keyed jitter, bounded."""
+    return float(np.clip(ratio**params.warp_gamma * voice.warp_jitter, params.warp_min, params.warp_max))
+
+
+def reshape_log_envelope(
+    log_env: np.ndarray,
+    active: np.ndarray,
+    rate: int,
+    warp: float,
+    voice: PseudoVoice,
+    params: PseudoVoiceParams,
+) -> np.ndarray:
+    """Target log envelope: warped, long-term shape replaced by the pseudo-voice's, tilted."""
+    bins = log_env.shape[-1]
+    warped = voice_dsp.warp_log_envelope(log_env, warp)
+    own = voice_dsp.long_term_shape(warped, active, params.cms_lo, params.cms_hi)
+    target = voice_dsp.random_shape(
+        np.random.default_rng(voice.shape_seed), bins, params.cms_lo, params.cms_hi, params.target_shape_db
+    )
+    delta = params.cms_strength * (target - own) + voice_dsp.tilt_curve(bins, rate, voice.tilt_db_per_octave)
+    return warped + delta
+
+
+def pseudo_voice(samples: np.ndarray, rate: int, params: PseudoVoiceParams, rng: np.random.Generator) -> np.ndarray:
+    """Move a voice onto a keyed pseudo-voice with STFT processing only (no vocoder)."""
+    voice = draw_pseudo_voice(rng, params)
+    x = np.asarray(samples, dtype=np.float64)
+    n_fft, hop = voice_dsp.frame_sizes(rate)
+    spec = voice_dsp.stft(x, n_fft, hop)
+    power = np.abs(spec) ** 2
+    log_mag = 0.5 * np.log(power + voice_dsp.EPS)
+    active = voice_dsp.active_frames(power.sum(axis=1))
+    ratio = shift_ratio(voice_dsp.cepstral_f0(log_mag, rate, active), voice, params)
+    warp = envelope_warp(ratio, voice, params)
+    # The pitch shift also scales formants by `ratio`; the envelope step below sets them to `warp`.
+    y = voice_dsp.pitch_shift(x, rate, ratio)
+    spec_y = voice_dsp.stft(y, n_fft, hop)
+    log_env_y = voice_dsp.cepstral_envelope(np.log(np.abs(spec_y) + voice_dsp.EPS), params.envelope_ceps)
+    active_y = active[: len(log_env_y)] if len(active) >= len(log_env_y) else np.resize(active, len(log_env_y))
+    target = reshape_log_envelope(log_env_y, active_y, rate, warp / ratio, voice, params)
+    gain = np.exp(np.clip(target - log_env_y, -6.0, 6.0))
+    return voice_dsp.istft(spec_y * gain, n_fft, hop, len(x))
+
+
+def world_pseudo(samples: np.ndarray, rate: int, params: WorldPseudoParams, rng: np.random.Generator) -> np.ndarray:
+    """Move a voice onto a keyed pseudo-voice with WORLD: log-F0 mean and spread, envelope, tilt."""
+    voice = draw_pseudo_voice(rng, params)
+    x = np.ascontiguousarray(samples, dtype=np.float64)
+    f0, times = _world_f0(x, rate, params)
+    envelope = pyworld.cheaptrick(x, f0, times, rate)
+    aperiodicity = pyworld.d4c(x, f0, times, rate)
+    voiced = f0 > 0
+    log_f0 = np.log(f0[voiced]) if voiced.any() else np.zeros(0)
+    source = float(np.exp(np.median(log_f0))) if log_f0.size >= 3 else None
+    ratio = shift_ratio(source, voice, params)
+    if log_f0.size >= 3:
+        spread = float(np.std(log_f0))
+        target_spread = params.target_f0_spread_semitones * np.log(2.0) / 12.0
+        scale = min(1.5, target_spread / spread) if spread > 1e-3 else 1.0
+        centre = np.median(log_f0)
+        f0 = np.where(voiced, np.exp(centre + np.log(ratio) + (np.log(np.maximum(f0, 1.0)) - centre) * scale), 0.0)
+    log_env = 0.5 * np.log(envelope + voice_dsp.EPS)
+    target = reshape_log_envelope(log_env, voiced, rate, envelope_warp(ratio, voice, params), voice, params)
+    envelope = np.ascontiguousarray(np.exp(2.0 * target))
+    return pyworld.synthesize(np.ascontiguousarray(f0), envelope, aperiodicity, rate, params.frame_period_ms)
+
+
+def _world_f0(x: np.ndarray, rate: int, params) -> tuple[np.ndarray, np.ndarray]:
+    period = params.frame_period_ms
+    floor, ceil = getattr(params, "f0_floor_hz", 60.0), getattr(params, "f0_ceil_hz", 600.0)
+    if params.f0_method == "harvest":
+        return pyworld.harvest(x, rate, f0_floor=floor, f0_ceil=ceil, frame_period=period)
+    f0, times = pyworld.dio(x, rate, f0_floor=floor, f0_ceil=ceil, frame_period=period)
+    return pyworld.stonemask(x, f0, times, rate), times
+
+
+@dataclass(config=_STRICT, frozen=True)
+class McAdamsParams:
+    """LPC pole shifting; the coefficient is drawn per speaker in [coefficient_min, coefficient_max]."""
+
+    coefficient_min: float = Field(0.75, ge=0.5, le=1.0)
+    coefficient_max: float = Field(0.9, ge=0.5, le=1.0)
+    lpc_order: int = Field(20, ge=8, le=40)
+
+
+def mcadams(samples: np.ndarray, rate: int, params: McAdamsParams, rng: np.random.Generator) -> np.ndarray:
+    """McAdams anonymisation with a keyed coefficient."""
+    lo, hi = sorted((params.coefficient_min, params.coefficient_max))
+    return voice_dsp.mcadams(samples, rate, float(rng.uniform(lo, hi)), params.lpc_order)
 
 
 @dataclass(config=_STRICT, frozen=True)
@@ -52,38 +235,20 @@ class WorldShiftParams:
 
 
 def warp_envelope(envelope: np.ndarray, alpha: float) -> np.ndarray:
-    """Stretch a (frames × bins) spectral envelope along frequency by ``alpha``.
-
-    ``alpha > 1`` moves formants up (shorter vocal tract), ``alpha < 1`` down. Bins that would
-    read above Nyquist hold the last bin's value.
-    """
-    bins = envelope.shape[1]
-    source = np.arange(bins) / alpha
-    index = np.clip(source, 0, bins - 1)
-    low = np.floor(index).astype(int)
-    high = np.minimum(low + 1, bins - 1)
-    frac = index - low
-    return np.ascontiguousarray(envelope[:, low] * (1.0 - frac) + envelope[:, high] * frac)
+    """Stretch a (frames × bins) spectral envelope along frequency by ``alpha``."""
+    return voice_dsp.warp_log_envelope(envelope, alpha)
 
 
 def world_shift(samples: np.ndarray, rate: int, params: WorldShiftParams, rng: np.random.Generator) -> np.ndarray:
     """Disguise a voice with WORLD: shifted F0, warped envelope, original aperiodicity."""
     del rng  # fixed parameters: nothing to draw
     x = np.ascontiguousarray(samples, dtype=np.float64)
-    period = params.frame_period_ms
-    if params.f0_method == "harvest":
-        f0, times = pyworld.harvest(
-            x, rate, f0_floor=params.f0_floor_hz, f0_ceil=params.f0_ceil_hz, frame_period=period
-        )
-    else:
-        f0, times = pyworld.dio(x, rate, f0_floor=params.f0_floor_hz, f0_ceil=params.f0_ceil_hz, frame_period=period)
-        f0 = pyworld.stonemask(x, f0, times, rate)
+    f0, times = _world_f0(x, rate, params)
     envelope = pyworld.cheaptrick(x, f0, times, rate)
     aperiodicity = pyworld.d4c(x, f0, times, rate)
     f0 = f0 * 2.0 ** (params.f0_shift_semitones / 12.0)
     envelope = warp_envelope(envelope, params.envelope_warp)
-    y = pyworld.synthesize(f0, envelope, aperiodicity, rate, period)
-    return y
+    return pyworld.synthesize(f0, envelope, aperiodicity, rate, params.frame_period_ms)
 
 
 class VoiceMethod(NamedTuple):
@@ -94,10 +259,13 @@ class VoiceMethod(NamedTuple):
 
 
 METHODS: dict[str, VoiceMethod] = {
+    "pseudo_voice": VoiceMethod(PseudoVoiceParams, pseudo_voice),
+    "world_pseudo": VoiceMethod(WorldPseudoParams, world_pseudo),
+    "mcadams": VoiceMethod(McAdamsParams, mcadams),
     "world_shift": VoiceMethod(WorldShiftParams, world_shift),
 }
 
-# WORLD needs a few analysis frames; shorter clips are padded with silence and trimmed back.
+# Analysis needs a few frames; shorter clips are padded with silence and trimmed back.
 MIN_ANALYSIS_S = 0.25
 
 
@@ -117,35 +285,52 @@ def validate_voice_config(voice_config) -> None:
     build_params(voice_config.method, voice_config.params)
 
 
-def fit_and_normalise(y: np.ndarray, length: int, peak_dbfs: float = PEAK_DBFS) -> np.ndarray:
-    """Same length as the input, finite, peak-normalised below full scale (silence stays silent)."""
-    y = np.nan_to_num(np.asarray(y, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+def fit_and_normalise(
+    y: np.ndarray, length: int, rate: int, loudness_dbfs: float = LOUDNESS_DBFS, peak_dbfs: float = PEAK_DBFS
+) -> np.ndarray:
+    """Same length as the input, finite, loudness-normalised, peak below full scale."""
+    y = np.asarray(y, dtype=np.float64)[:length]
     if len(y) < length:
         y = np.pad(y, (0, length - len(y)))
-    y = y[:length]
-    peak = float(np.max(np.abs(y))) if length else 0.0
-    if peak > 1e-6:
-        y = y * (10.0 ** (peak_dbfs / 20.0) / peak)
-    return y.astype(np.float32)
+    return voice_dsp.normalise_loudness(y, rate, loudness_dbfs, peak_dbfs)
 
 
-def disguise(samples: np.ndarray, rate: int, method: str, params, rng: np.random.Generator) -> np.ndarray:
+def disguise(
+    samples: np.ndarray,
+    rate: int,
+    method: str,
+    params,
+    rng: np.random.Generator,
+    loudness_dbfs: float = LOUDNESS_DBFS,
+) -> np.ndarray:
     """Run a plug-in on one clip with the guarantees every method gets (length, range, NaN)."""
     length = len(samples)
     if length == 0:
-        return samples.astype(np.float32)
+        return np.zeros(0, np.float32)
+    if not np.all(np.isfinite(samples)):
+        raise ValueError("input audio holds non-finite samples")
     minimum = int(MIN_ANALYSIS_S * rate)
     x = np.pad(samples, (0, minimum - length)) if length < minimum else samples
     if float(np.max(np.abs(x))) < 1e-5:  # digital silence: nothing to disguise
         return np.zeros(length, np.float32)
     y = METHODS[method].fn(x, rate, params, rng)
-    return fit_and_normalise(y, length)
+    return fit_and_normalise(y, length, rate, loudness_dbfs)
+
+
+def voice_seed(key: bytes, account_id: str, epoch: str, clip_id: str | None = None) -> bytes:
+    """HMAC seed: per speaker and epoch, or per clip when ``clip_id`` is given."""
+    message = f"clip\x1f{clip_id}" if clip_id is not None else f"speaker\x1f{epoch}\x1f{account_id}"
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+def voice_rng(key: bytes, account_id: str, epoch: str, clip_id: str | None = None) -> np.random.Generator:
+    """A generator nobody can reproduce without the key (see :func:`voice_seed`)."""
+    return np.random.default_rng(np.frombuffer(voice_seed(key, account_id, epoch, clip_id), dtype=np.uint64))
 
 
 def speaker_rng(key: bytes, speaker: str) -> np.random.Generator:
-    """A generator seeded by HMAC(key, speaker): per-speaker draws nobody can repeat without the key."""
-    seed = hmac.new(key, speaker.encode(), hashlib.sha256).digest()
-    return np.random.default_rng(np.frombuffer(seed, dtype=np.uint64))
+    """Per-speaker generator without an epoch (evaluation and older callers)."""
+    return voice_rng(key, speaker, "")
 
 
 class _DisguiseVoiceFn(ClipStageFn):
@@ -153,19 +338,24 @@ class _DisguiseVoiceFn(ClipStageFn):
 
     def __init__(self, voice_config, key_source):
         super().__init__()
-        self._method = voice_config.method
-        self._params_dict = dict(voice_config.params)
+        self._config = voice_config
         self._key_source = key_source
 
     def setup(self):
         from pipeline.keys import derive_key
 
-        self._params = build_params(self._method, self._params_dict)
+        self._params = build_params(self._config.method, dict(self._config.params))
         self._key = derive_key(self._key_source.load(), "voice")
 
     def handle(self, clip: Clip) -> Clip:
-        rng = speaker_rng(self._key, clip.account_id)
-        return clip._replace(samples=disguise(clip.samples, clip.sample_rate, self._method, self._params, rng))
+        from transforms.identifiers import epoch_of
+
+        epoch = epoch_of(clip.recorded_at, self._config.epoch_months)
+        rng = voice_rng(self._key, clip.account_id, epoch, clip.clip_id if self._config.per_clip else None)
+        samples = disguise(
+            clip.samples, clip.sample_rate, self._config.method, self._params, rng, self._config.loudness_dbfs
+        )
+        return clip._replace(samples=samples)
 
 
 class DisguiseVoice(beam.PTransform):
@@ -179,4 +369,20 @@ class DisguiseVoice(beam.PTransform):
         return apply_stage(clips, "Disguise", self._fn)
 
 
-__all__ = ["DisguiseVoice", "METHODS", "VoiceMethod", "build_params", "disguise", "world_shift", "warp_envelope"]
+__all__ = [
+    "DisguiseVoice",
+    "METHODS",
+    "PseudoVoice",
+    "VoiceConfig",
+    "VoiceMethod",
+    "build_params",
+    "disguise",
+    "draw_pseudo_voice",
+    "mcadams",
+    "pseudo_voice",
+    "validate_voice_config",
+    "voice_rng",
+    "warp_envelope",
+    "world_pseudo",
+    "world_shift",
+]
