@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from pipeline.spotcheck import markup, plots, sampling, source
 
-NOT_RECORDED = "not recorded"
+NOT_RECORDED = source.NOT_RECORDED
 DURATION_TOLERANCE_S = 0.05
 # Labels for the outcome keys we know; any other key is shown under its own name.
 OUTCOME_LABELS = {
@@ -59,7 +59,7 @@ def _label(key: str) -> str:
 
 
 def _scalar(value: Any) -> str:
-    if isinstance(value, str | int | float | bool) or value is None:
+    if isinstance(value, str | int | float | bool | datetime.date) or value is None:
         return str(value)
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= 300 else text[:297] + "..."
@@ -110,6 +110,7 @@ def clip_view(clip: source.ClipRow) -> dict[str, Any]:
             for s, e in muted
         ],
         "image_uri": image,
+        "extra": [(name, _scalar(value)) for name, value in sorted(clip.extra.items())],
         "problems": problems,
     }
 

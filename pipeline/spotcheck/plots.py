@@ -62,8 +62,9 @@ def spectrogram_png(samples: np.ndarray, rate: int, muted: list[tuple[float, flo
     fig = Figure(figsize=(10.0, 3.8), dpi=80, layout="constrained")
     spec_ax, f0_ax = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
     nfft = 512 if rate >= 16000 else 256
-    # Tiny floor keeps log10 finite in digital silence (muted spans are exact zeros).
-    spec_ax.specgram(samples + 1e-9, NFFT=nfft, Fs=rate, noverlap=nfft * 3 // 4, cmap="magma", scale="dB")
+    # Dither ~-140 dBFS keeps log10 finite in digital silence (muted spans are exact zeros).
+    dither = np.random.default_rng(0).normal(0.0, 1e-7, samples.size)
+    spec_ax.specgram(samples + dither, NFFT=nfft, Fs=rate, noverlap=nfft * 3 // 4, cmap="magma", scale="dB")
     spec_ax.set_ylabel("Hz")
     spec_ax.set_ylim(0, min(rate / 2, 8000))
     if title:

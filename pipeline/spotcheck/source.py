@@ -25,9 +25,12 @@ REVIEWER_DIR = "reviewer"
 QUARANTINE_DIR = "quarantine"
 ESCALATION_DIR = "escalation"
 REPORT_FILE = "run_report.json"
+NOT_RECORDED = "not recorded"
 
 # Columns read for every row (cheap); the audio column is read only for the sampled rows.
 INDEX_COLUMNS = ("review_id", "locale", "duration_s", "entities", "run_id", "config_hash", "pseudonym_epoch")
+# Shown once per run, not per clip.
+SAME_FOR_EVERY_ROW = ("run_id", "config_hash", "pipeline_version")
 CLIP_COLUMNS = (
     "review_id",
     "speaker_pseudonym",
@@ -63,6 +66,7 @@ class ClipRow(NamedTuple):
     muted_intervals: list[dict]  # {start_s, end_s}
     recorded_date: Any
     locale: str
+    extra: dict  # any further non-binary column (e.g. flags, expires_at), shown as-is
 
 
 class RunIndex(NamedTuple):
@@ -88,21 +92,21 @@ class RunIndex(NamedTuple):
         return [(loc, bool(types)) for loc, types in zip(self.locales, self.entity_types, strict=True)]
 
 
-def _fs():
+def filesystems():
     from apache_beam.io.filesystems import FileSystems
 
     return FileSystems
 
 
-def _match(root: str, directory: str, pattern: str = "part*") -> list[str]:
-    found = _fs().match([posixpath.join(root, directory, pattern)])[0].metadata_list
+def match_files(root: str, directory: str, pattern: str = "part*") -> list[str]:
+    found = filesystems().match([posixpath.join(root, directory, pattern)])[0].metadata_list
     return sorted(m.path for m in found)
 
 
 def read_report(root: str) -> tuple[dict | None, str | None]:
     """``(report, problem)``: the run report, or None and why it could not be read."""
     path = posixpath.join(root, REPORT_FILE)
-    fs = _fs()
+    fs = filesystems()
     if not fs.exists(path):
         return None, f"{REPORT_FILE} not found"
     try:
@@ -115,13 +119,13 @@ def read_report(root: str) -> tuple[dict | None, str | None]:
     return report, None
 
 
-def _count_quarantine(root: str) -> Counter | None:
-    files = _match(root, QUARANTINE_DIR)
+def count_quarantine(root: str) -> Counter | None:
+    files = match_files(root, QUARANTINE_DIR)
     if not files:
         return None
     by_stage: Counter = Counter()
     for path in files:
-        with _fs().open(path) as handle:
+        with filesystems().open(path) as handle:
             for line in handle.read().decode("utf-8", errors="replace").splitlines():
                 if not line.strip():
                     continue
@@ -134,16 +138,16 @@ def _count_quarantine(root: str) -> Counter | None:
     return by_stage
 
 
-def _count_escalated(root: str) -> int | None:
+def count_escalated(root: str) -> int | None:
     """Rows under escalation/, counted from Parquet footers or lines — no row is ever read."""
     import pyarrow.parquet as pq
 
-    files = _match(root, ESCALATION_DIR, "*")
+    files = match_files(root, ESCALATION_DIR, "*")
     if not files:
         return None
     rows = 0
     for path in files:
-        with _fs().open(path) as handle:
+        with filesystems().open(path) as handle:
             if path.endswith(".parquet"):
                 rows += pq.ParquetFile(handle).metadata.num_rows
             else:
@@ -151,8 +155,8 @@ def _count_escalated(root: str) -> int | None:
     return rows
 
 
-def _reviewer_files(root: str) -> list[str]:
-    files = [p for p in _match(root, REVIEWER_DIR) if p.endswith(".parquet")]
+def reviewer_files(root: str) -> list[str]:
+    files = [p for p in match_files(root, REVIEWER_DIR) if p.endswith(".parquet")]
     if not files:
         raise SpotCheckError(f"no reviewer shards under {posixpath.join(root, REVIEWER_DIR)}")
     return files
@@ -172,8 +176,8 @@ def read_index(root: str) -> RunIndex:
     report, problem = read_report(root)
     shards, ids, locales, durations, types = [], [], [], [], []
     run_ids, hashes, epochs = Counter(), Counter(), Counter()
-    for path in _reviewer_files(root):
-        with _fs().open(path) as handle:
+    for path in reviewer_files(root):
+        with filesystems().open(path) as handle:
             parquet = pq.ParquetFile(handle)
             _check_columns(path, parquet.schema_arrow, CLIP_COLUMNS)
             table = parquet.read(columns=list(INDEX_COLUMNS))
@@ -197,24 +201,36 @@ def read_index(root: str) -> RunIndex:
         run_ids=run_ids,
         config_hashes=hashes,
         epochs=epochs,
-        quarantine_by_stage=_count_quarantine(root),
-        escalated_rows=_count_escalated(root),
+        quarantine_by_stage=count_quarantine(root),
+        escalated_rows=count_escalated(root),
     )
 
 
 def read_clips(root: str, review_ids: list[str]) -> list[ClipRow]:
     """The sampled rows with their audio, in the order of ``review_ids``; streams shard batches."""
+    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     wanted = set(review_ids)
     found: dict[str, ClipRow] = {}
-    for path in _reviewer_files(root.rstrip("/")):
-        with _fs().open(path) as handle:
-            for batch in pq.ParquetFile(handle).iter_batches(batch_size=256, columns=list(CLIP_COLUMNS)):
+    for path in reviewer_files(root.rstrip("/")):
+        with filesystems().open(path) as handle:
+            parquet = pq.ParquetFile(handle)
+            schema = parquet.schema_arrow
+            extra = [
+                f.name
+                for f in schema
+                if f.name not in CLIP_COLUMNS
+                and f.name not in SAME_FOR_EVERY_ROW
+                and not (pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type))
+            ]
+            for batch in parquet.iter_batches(batch_size=256, columns=list(CLIP_COLUMNS) + extra):
                 mask = pc.is_in(batch.column("review_id"), value_set=_string_array(wanted))
                 for row in batch.filter(mask).to_pylist():
-                    found[row["review_id"]] = ClipRow(**{c: row[c] for c in CLIP_COLUMNS})
+                    found[row["review_id"]] = ClipRow(
+                        **{c: row[c] for c in CLIP_COLUMNS}, extra={c: row[c] for c in extra}
+                    )
         if len(found) == len(wanted):
             break
     missing = wanted - found.keys()
