@@ -23,6 +23,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, field_vali
 from pydantic.dataclasses import dataclass
 
 # Each stage owns the dataclass of its own config section.
+from transforms.policy import PolicyConfig
 from transforms.transcript import TranscriptConfig
 from transforms.voice import VoiceConfig
 
@@ -48,6 +49,7 @@ class AudioConfig:
 class IdentifierConfig:
     """Pseudonymisation of account identifiers."""
 
+    mode: Literal["epoch", "per_clip"] = "epoch"
     epoch_months: int = Field(6, ge=1, le=120)
     pseudonym_hex_chars: int = Field(32, ge=16, le=64)
 
@@ -65,6 +67,7 @@ class JobConfig:
     """The whole job's configuration."""
 
     audio: AudioConfig = Field(default_factory=AudioConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
     transcript: TranscriptConfig = Field(default_factory=TranscriptConfig)
     identifiers: IdentifierConfig = Field(default_factory=IdentifierConfig)
@@ -82,6 +85,10 @@ class JobConfig:
     def resolve(self, relative: str) -> str:
         """Absolute path of a file named relative to the config file."""
         return relative if os.path.isabs(relative) else os.path.join(self.base_dir, relative)
+
+    def resolve_uri(self, path: str) -> str:
+        """Like ``resolve``, but a URI such as ``gs://bucket/list.txt`` is kept as it is."""
+        return path if "://" in path else self.resolve(path)
 
 
 _ADAPTER = TypeAdapter(JobConfig)
@@ -102,6 +109,7 @@ def parse_config(data: dict[str, Any] | None, base_dir: str) -> JobConfig:
         raise ConfigError(f"invalid config: {problems}") from None
     _check_files(config)
     _check_voice(config)
+    _check_policy(config)
     return config
 
 
@@ -134,6 +142,17 @@ def _check_files(config: JobConfig) -> None:
         path = config.resolve(getattr(t, name))
         if not os.path.isfile(path):
             raise ConfigError(f"invalid config: transcript.{name}: file {path!r} not found")
+
+
+def _check_policy(config: JobConfig) -> None:
+    """Every opt-out and deletion list must be readable now: a missing list would let opted-out
+    customers' clips through, so it stops the run instead."""
+    from apache_beam.io.filesystems import FileSystems
+
+    for name in ("opt_out_lists", "deletion_lists"):
+        for path in getattr(config.policy, name):
+            if not FileSystems.exists(config.resolve_uri(path)):
+                raise ConfigError(f"invalid config: policy.{name}: file {path!r} not found")
 
 
 def _check_voice(config: JobConfig) -> None:

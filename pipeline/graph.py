@@ -1,12 +1,18 @@
 """The job graph — the only place stages are wired. Read it top to bottom to see the whole job.
 
-    manifest ─► ReadClips ─► RedactTranscript ─► DecodeAudio ─► DisguiseVoice ─► PseudonymizeIds
-                                                                                      │
-                                                     <output>/reviewer/*.parquet ◄─ WriteReviewerShards
+    manifest ─► ReadClips ─► ApplyPolicy ─► PseudonymizeIds ─► RedactTranscript ─► DecodeAudio
+                 (validate)   (opt-out, deletion,                  (Presidio,            │
+                              retention, wake word,                 spoken forms)        ▼
+                              sampling, escalation)                               DisguiseVoice
+                                                                                         │
+             <output>/escalation/*.parquet ◄─ escalated ─┬─ SplitEscalated ◄─ MuteSpokenPii
+             <output>/reviewer/*.parquet   ◄─ reviewed ──┘
     failures of every stage ─► Flatten ─► WriteQuarantine ─► <output>/quarantine/*.jsonl
+    dropped by policy: counted per reason (policy/dropped_<reason>), written nowhere
 
-Text work comes before audio work: it is cheap, its failures spare the costly audio stages, and
-later stages (muting spoken PII) need the entity spans it finds.
+Order matters: policy runs before any audio is read, so dropped clips cost nothing;
+pseudonyms come next because the voice, review-id and sampling keys are per pseudonym epoch;
+text before audio because muting spoken PII needs the entity spans the text stage finds.
 """
 
 from __future__ import annotations
@@ -22,13 +28,11 @@ from pipeline.records import RunMeta
 from transforms.decode_audio import DecodeAudio
 from transforms.identifiers import PseudonymizeIds
 from transforms.manifest import ReadClips
+from transforms.policy import DELETION, OPT_OUT, ApplyPolicy
 from transforms.quarantine import WriteQuarantine
 from transforms.transcript import RedactTranscript
 from transforms.voice import DisguiseVoice
 from transforms.write_shards import WriteReviewerShards
-
-REVIEWER_DIR = "reviewer"
-QUARANTINE_DIR = "quarantine"
 
 
 class OutputPaths(NamedTuple):
@@ -36,40 +40,63 @@ class OutputPaths(NamedTuple):
 
     root: str
     reviewer_prefix: str
+    escalation_prefix: str
     quarantine_prefix: str
     report: str
+    log: str
 
 
 def output_paths(output_dir: str) -> OutputPaths:
     root = output_dir.rstrip("/")
     return OutputPaths(
         root=root,
-        reviewer_prefix=posixpath.join(root, REVIEWER_DIR, "part"),
-        quarantine_prefix=posixpath.join(root, QUARANTINE_DIR, "part"),
+        reviewer_prefix=posixpath.join(root, "reviewer", "part"),
+        escalation_prefix=posixpath.join(root, "escalation", "part"),
+        quarantine_prefix=posixpath.join(root, "quarantine", "part"),
         report=posixpath.join(root, "run_report.json"),
+        log=posixpath.join(root, "logs", "launcher.log"),
     )
+
+
+def policy_lists(config: JobConfig) -> dict[str, tuple[str, ...]]:
+    """Opt-out and deletion list paths, resolved against the config file's directory."""
+    return {
+        OPT_OUT: tuple(config.resolve_uri(p) for p in config.policy.opt_out_lists),
+        DELETION: tuple(config.resolve_uri(p) for p in config.policy.deletion_lists),
+    }
 
 
 def build(p: beam.Pipeline, manifest: str, output_dir: str, config: JobConfig, key: KeySource, meta: RunMeta):
     """Add the whole anonymization job to pipeline ``p``."""
     paths = output_paths(output_dir)
+    retention = config.policy.retention_days
+    months = config.identifiers.epoch_months
 
     read = p | "ReadClips" >> ReadClips(manifest)
-    text = read.main | "RedactTranscript" >> RedactTranscript(config.transcript, config)
+    policy = read.main | "ApplyPolicy" >> ApplyPolicy(config.policy, policy_lists(config), meta.as_of, key, months)
+    ids = policy.main | "PseudonymizeIds" >> PseudonymizeIds(config.identifiers, key, retention)
+    text = ids.main | "RedactTranscript" >> RedactTranscript(config.transcript, config)
     audio = text.main | "DecodeAudio" >> DecodeAudio(config.audio)
     voice = audio.main | "DisguiseVoice" >> DisguiseVoice(config.voice, key)
-    ids = voice.main | "PseudonymizeIds" >> PseudonymizeIds(config.identifiers, key)
-    shards = ids.main | "WriteReviewerShards" >> WriteReviewerShards(
-        paths.reviewer_prefix, meta, key, config.audio.output_format, config.output
+
+    reviewed, escalated = voice.main | "SplitEscalated" >> beam.Partition(lambda clip, _: int(clip.escalate), 2)
+    fmt = config.audio.output_format
+    shards = reviewed | "WriteReviewerShards" >> WriteReviewerShards(
+        paths.reviewer_prefix, meta, key, fmt, config.output
+    )
+    restricted = escalated | "WriteEscalationShards" >> WriteReviewerShards(
+        paths.escalation_prefix, meta, key, fmt, config.output, stage="encode_escalation"
     )
 
     failures = (
         read.failures,
+        policy.failures,
+        ids.failures,
         text.failures,
         audio.failures,
         voice.failures,
-        ids.failures,
         shards.failures,
+        restricted.failures,
     ) | "AllFailures" >> beam.Flatten()
     failures | "WriteQuarantine" >> WriteQuarantine(paths.quarantine_prefix, meta.run_id)
     return paths

@@ -1,11 +1,16 @@
-"""Where the pseudonym secret comes from, and keys derived from it.
+"""Where the pseudonym secrets come from, and keys derived from them.
 
-In:  a key file (any Beam filesystem path, e.g. ``gs://bucket/key``; hex or raw bytes, at least
-     32 bytes), or the environment variable ``VOICEANON_PSEUDONYM_KEY`` (hex), or an explicit
-     request for a throw-away key (``--ephemeral-key``).
-Out: a picklable :class:`KeySource` that DoFns load in ``setup()``; ``derive_key`` separates
-     keys per purpose (pseudonyms, review ids, voice parameters) so one output reveals nothing
-     about another.
+In:  a key file (any Beam filesystem path, e.g. ``gs://bucket/keyring.json``), or the environment
+     variable ``VOICEANON_PSEUDONYM_KEY``, or an explicit request for a throw-away key
+     (``--ephemeral-key``). The secret is either
+     - a keyring: JSON ``{"epochs": {"2026-07": "<hex>", "2027-01": "<hex>"}}`` — one independent
+       key per pseudonym epoch. Destroying an epoch's key makes that epoch's pseudonyms, review
+       ids, sampling and voice parameters unlinkable for good. This is the production form.
+     - a single key (hex or raw bytes, at least 32 bytes): epoch keys are derived from it, which
+       is convenient but means the single key links every epoch for as long as it exists.
+Out: a picklable :class:`KeySource` that DoFns load in ``setup()`` (``keyring()``); ``derive_key``
+     separates keys per purpose (pseudonyms, review ids, voice parameters, sampling) so one output
+     reveals nothing about another.
 Fails: :class:`KeyError_` when no source is given or the key is unusable — the job refuses to
      start. Keys never appear in ``repr``, logs, reports or error messages.
 """
@@ -15,7 +20,9 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
+import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -42,16 +49,27 @@ class KeySource:
     def __repr__(self) -> str:
         return f"KeySource(kind={self.kind!r}, ref={self.ref!r})"
 
+    def keyring(self) -> Keyring:
+        """The per-epoch keyring; raises KeyError_ with a key-free message."""
+        raw, where = self._raw()
+        return parse_keyring(raw, where)
+
     def load(self) -> bytes:
-        """The key bytes; raises KeyError_ with a key-free message."""
+        """A single key for purposes that are not per epoch; a keyring source has none."""
+        raw, where = self._raw()
+        if raw.strip().startswith(b"{"):
+            raise KeyError_(f"{where} is a keyring; use keyring().key_for(epoch)")
+        return _parse_key(raw, where)
+
+    def _raw(self) -> tuple[bytes, str]:
         if self.kind == "ephemeral":
             assert self._ephemeral is not None
-            return self._ephemeral
+            return self._ephemeral, "ephemeral key"
         if self.kind == "env":
             raw = os.environ.get(self.ref, "")
             if not raw:
                 raise KeyError_(f"environment variable {self.ref} is not set")
-            return _parse_key(raw.encode(), f"environment variable {self.ref}")
+            return raw.encode(), f"environment variable {self.ref}"
         if self.kind == "file":
             from apache_beam.io.filesystems import FileSystems
 
@@ -60,8 +78,53 @@ class KeySource:
                     raw = handle.read()
             except Exception as exc:  # noqa: BLE001 - any filesystem error means no key
                 raise KeyError_(f"cannot read key file {self.ref}: {type(exc).__name__}") from None
-            return _parse_key(raw, f"key file {self.ref}")
+            return raw, f"key file {self.ref}"
         raise KeyError_(f"unknown key source kind {self.kind!r}")
+
+
+_EPOCH = re.compile(r"^\d{4}-\d{2}$")
+
+
+class Keyring:
+    """Per-epoch keys. ``key_for(epoch)`` raises KeyError_ for an epoch whose key is gone."""
+
+    def __init__(self, epochs: dict[str, bytes] | None = None, master: bytes | None = None):
+        self._epochs = dict(epochs or {})
+        self._master = master
+
+    def __repr__(self) -> str:
+        return f"Keyring(epochs={sorted(self._epochs)}, master={'yes' if self._master else 'no'})"
+
+    @property
+    def epochs(self) -> list[str]:
+        return sorted(self._epochs)
+
+    def key_for(self, epoch: str) -> bytes:
+        if epoch in self._epochs:
+            return self._epochs[epoch]
+        if self._master is not None:
+            return derive_key(self._master, f"epoch/{epoch}")
+        raise KeyError_(f"no key for pseudonym epoch {epoch} in the keyring")
+
+
+def parse_keyring(raw: bytes, where: str) -> Keyring:
+    """A keyring from key-file bytes: JSON keyring, or a single key (hex or raw)."""
+    text = raw.strip()
+    if text.startswith(b"{"):
+        try:
+            data = json.loads(text)
+            epochs = data["epochs"]
+            if not isinstance(epochs, dict) or not epochs:
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            raise KeyError_(f'{where} is not a keyring of the form {{"epochs": {{"YYYY-MM": "<hex>"}}}}') from None
+        keys = {}
+        for epoch, value in epochs.items():
+            if not _EPOCH.match(str(epoch)):
+                raise KeyError_(f"{where}: epoch names must look like YYYY-MM")
+            keys[str(epoch)] = _parse_key(str(value).encode(), f"{where} epoch {epoch}")
+        return Keyring(epochs=keys)
+    return Keyring(master=_parse_key(raw, where))
 
 
 def _parse_key(raw: bytes, where: str) -> bytes:
@@ -86,7 +149,7 @@ def resolve_key_source(key_file: str | None, ephemeral: bool, environ=os.environ
     if key_file:
         source = KeySource("file", key_file)
     elif ephemeral:
-        source = KeySource("ephemeral", "", secrets.token_bytes(MIN_KEY_BYTES))
+        source = KeySource("ephemeral", "", secrets.token_hex(MIN_KEY_BYTES).encode())
     elif environ.get(ENV_VAR):
         source = KeySource("env", ENV_VAR)
     else:
@@ -94,7 +157,7 @@ def resolve_key_source(key_file: str | None, ephemeral: bool, environ=os.environ
             f"no pseudonym key: pass --key-file PATH, set {ENV_VAR}, or pass --ephemeral-key "
             "for a throw-away key (pseudonyms then change every run)"
         )
-    source.load()  # fail closed before anything runs
+    source.keyring()  # fail closed before anything runs
     return source
 
 

@@ -29,3 +29,11 @@ def add_flags(parser, required: bool) -> None:
         help="use a throw-away random key (pseudonyms change every run); for trials and tests",
     )  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in --output")
+    parser.add_argument(
+        "--as-of", "--as_of", dest="as_of", default=None,
+        help="ISO date/time the retention window is measured from (default: now, UTC); fix it for reproducible reruns",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-verify", "--no_verify", dest="no_verify", action="store_true",
+        help="skip the leak verification at the end of the run (it runs by default and fails the run on a leak)",
+    )  # fmt: skip

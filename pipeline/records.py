@@ -43,6 +43,9 @@ class Clip(NamedTuple):
     locale: str = ""
     wake_word_detected: bool | None = None
     words: tuple[Word, ...] = ()
+    # Filled by the policy stage.
+    flags: tuple[str, ...] = ()
+    escalate: bool = False
     # Filled by the transcript stage.
     redacted_transcript: str | None = None
     entities: tuple[Span, ...] = ()  # offsets in redacted_transcript
@@ -54,6 +57,7 @@ class Clip(NamedTuple):
     # Filled by the identifier stage.
     speaker_pseudonym: str | None = None
     pseudonym_epoch: str = ""
+    pseudonym_expires: datetime.date | None = None  # date by which the epoch's key is destroyed
 
     def sensitive_values(self) -> tuple[str, ...]:
         """Raw values that must never appear in an output or a message."""
@@ -78,3 +82,4 @@ class RunMeta(NamedTuple):
     run_id: str
     config_hash: str
     pipeline_version: str
+    as_of: datetime.datetime | None = None  # "now" for retention decisions

@@ -3,8 +3,8 @@
 In:  the Beam metrics of a finished run and the files it wrote.
 Out: ``run_report.json`` in the output directory and a short table for the terminal.
 Fails: :func:`reconcile` raises :class:`ReconciliationError` when clips in ≠ reviewer rows +
-     quarantined (+ later: policy drops, escalations), or when the counters disagree with the
-     files on disk. The job then exits non-zero: a clip that vanished is a bug, not a statistic.
+     escalated + policy-dropped + quarantined, or when the counters disagree with the files on
+     disk. The job then exits non-zero: a clip that vanished is a bug, not a statistic.
 """
 
 from __future__ import annotations
@@ -13,7 +13,17 @@ import json
 from collections import defaultdict
 from typing import Any
 
-STAGES = ("manifest", "transcript", "decode", "voice", "identifiers", "encode")
+STAGES = (
+    "manifest",
+    "policy",
+    "identifiers",
+    "transcript",
+    "decode",
+    "voice",
+    "mute",
+    "encode",
+    "encode_escalation",
+)
 
 
 class ReconciliationError(RuntimeError):
@@ -40,19 +50,25 @@ def count_written(paths) -> dict[str, int]:
         found = FileSystems.match([prefix + "*"])[0].metadata_list
         return sorted(m.path for m in found)
 
+    def parquet_rows(paths_found: list[str]) -> int:
+        total = 0
+        for path in paths_found:
+            with FileSystems.open(path) as handle:
+                total += pq.ParquetFile(handle).metadata.num_rows
+        return total
+
     reviewer_files = files(paths.reviewer_prefix)
-    reviewer_rows = 0
-    for path in reviewer_files:
-        with FileSystems.open(path) as handle:
-            reviewer_rows += pq.ParquetFile(handle).metadata.num_rows
+    escalation_files = files(paths.escalation_prefix)
     quarantine_rows = 0
     quarantine_files = files(paths.quarantine_prefix)
     for path in quarantine_files:
         with FileSystems.open(path) as handle:
             quarantine_rows += sum(1 for line in handle.read().splitlines() if line.strip())
     return {
-        "reviewer_rows": reviewer_rows,
+        "reviewer_rows": parquet_rows(reviewer_files),
         "reviewer_files": len(reviewer_files),
+        "escalation_rows": parquet_rows(escalation_files),
+        "escalation_files": len(escalation_files),
         "quarantine_rows": quarantine_rows,
         "quarantine_files": len(quarantine_files),
     }
@@ -71,6 +87,11 @@ def build_report(counters: dict, written: dict[str, int], meta, extra: dict[str,
         if name.startswith("entity_")
     }
     clips_in = stages["manifest"]["received"]
+    dropped = {
+        name.removeprefix("dropped_"): value
+        for name, value in sorted(counters.get("policy", {}).items())
+        if name.startswith("dropped_")
+    }
     return {
         "run_id": meta.run_id,
         "config_hash": meta.config_hash,
@@ -79,9 +100,12 @@ def build_report(counters: dict, written: dict[str, int], meta, extra: dict[str,
         "stages": stages,
         "quarantined_by_stage": quarantine,
         "entities_by_type": entities,
+        "policy_dropped_by_reason": dropped,
         "outcomes": {
             "clips_in": clips_in,
             "reviewer_rows": written["reviewer_rows"],
+            "escalated": written["escalation_rows"],
+            "policy_dropped": sum(dropped.values()),
             "quarantined": written["quarantine_rows"],
         },
         "written": written,
@@ -95,9 +119,10 @@ def reconcile(report: dict[str, Any]) -> None:
     problems = []
     if out["clips_in"] != accounted:
         problems.append(f"clips in ({out['clips_in']}) != accounted for ({accounted}: {out})")
-    counted_rows = report["stages"]["encode"]["succeeded"]
-    if counted_rows != out["reviewer_rows"]:
-        problems.append(f"reviewer rows counted ({counted_rows}) != rows in shards ({out['reviewer_rows']})")
+    for stage, key in (("encode", "reviewer_rows"), ("encode_escalation", "escalated")):
+        counted = report["stages"][stage]["succeeded"]
+        if counted != out[key]:
+            problems.append(f"{key} counted ({counted}) != rows in shards ({out[key]})")
     counted_failures = sum(report["quarantined_by_stage"].values())
     if counted_failures != out["quarantined"]:
         problems.append(f"failures counted ({counted_failures}) != quarantine records ({out['quarantined']})")
@@ -116,12 +141,18 @@ def write_report(report: dict[str, Any], path: str) -> None:
 def format_table(report: dict[str, Any]) -> str:
     """A short terminal summary."""
     lines = [f"run {report['run_id']}  config {report['config_hash']}  version {report['pipeline_version']}"]
-    lines.append(f"{'stage':<12}{'received':>10}{'ok':>10}{'failed':>10}")
+    lines.append(f"{'stage':<18}{'received':>10}{'ok':>10}{'failed':>10}")
     for stage, c in report["stages"].items():
-        lines.append(f"{stage:<12}{c['received']:>10}{c['succeeded']:>10}{c['failed']:>10}")
+        lines.append(f"{stage:<18}{c['received']:>10}{c['succeeded']:>10}{c['failed']:>10}")
     out = report["outcomes"]
     lines.append("outcomes: " + ", ".join(f"{k}={v}" for k, v in out.items()))
+    if report.get("policy_dropped_by_reason"):
+        lines.append("policy drops: " + ", ".join(f"{k}={v}" for k, v in report["policy_dropped_by_reason"].items()))
     if report["entities_by_type"]:
         lines.append("entities redacted: " + ", ".join(f"{k}={v}" for k, v in report["entities_by_type"].items()))
     lines.append("reconciled: " + ("yes" if report.get("reconciled") else "NO"))
+    check = report.get("leak_check")
+    if check:
+        verdict = "passed" if check["passed"] else f"FAILED ({check['leaks']} leaks)"
+        lines.append(f"leak check: {verdict} over {check['files_scanned']} files")
     return "\n".join(lines)

@@ -1,23 +1,29 @@
-"""Leak verification: scan what a run wrote for the raw identifiers of its input.
+"""Leak verification: scan everything a run wrote for the raw identifiers of its input.
 
 In:  the manifest (for the raw ``account_id``, ``device_serial`` and ``first_name`` values) and
-     the output directory (every file under it), plus any extra files such as captured logs.
+     the output directory (every file under it: reviewer and escalation shards, quarantine,
+     report, logs), plus any extra files such as captured worker logs.
 Out: a list of :class:`Leak` records — which kind of value, from which manifest row, in which
      file and column. A leak record never contains the leaked value itself.
 
-Parquet files are read back (their pages are compressed, so a raw byte scan alone would miss
-text); every text column is searched, binary columns (audio) and the raw file bytes are searched
-for the long identifiers. A first name is searched as a whole word (case-insensitive) in text;
-it is not searched inside compressed audio bytes, where a short name matches by chance.
+All values are searched at once with an Aho-Corasick automaton (``pyahocorasick``), so a
+manifest of millions of rows costs one pass over each output. Parquet files are read back
+(their pages are compressed, so a raw byte scan alone would miss text); every text column is
+searched, and binary columns (audio) and raw file bytes are searched for the long identifiers.
+A first name is searched as a whole word, case-insensitively, in text only: inside compressed
+audio bytes a short name matches by chance.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
-import re
 from collections.abc import Iterable
 from typing import NamedTuple
+
+import ahocorasick
 
 MIN_ID_CHARS = 6
 
@@ -26,102 +32,157 @@ class Leak(NamedTuple):
     kind: str  # account_id | device_serial | first_name
     row: int  # manifest row number (1-based)
     path: str
-    where: str  # column name or "bytes"/"text"
+    where: str  # column name, "bytes" or "text"
 
     def describe(self) -> str:
         return f"{self.kind} of manifest row {self.row} found in {self.path} ({self.where})"
 
 
-class Needle(NamedTuple):
-    kind: str
-    row: int
-    text_pattern: re.Pattern
-    raw: bytes | None  # searched in binary content; None for first names
+class Needles(NamedTuple):
+    """Two automata over lower-cased values: long ids (any context) and first names (whole words)."""
+
+    ids: ahocorasick.Automaton | None
+    names: ahocorasick.Automaton | None
+    count: int
 
 
-def needles_from_rows(rows: Iterable[dict]) -> list[Needle]:
-    """Search patterns for every raw identifier in manifest rows (missing/short values skipped)."""
-    needles = []
+def _automaton(entries: dict[str, list[tuple[str, int]]]) -> ahocorasick.Automaton | None:
+    if not entries:
+        return None
+    automaton = ahocorasick.Automaton()
+    for value, owners in entries.items():
+        automaton.add_word(value, (len(value), tuple(owners)))
+    automaton.make_automaton()
+    return automaton
+
+
+def needles_from_rows(rows: Iterable[dict]) -> Needles:
+    """Search automata for every raw identifier in manifest rows (missing/short values skipped)."""
+    ids: dict[str, list[tuple[str, int]]] = {}
+    names: dict[str, list[tuple[str, int]]] = {}
+    count = 0
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             continue
         for kind in ("account_id", "device_serial"):
             value = row.get(kind)
             if isinstance(value, str) and len(value.strip()) >= MIN_ID_CHARS:
-                value = value.strip()
-                needles.append(Needle(kind, number, re.compile(re.escape(value), re.IGNORECASE), value.encode()))
+                ids.setdefault(value.strip().lower(), []).append((kind, number))
+                count += 1
         name = row.get("first_name")
         if isinstance(name, str) and name.strip():
-            pattern = re.compile(r"(?<!\w)" + re.escape(name.strip()) + r"(?!\w)", re.IGNORECASE)
-            needles.append(Needle("first_name", number, pattern, None))
-    return needles
+            names.setdefault(name.strip().lower(), []).append(("first_name", number))
+            count += 1
+    return Needles(_automaton(ids), _automaton(names), count)
 
 
 def read_manifest_rows(path: str) -> list[dict]:
-    """Manifest rows as dicts (JSONL, CSV or Parquet); unparseable lines become {}."""
-    import csv
+    """Manifest rows as dicts (JSONL, CSV or Parquet, any Beam filesystem); bad lines become {}."""
+    from apache_beam.io.filesystems import FileSystems
 
+    with FileSystems.open(path) as handle:
+        data = handle.read()
     lower = path.lower()
     if lower.endswith(".parquet"):
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        if lower.endswith(".csv"):
-            return list(csv.DictReader(handle))
-        rows = []
-        for line in handle:
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except ValueError:
-                rows.append({})
-        return rows
+        return pq.read_table(io.BytesIO(data)).to_pylist()
+    text = data.decode("utf-8", errors="replace")
+    if lower.endswith(".csv"):
+        return list(csv.DictReader(io.StringIO(text)))
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            rows.append({})
+    return rows
 
 
-def _scan_text(text: str, needles: list[Needle], path: str, where: str) -> list[Leak]:
-    return [Leak(n.kind, n.row, path, where) for n in needles if n.text_pattern.search(text)]
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
-def _scan_bytes(data: bytes, needles: list[Needle], path: str, where: str) -> list[Leak]:
-    lowered = data.lower()
-    return [Leak(n.kind, n.row, path, where) for n in needles if n.raw is not None and n.raw.lower() in lowered]
+def scan_text(text: str, needles: Needles, path: str, where: str) -> set[Leak]:
+    """Ids anywhere, first names as whole words."""
+    lowered = text.lower()
+    leaks: set[Leak] = set()
+    if needles.ids is not None:
+        for _, (_, owners) in needles.ids.iter(lowered):
+            leaks.update(Leak(kind, row, path, where) for kind, row in owners)
+    if needles.names is not None:
+        for end, (length, owners) in needles.names.iter(lowered):
+            start = end - length + 1
+            before = lowered[start - 1] if start > 0 else " "
+            after = lowered[end + 1] if end + 1 < len(lowered) else " "
+            if not _is_word_char(before) and not _is_word_char(after):
+                leaks.update(Leak(kind, row, path, where) for kind, row in owners)
+    return leaks
 
 
-def _scan_parquet(path: str, needles: list[Needle]) -> list[Leak]:
+def scan_bytes(data: bytes, needles: Needles, path: str, where: str) -> set[Leak]:
+    """Ids only (latin-1 maps bytes 1:1 to characters, so byte offsets are kept)."""
+    if needles.ids is None:
+        return set()
+    lowered = data.decode("latin-1").lower()
+    return {Leak(kind, row, path, where) for _, (_, owners) in needles.ids.iter(lowered) for kind, row in owners}
+
+
+def _scan_parquet(data: bytes, needles: Needles, path: str) -> set[Leak]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    leaks = []
-    table = pq.read_table(path)
+    leaks: set[Leak] = set()
+    table = pq.read_table(io.BytesIO(data))
     for name in table.column_names:
         column = table.column(name)
         if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
             for value in column.to_pylist():
-                leaks += _scan_bytes(value or b"", needles, path, name)
+                leaks |= scan_bytes(value or b"", needles, path, name)
         else:
             text = "\n".join(json.dumps(v, default=str, ensure_ascii=False) for v in column.to_pylist())
-            leaks += _scan_text(text, needles, path, name)
+            leaks |= scan_text(text, needles, path, name)
     return leaks
 
 
-def scan_file(path: str, needles: list[Needle]) -> list[Leak]:
-    """Every leak of any needle in one file."""
-    with open(path, "rb") as handle:
+def scan_file(path: str, needles: Needles) -> list[Leak]:
+    """Every leak of any needle in one file (any Beam filesystem)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(path) as handle:
         data = handle.read()
-    leaks = _scan_bytes(data, needles, path, "bytes")
+    leaks = scan_bytes(data, needles, path, "bytes")
     if path.endswith(".parquet"):
-        leaks += _scan_parquet(path, needles)
+        leaks |= _scan_parquet(data, needles, path)
     else:
-        leaks += _scan_text(data.decode("utf-8", errors="replace"), needles, path, "text")
-    return sorted(set(leaks))
+        leaks |= scan_text(data.decode("utf-8", errors="replace"), needles, path, "text")
+    return sorted(leaks)
 
 
-def scan_outputs(output_dir: str, needles: list[Needle], extra_files: Iterable[str] = ()) -> list[Leak]:
+def list_files(output_dir: str) -> list[str]:
+    """Every file under ``output_dir`` (local walk, or a recursive match on remote filesystems)."""
+    if "://" not in output_dir:
+        return sorted(os.path.join(root, name) for root, _, names in os.walk(output_dir) for name in names)
+    from apache_beam.io.filesystems import FileSystems
+
+    return sorted(m.path for m in FileSystems.match([output_dir.rstrip("/") + "/**"])[0].metadata_list)
+
+
+class ScanResult(NamedTuple):
+    files: int
+    leaks: list[Leak]
+
+
+def scan_outputs(output_dir: str, needles: Needles, extra_files: Iterable[str] = ()) -> list[Leak]:
     """Scan every file under ``output_dir`` and any extra files (e.g. captured logs)."""
-    paths = [os.path.join(root, name) for root, _, names in os.walk(output_dir) for name in names]
-    leaks = []
-    for path in sorted(paths) + list(extra_files):
+    return verify_run(output_dir, needles, extra_files).leaks
+
+
+def verify_run(output_dir: str, needles: Needles, extra_files: Iterable[str] = ()) -> ScanResult:
+    paths = list_files(output_dir) + list(extra_files)
+    leaks: list[Leak] = []
+    for path in paths:
         leaks += scan_file(path, needles)
-    return leaks
+    return ScanResult(len(paths), leaks)

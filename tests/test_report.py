@@ -16,8 +16,25 @@ def counters(rows=5, encoded=3, quarantined=2):
     }
 
 
-def written(reviewer=3, quarantine=2):
-    return {"reviewer_rows": reviewer, "reviewer_files": 1, "quarantine_rows": quarantine, "quarantine_files": 1}
+def written(reviewer=3, quarantine=2, escalated=0):
+    return {
+        "reviewer_rows": reviewer,
+        "reviewer_files": 1,
+        "escalation_rows": escalated,
+        "escalation_files": 1,
+        "quarantine_rows": quarantine,
+        "quarantine_files": 1,
+    }
+
+
+def test_when_policy_drops_and_escalations_are_counted_then_they_reconcile():
+    c = counters(rows=9)
+    c["policy"] = {"dropped_opt_out": 2, "dropped_retention": 1}
+    c["encode_escalation"] = {"received": 1, "succeeded": 1, "failed": 0}
+    report = build_report(c, written(escalated=1), META, {})
+    reconcile(report)
+    assert report["outcomes"]["policy_dropped"] == 3
+    assert report["policy_dropped_by_reason"] == {"opt_out": 2, "retention": 1}
 
 
 def test_when_every_clip_is_accounted_for_then_it_reconciles():
@@ -31,9 +48,10 @@ def test_when_every_clip_is_accounted_for_then_it_reconciles():
     "c, w, message",
     [
         (counters(rows=6), written(), "clips in"),
-        (counters(encoded=4), written(), "reviewer rows counted"),
+        (counters(encoded=4), written(), "reviewer_rows counted"),
         (counters(quarantined=1), written(), "failures counted"),
         (counters(), written(reviewer=2), "clips in"),
+        (counters(), written(escalated=1), "escalated counted"),
     ],
 )
 def test_when_counts_disagree_then_reconcile_raises(c, w, message):

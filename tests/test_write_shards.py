@@ -30,6 +30,8 @@ def make_clip() -> Clip:
         muted_intervals=((0.5, 0.9),),
         speaker_pseudonym="spk_abc",
         pseudonym_epoch="2026-07",
+        pseudonym_expires=datetime.date(2027, 6, 30),
+        flags=("no_wake_word",),
     )
 
 

@@ -1,9 +1,10 @@
 """Output stage: ``WriteReviewerShards``.
 
 In:  fully processed clips (disguised ``samples``, ``redacted_transcript``, ``speaker_pseudonym``).
-Out: Parquet shards under ``<output>/reviewer/`` written by Beam's Parquet sink against the one
-     explicit ``pipeline.schema.REVIEWER_SCHEMA``; the composite also returns encode failures.
-Fails: a clip that cannot be encoded is quarantined (stage ``encode``).
+Out: Parquet shards under a prefix (``<output>/reviewer/`` or the restricted
+     ``<output>/escalation/``) written by Beam's Parquet sink against the one explicit
+     ``pipeline.schema.REVIEWER_SCHEMA``; the composite also returns encode failures.
+Fails: a clip that cannot be encoded is quarantined (stage ``encode``/``encode_escalation``).
 
 :func:`to_reviewer_row` names every column it writes; raw identifiers, the original transcript,
 the audio URI and the original audio have no column to go to.
@@ -35,6 +36,7 @@ def to_reviewer_row(clip: Clip, meta: RunMeta, review_key: bytes, audio_format: 
         "review_id": review_id(review_key, clip.clip_id),
         "speaker_pseudonym": clip.speaker_pseudonym,
         "pseudonym_epoch": clip.pseudonym_epoch,
+        "expires_at": clip.pseudonym_expires,
         "audio": audio,
         "audio_mime": mime,
         "sample_rate": clip.sample_rate,
@@ -44,6 +46,7 @@ def to_reviewer_row(clip: Clip, meta: RunMeta, review_key: bytes, audio_format: 
         "muted_intervals": [{"start_s": a, "end_s": b} for a, b in clip.muted_intervals],
         "recorded_date": clip.recorded_at.date(),
         "locale": clip.locale,
+        "flags": list(clip.flags),
         "run_id": meta.run_id,
         "config_hash": meta.config_hash,
         "pipeline_version": meta.pipeline_version,
@@ -51,19 +54,19 @@ def to_reviewer_row(clip: Clip, meta: RunMeta, review_key: bytes, audio_format: 
 
 
 class _ToRowFn(ClipStageFn):
-    stage = "encode"
-
-    def __init__(self, meta: RunMeta, key_source, audio_format: str):
+    def __init__(self, meta: RunMeta, key_source, audio_format: str, stage: str):
+        self.stage = stage  # before super().__init__, which names the counters after it
         super().__init__()
         self._meta = meta
         self._key_source = key_source
         self._format = audio_format
 
     def setup(self):
-        self._key = derive_key(self._key_source.load(), "review_id")
+        self._keyring = self._key_source.keyring()
 
     def handle(self, clip: Clip) -> dict:
-        return to_reviewer_row(clip, self._meta, self._key, self._format)
+        key = derive_key(self._keyring.key_for(clip.pseudonym_epoch), "review_id")
+        return to_reviewer_row(clip, self._meta, key, self._format)
 
 
 class ShardOutputs(NamedTuple):
@@ -74,10 +77,10 @@ class ShardOutputs(NamedTuple):
 class WriteReviewerShards(beam.PTransform):
     """Encode audio, build reviewer rows and write them as Parquet shards."""
 
-    def __init__(self, path_prefix: str, meta: RunMeta, key_source, audio_format: str, output_config):
+    def __init__(self, path_prefix: str, meta: RunMeta, key_source, audio_format: str, output_config, stage="encode"):
         super().__init__()
         self._prefix = path_prefix
-        self._fn = _ToRowFn(meta, key_source, audio_format)
+        self._fn = _ToRowFn(meta, key_source, audio_format, stage)
         self._output = output_config
 
     def expand(self, clips) -> ShardOutputs:

@@ -1,0 +1,209 @@
+"""Policy stage: ``ApplyPolicy`` — before any audio is decoded, so dropped clips cost nothing.
+
+In:  validated clips; opt-out and deletion-request lists (text files of account ids, one per
+     line, ``#`` comments allowed; any Beam filesystem; millions of rows are fine: they are
+     joined with the clips by key, never loaded into memory).
+Out: the clips that may be reviewed, with ``flags`` (e.g. ``no_wake_word``) and ``escalate``
+     (transcript matches the escalation lexicon: route to the restricted escalation output).
+     Dropped clips are counted per reason (``policy/dropped_<reason>``) and go nowhere else.
+Fails: a duplicate ``clip_id`` (all but one copy), a timestamp in the future beyond the
+     tolerance, or a clip whose epoch key is gone becomes a quarantine record (stage ``policy``).
+
+Drop reasons, checked in this order (a clip is counted once, under the first that applies):
+``deletion_request``, ``opt_out``, ``retention`` (older than ``retention_days`` before the run's
+``as_of`` time), ``no_wake_word`` (when ``no_wake_word: drop``), ``not_sampled`` (a keyed hash of
+the clip id is above ``sampling_fraction``: deterministic, so a rerun samples the same clips).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from typing import Literal, NamedTuple
+
+import apache_beam as beam
+from apache_beam import pvalue
+from pydantic import ConfigDict, Field
+from pydantic.dataclasses import dataclass
+
+from pipeline.failures import ClipError
+from pipeline.keys import derive_key, keyed_hex
+from pipeline.records import Clip
+from transforms.identifiers import epoch_of
+from transforms.stage import FAILURES, StageOutputs, clip_failure
+
+STAGE = "policy"
+DELETION, OPT_OUT = "deletion_request", "opt_out"
+_STRICT = ConfigDict(extra="forbid")
+
+
+@dataclass(config=_STRICT, frozen=True)
+class PolicyConfig:
+    """Governance policy. List and lexicon paths are relative to the config file or absolute/URIs."""
+
+    opt_out_lists: tuple[str, ...] = ()
+    deletion_lists: tuple[str, ...] = ()
+    retention_days: int = Field(180, ge=1, le=3650)
+    sampling_fraction: float = Field(1.0, gt=0.0, le=1.0)
+    no_wake_word: Literal["drop", "flag", "keep"] = "drop"
+    escalation_terms: tuple[str, ...] = ()
+    future_tolerance_hours: float = Field(24.0, ge=0.0)
+
+
+class Decision(NamedTuple):
+    """What policy does with one clip: ``drop`` is a reason or ''; ``clip`` carries flags."""
+
+    drop: str
+    clip: Clip
+
+
+def compile_lexicon(terms) -> re.Pattern | None:
+    """One case-insensitive whole-word pattern for all escalation terms (phrases allowed)."""
+    cleaned = sorted({" ".join(t.lower().split()) for t in terms if t.strip()}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    alternatives = "|".join(r"\s+".join(map(re.escape, term.split())) for term in cleaned)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def sample_unit(key: bytes, clip_id: str) -> float:
+    """Keyed, uniform in [0, 1): the same clip always gets the same value under the same key."""
+    return int(keyed_hex(key, clip_id, 13), 16) / float(16**13)
+
+
+def decide(
+    clip: Clip,
+    listed: frozenset[str],
+    config: PolicyConfig,
+    as_of: datetime.datetime,
+    sample_key: bytes,
+    lexicon: re.Pattern | None,
+) -> Decision:
+    """The policy decision for one clip (pure). Raises ClipError for a future timestamp."""
+    if clip.recorded_at > as_of + datetime.timedelta(hours=config.future_tolerance_hours):
+        raise ClipError("future_timestamp", "field 'recorded_at' is in the future")
+    for reason in (DELETION, OPT_OUT):
+        if reason in listed:
+            return Decision(reason, clip)
+    if as_of - clip.recorded_at > datetime.timedelta(days=config.retention_days):
+        return Decision("retention", clip)
+    flags = list(clip.flags)
+    if clip.wake_word_detected is False:
+        if config.no_wake_word == "drop":
+            return Decision("no_wake_word", clip)
+        if config.no_wake_word == "flag":
+            flags.append("no_wake_word")
+    if config.sampling_fraction < 1.0 and sample_unit(sample_key, clip.clip_id) >= config.sampling_fraction:
+        return Decision("not_sampled", clip)
+    escalate = bool(lexicon and lexicon.search(clip.transcript))
+    return Decision("", clip._replace(flags=tuple(flags), escalate=escalate))
+
+
+def clip_fingerprint(clip: Clip) -> str:
+    """Deterministic order among duplicates, independent of read order."""
+    text = f"{clip.audio_uri}\x1f{clip.recorded_at.isoformat()}\x1f{clip.account_id}\x1f{clip.transcript}"
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+
+
+class _DedupeFn(beam.DoFn):
+    """(clip_id, [clips]) → the first clip by fingerprint; the rest are quarantined."""
+
+    def process(self, element):
+        _, clips = element
+        ordered = sorted(clips, key=clip_fingerprint)
+        yield ordered[0]
+        for duplicate in ordered[1:]:
+            beam.metrics.Metrics.counter(STAGE, "failed").inc()
+            error = ClipError("duplicate_clip_id", "another manifest row has the same clip_id")
+            yield pvalue.TaggedOutput(FAILURES, clip_failure(error, STAGE, duplicate))
+
+
+class _DecideFn(beam.DoFn):
+    """(account_id, {clips, listed}) → kept clips; drops counted; errors quarantined."""
+
+    def __init__(self, config: PolicyConfig, as_of: datetime.datetime, key_source, epoch_months: int):
+        self._config = config
+        self._as_of = as_of
+        self._key_source = key_source
+        self._epoch_months = epoch_months
+        self.received = beam.metrics.Metrics.counter(STAGE, "received")
+        self.succeeded = beam.metrics.Metrics.counter(STAGE, "succeeded")
+        self.failed = beam.metrics.Metrics.counter(STAGE, "failed")
+
+    def setup(self):
+        self._keyring = self._key_source.keyring()
+        self._lexicon = compile_lexicon(self._config.escalation_terms)
+
+    def process(self, element):
+        _, grouped = element
+        listed = frozenset(grouped["listed"])
+        for clip in grouped["clips"]:
+            self.received.inc()
+            try:
+                sample_key = b""
+                if self._config.sampling_fraction < 1.0:
+                    epoch_key = self._keyring.key_for(epoch_of(clip.recorded_at, self._epoch_months))
+                    sample_key = derive_key(epoch_key, "sampling")
+                decision = decide(clip, listed, self._config, self._as_of, sample_key, self._lexicon)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a quarantine record
+                self.failed.inc()
+                yield pvalue.TaggedOutput(FAILURES, clip_failure(exc, STAGE, clip))
+                continue
+            if decision.drop:
+                beam.metrics.Metrics.counter(STAGE, f"dropped_{decision.drop}").inc()
+                continue
+            self.succeeded.inc()
+            if decision.clip.escalate:
+                beam.metrics.Metrics.counter(STAGE, "escalated").inc()
+            yield decision.clip
+
+
+def _list_entries(line: str, reason: str):
+    account = line.strip()
+    if account and not account.startswith("#"):
+        yield account, reason
+
+
+class ApplyPolicy(beam.PTransform):
+    """Dedupe clip ids, join the opt-out/deletion lists, apply retention, wake-word, sampling and
+    escalation rules."""
+
+    def __init__(self, config: PolicyConfig, list_paths: dict[str, tuple[str, ...]], as_of, key_source, epoch_months):
+        super().__init__()
+        self._epoch_months = epoch_months
+        self._config = config
+        self._lists = list_paths  # {"opt_out": (...), "deletion_request": (...)}, resolved paths
+        self._as_of = as_of
+        self._key_source = key_source
+
+    def expand(self, clips) -> StageOutputs:
+        deduped = (
+            clips
+            | "ByClipId" >> beam.Map(lambda c: (c.clip_id, c))
+            | "GroupClipIds" >> beam.GroupByKey()
+            | "Dedupe" >> beam.ParDo(_DedupeFn()).with_outputs(FAILURES, main="main")
+        )
+        keyed = deduped.main | "ByAccount" >> beam.Map(lambda c: (c.account_id, c))
+        entries = [
+            clips.pipeline
+            | f"Read_{reason}_{i}" >> beam.io.ReadFromText(path)
+            | f"Parse_{reason}_{i}" >> beam.FlatMap(_list_entries, reason)
+            for reason, paths in sorted(self._lists.items())
+            for i, path in enumerate(paths)
+        ]
+        listed = (
+            entries | "AllListEntries" >> beam.Flatten()
+            if entries
+            else clips.pipeline | "NoListEntries" >> beam.Create([])
+        )
+        decided = (
+            {"clips": keyed, "listed": listed}
+            | "JoinLists" >> beam.CoGroupByKey()
+            | "Decide"
+            >> beam.ParDo(_DecideFn(self._config, self._as_of, self._key_source, self._epoch_months)).with_outputs(
+                FAILURES, main="main"
+            )
+        )
+        failures = (deduped[FAILURES], decided[FAILURES]) | "PolicyFailures" >> beam.Flatten()
+        return StageOutputs(decided.main, failures)
