@@ -137,7 +137,7 @@ def score(
             report.leak_by_label[label].add(len(idx), 0, found)
             missed = "".join(example.text[i] if i not in pred else "_" for i in range(start, end))
             if found < len(idx):
-                snippet = missed.strip("_ ")[:snippet_chars]
+                snippet = " ".join(missed.split()).strip("_ ")[:snippet_chars]
                 report.misses.append((len(idx) - found, example.id, label, snippet))
         labels = set(gold.values()) | set(pred.values())
         for label in labels:

@@ -31,8 +31,23 @@ def _values(value) -> list[str]:
     return []
 
 
+def _fold(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def _words(values) -> set[str]:
-    return {v.strip().lower() for v in values if v.strip()}
+    """Lower-cased values plus their accent-free spelling (ASR writes "dabrowa", not "dąbrowa")."""
+    out = set()
+    for v in values:
+        v = v.strip().lower()
+        if v:
+            out.add(v)
+            folded = _fold(v)
+            if folded and folded != v:
+                out.add(folded)
+    return out
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,24 @@ class NameGazetteerRecognizer(EntityRecognizer):
         return AnalysisExplanation(recognizer=self.name, original_score=score, textual_explanation=text)
 
 
+CITY_SUFFIXES = (
+    "burgh", "borough", "bury", "chester", "fort", "furt", "haven", "land", "mouth", "port", "shire", "side",
+    "stad", "ton", "town", "view", "ville", "berg", "field", "ford", "ham", "wick", "wood", "stadt", "dorf",
+)  # fmt: skip
+CITY_PREFIXES = ("north", "south", "east", "west", "new", "lake", "port", "fort", "mount", "saint", "st")
+
+
+def city_like(lexicon: Lexicon, word: str) -> bool:
+    """Faker-style town names: a name plus a town suffix ("michaelchester", "new emilyburgh")."""
+    w = word.lower()
+    for suffix in CITY_SUFFIXES:
+        if w.endswith(suffix) and len(w) > len(suffix) + 2:
+            stem = w[: -len(suffix)]
+            if stem in lexicon.first_names or stem in lexicon.last_names or stem.rstrip("s") in lexicon.last_names:
+                return True
+    return False
+
+
 class PlaceGazetteerRecognizer(NameGazetteerRecognizer):
     """LOCATION from Faker's city, state, region and country lists (up to three words)."""
 
@@ -147,6 +165,12 @@ class PlaceGazetteerRecognizer(NameGazetteerRecognizer):
                     i += n
                     break
             else:
+                word = words[i].group()
+                if city_like(self.lexicon, word):
+                    start = words[i].start()
+                    if i > 0 and words[i - 1].group().lower() in CITY_PREFIXES and text[words[i - 1].end() : start] == " ":
+                        start = words[i - 1].start()
+                    results.append(self._place(start, words[i].end(), self.SCORE))
                 i += 1
         return results
 
@@ -215,6 +239,13 @@ class StreetAddressRecognizer(PatternRecognizer):
 
     UNIT = r"(?:\s*,?\s*(?:apt|apartment|suite|ste|unit|flat|room|floor|box|no|number)\.?\s*#?\s*\d+[a-z]?)?"
     CONTEXT = ["address", "live", "lives", "living", "street", "ship", "send", "deliver", "located", "at"]
+    WRITTEN_SCORE = 0.4
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for r in results:
+            r.end = extend_address(self.lexicon, text, r.end)
+        return results
 
     def __init__(self, lexicon: Lexicon, supported_language: str = "en", context: list[str] | None = None):
         suffixes = sorted({s for s in lexicon.street_suffixes if s.isalpha()} | {"st", "rd", "ave", "blvd", "ln", "dr"})
@@ -236,6 +267,8 @@ class StreetAddressRecognizer(PatternRecognizer):
             Pattern("written number then street", r"\b\d{1,6}\s+(?:[A-ZÀ-Þ][\w'.-]+\s*){1,4}" + self.UNIT, 0.3),
             Pattern("po box", r"(?i)\b(?:p\.?\s?o\.?\s+box|psc|unit)\s+\d+(?:,\s*box\s+\d+)?", 0.5),
         ]
+        patterns[1].score = patterns[2].score = self.WRITTEN_SCORE
+        self.lexicon = lexicon
         super().__init__(
             supported_entity="STREET_ADDRESS",
             name="StreetAddressRecognizer",
@@ -243,6 +276,37 @@ class StreetAddressRecognizer(PatternRecognizer):
             context=context if context is not None else self.CONTEXT,
             supported_language=supported_language,
         )
+
+
+_TAIL_TOKEN = re.compile(r"[\s,]*([^\W_][\w'.-]*)")
+_UNIT_WORDS = {"apt", "apt.", "apartment", "suite", "ste", "unit", "flat", "box", "floor"}
+
+
+def extend_address(lexicon: Lexicon, text: str, end: int, max_words: int = 8) -> int:
+    """Grow an address over what follows it: unit, town, state or region, country, postcode.
+
+    Stops at the first token that is none of those, or at a sentence break."""
+    words = 0
+    while words < max_words:
+        m = _TAIL_TOKEN.match(text, end)
+        if not m or re.search(r"[.!?;]\s", text[end : m.start(1)] + " ") and not text[end:m.start(1)].isspace():
+            break
+        w = m.group(1)
+        lw = w.lower().rstrip(".,")
+        ok = (
+            lw in _UNIT_WORDS
+            or any(c.isdigit() for c in w) and len(w) <= 10
+            or lw in lexicon.places
+            or city_like(lexicon, lw)
+            or lw in CITY_PREFIXES
+            or (w.isupper() and len(w) >= 2)
+            or (_is_capitalised(w) and "\n" in text[end : m.start(1)])
+        )
+        if not ok or lw in _STOP and lw not in lexicon.places:
+            break
+        end = m.end(1)
+        words += 1
+    return end
 
 
 def clip_metadata_recognizers(values: dict[str, str], language: str = "en") -> list[PatternRecognizer]:
