@@ -260,11 +260,11 @@ class StreetAddressRecognizer(PatternRecognizer):
             # written, international: "Via delle Coste 41", "Koskikatu 25", "Erzsébet tér 19."
             Pattern(
                 "written street then number",
-                r"\b(?:\d{1,6}\s+)?(?:[A-ZÀ-Þ][\w'.-]+\s+)(?:(?:[a-zà-ÿ]{1,4}|[A-ZÀ-Þ][\w'.-]+)\s+){0,3}\d{1,5}[a-z]?\b\.?"
+                r"(?-i:\b(?:\d{1,6}\s+)?(?:[A-ZÀ-Þ][\w'.-]+\s+)(?:(?:[a-zà-ÿ]{1,4}|[A-ZÀ-Þ][\w'.-]+)\s+){0,3}\d{1,5}[a-z]?\b\.?)"
                 + self.UNIT,
                 0.3,
             ),
-            Pattern("written number then street", r"\b\d{1,6}\s+(?:[A-ZÀ-Þ][\w'.-]+\s*){1,4}" + self.UNIT, 0.3),
+            Pattern("written number then street", r"(?-i:\b\d{1,6}[ ]+(?:[A-ZÀ-Þ][\w'.-]+[ ]?){1,4})" + self.UNIT, 0.3),
             Pattern("po box", r"(?i)\b(?:p\.?\s?o\.?\s+box|psc|unit)\s+\d+(?:,\s*box\s+\d+)?", 0.5),
         ]
         patterns[1].score = patterns[2].score = self.WRITTEN_SCORE
