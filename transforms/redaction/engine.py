@@ -133,7 +133,7 @@ class Detector:
                 continue
             name = (r.recognition_metadata or {}).get("recognizer_name", "")
             detections.append(Detection(r.entity_type, start, end, float(r.score), name))
-        return merge_overlaps(detections)
+        return merge_overlaps(detections + repeats(norm.original, detections))
 
     def trim_allowed(self, text: str, start: int, end: int) -> tuple[int, int]:
         """Drop allow-listed words (wake words, device names) from the edges of a span."""
@@ -147,6 +147,21 @@ class Detector:
         if not words:
             return start, start
         return words[0][0], words[-1][1]
+
+
+def repeats(text: str, detections: Sequence[Detection]) -> list[Detection]:
+    """Other occurrences of a detected value in the same transcript ("call priyanka and tell priyanka"):
+    once a value is PII here, every mention of it is."""
+    out = []
+    lowered = text.lower()
+    for value in {text[d.start : d.end].lower(): d for d in detections}.items():
+        needle, d = value
+        if len(needle) < 3:
+            continue
+        for m in re.finditer(rf"(?<!\w){re.escape(needle)}(?!\w)", lowered):
+            if m.start() != d.start:
+                out.append(Detection(d.entity_type, m.start(), m.end(), d.score, d.recognizer))
+    return out
 
 
 def _bare(word: str) -> str:

@@ -168,7 +168,11 @@ class PlaceGazetteerRecognizer(NameGazetteerRecognizer):
                 word = words[i].group()
                 if city_like(self.lexicon, word):
                     start = words[i].start()
-                    if i > 0 and words[i - 1].group().lower() in CITY_PREFIXES and text[words[i - 1].end() : start] == " ":
+                    if (
+                        i > 0
+                        and words[i - 1].group().lower() in CITY_PREFIXES
+                        and text[words[i - 1].end() : start] == " "
+                    ):
                         start = words[i - 1].start()
                     results.append(self._place(start, words[i].end(), self.SCORE))
                 i += 1
@@ -289,13 +293,14 @@ def extend_address(lexicon: Lexicon, text: str, end: int, max_words: int = 8) ->
     words = 0
     while words < max_words:
         m = _TAIL_TOKEN.match(text, end)
-        if not m or re.search(r"[.!?;]\s", text[end : m.start(1)] + " ") and not text[end:m.start(1)].isspace():
+        if not m or re.search(r"[.!?;]\s", text[end : m.start(1)] + " ") and not text[end : m.start(1)].isspace():
             break
         w = m.group(1)
         lw = w.lower().rstrip(".,")
         ok = (
             lw in _UNIT_WORDS
-            or any(c.isdigit() for c in w) and len(w) <= 10
+            or any(c.isdigit() for c in w)
+            and len(w) <= 10
             or lw in lexicon.places
             or city_like(lexicon, lw)
             or lw in CITY_PREFIXES

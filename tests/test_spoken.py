@@ -1,0 +1,71 @@
+"""Spoken-form normaliser: table of spoken inputs and their written forms; offsets always valid."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from transforms.redaction.spoken import normalize
+
+
+@pytest.mark.parametrize(
+    "spoken, written",
+    [
+        ("call five five five zero one four two", "call 5550142"),
+        ("ring oh seven seven oh oh nine", "ring 077009"),
+        ("double five six triple oh", "55 6000".replace(" ", "")),
+        ("i live at twelve oak street", "i live at 12 oak street"),
+        ("four hundred and twelve main st", "412 main st"),
+        ("born march third nineteen eighty five", "born march 3rd 1985"),
+        ("the twenty first of june two thousand and three", "the 21st of june 2003"),
+        ("john dot smith at example dot com", "john.smith@example.com"),
+        ("sachin dot rao at rediffmail dot co dot uk", "sachin.rao@rediffmail.co.uk"),
+        ("go to www dot example dot com now", "go to www.example.com now"),
+        ("one two three dash four five dash six seven eight nine", "123-45-6789"),
+        ("serial g zero nine zero x f nine k", "serial g090xf9k"),
+        ("set a timer for ten minutes", "set a timer for 10 minutes"),
+    ],
+)
+def test_when_spoken_form_then_written_form(spoken, written):
+    assert normalize(spoken).text == written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Here's my SSN: 460-89-9847",
+        "6750 Koskikatu 25 Apt. 864\nArtilleros",
+        "oh no",
+        "i am at home",
+        "what time is it",
+    ],
+)
+def test_when_written_or_plain_text_then_unchanged(text):
+    assert normalize(text).text == text
+
+
+def test_when_span_maps_back_then_it_covers_the_spoken_words():
+    text = "my number is five five five zero one four two thanks"
+    norm = normalize(text)
+    start = norm.text.index("5550142")
+    assert text[slice(*norm.to_original(start, start + 7))] == "five five five zero one four two"
+    # a part of a rewritten number maps back to the whole spoken run (never to half a word)
+    assert text[slice(*norm.to_original(start + 2, start + 3))] == "five five five zero one four two"
+
+
+WORDS = st.sampled_from(
+    "one two three four five six seven eight nine zero oh double triple dot at dash com gmail john "
+    "twenty hundred thousand and first march the a i g x street call my number is".split()
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(WORDS, max_size=25), st.sampled_from([" ", "  ", "\n", " - "]))
+def test_when_any_word_sequence_then_offsets_stay_valid(words, sep):
+    text = sep.join(words)
+    norm = normalize(text)
+    assert len(norm.starts) == len(norm.ends) == len(norm.text)
+    for i in range(len(norm.text)):
+        assert 0 <= norm.starts[i] < norm.ends[i] <= len(text)
+    # every original non-space character is represented in the written form
+    covered = {c for s, e in zip(norm.starts, norm.ends, strict=True) for c in range(s, e)}
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())

@@ -1,0 +1,196 @@
+"""Transcript stage: recognizers on spoken forms, clip metadata, allow-list, operators, Beam stage."""
+
+import datetime
+import json
+import os
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.config import load_config, parse_config
+from pipeline.keys import KeySource
+from pipeline.records import Clip
+from transforms.transcript import Engines, RedactTranscript, read_presidio_files, redact_clip
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WHEN = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def job_config():
+    return load_config(os.path.join(ROOT, "configs", "default.yaml"))
+
+
+@pytest.fixture(scope="session")
+def engines(job_config):
+    return Engines(read_presidio_files(job_config.transcript, job_config), job_config.transcript)
+
+
+def clip(text, **kw):
+    fields = dict(clip_id="c1", audio_uri="a.wav", transcript=text, account_id="ACCT-0000000001", recorded_at=WHEN)
+    fields.update(kw)
+    return Clip(**fields)
+
+
+@pytest.mark.parametrize(
+    "text, pii",
+    [
+        (
+            "call me on five five five zero one four two three nine nine",
+            "five five five zero one four two three nine nine",
+        ),
+        ("ring oh seven seven double oh nine oh oh one two three", "oh seven seven double oh nine oh oh one two three"),
+        (
+            "my card is four one one one one one one one one one one one one one one one",
+            "four one one one one one one one one one one one one one one one",
+        ),
+        (
+            "my social is one two three dash four five dash six seven eight nine",
+            "one two three dash four five dash six seven eight nine",
+        ),
+        ("send it to sachin dot rao at rediffmail dot com", "sachin dot rao at rediffmail dot com"),
+        (
+            "my iban is g b two nine n w b k six zero one six one three three one nine two six eight one nine",
+            "g b two nine n w b k six zero one six one three three one nine two six eight one nine",
+        ),
+        ("the zip code is nine four one zero three", "nine four one zero three"),
+        ("i live at twelve oak street springfield", "twelve oak street springfield"),
+        ("i was born on march third nineteen eighty five", "march third nineteen eighty five"),
+        ("my name is priyanka", "priyanka"),
+        ("text sofia that i'm late", "sofia"),
+        ("what's the weather in manchester", "manchester"),
+        ("Here's my SSN: 460-89-9847", "460-89-9847"),
+        ("You said your email is VivianPAlbert@armyspy.com", "VivianPAlbert@armyspy.com"),
+    ],
+)
+def test_when_pii_said_then_it_is_redacted_on_the_original_words(engines, job_config, text, pii):
+    result = redact_clip(engines, clip(text), job_config.transcript)
+    start = text.index(pii)
+    covered = {i for s in result.pii_spans for i in range(s.start, s.end)}
+    assert all(i in covered for i in range(start, start + len(pii)) if not text[i].isspace())
+    assert pii not in result.redacted_transcript
+
+
+@pytest.mark.parametrize(
+    "text", ["alexa what's the weather tomorrow", "computer set a timer for ten minutes", "echo play jazz"]
+)
+def test_when_only_wake_words_and_commands_then_nothing_is_redacted(engines, job_config, text):
+    assert redact_clip(engines, clip(text), job_config.transcript).redacted_transcript == text
+
+
+def _sample_clips():
+    with open(os.path.join(ROOT, "data", "samples", "manifest.jsonl"), encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    return [
+        clip(
+            r["transcript"],
+            clip_id=r["clip_id"],
+            account_id=r["account_id"],
+            first_name=r["first_name"],
+            device_serial=r["device_serial"],
+        )
+        for r in rows
+    ]
+
+
+@pytest.mark.parametrize("sample", _sample_clips(), ids=lambda c: c.clip_id)
+def test_when_sample_clip_then_its_own_metadata_never_survives(engines, job_config, sample):
+    from transforms.redaction.spoken import normalize
+
+    out = redact_clip(engines, sample, job_config.transcript).redacted_transcript
+    written = normalize(out).text.lower().replace(" ", "")
+    for value in (sample.first_name, sample.device_serial, sample.account_id.split("-")[-1]):
+        assert value.lower() not in written
+    assert out.split()[0] == sample.transcript.split()[0] or sample.transcript.split()[0] not in ("alexa", "computer")
+
+
+def test_when_account_number_spoken_then_typed_as_account_id(engines, job_config):
+    text = "computer account number four eight two nine one zero five five seven three"
+    result = redact_clip(engines, clip(text, account_id="ACCT-4829105573"), job_config.transcript)
+    assert result.redacted_transcript == "computer account number <ACCOUNT_ID>"
+    assert [s.entity_type for s in result.entities] == ["ACCOUNT_ID"]
+
+
+def _config(job_config, **transcript):
+    data = {"transcript": {**{"allow_list": ["alexa"]}, **transcript}}
+    return parse_config(data, job_config.base_dir).transcript
+
+
+def test_when_surrogate_operator_then_same_name_same_fake_within_clip(engines, job_config):
+    config = _config(job_config, operators={"default": "tag", "PERSON": "surrogate"})
+    text = "call priyanka and tell priyanka i'm late"
+    out = redact_clip(engines, clip(text), config).redacted_transcript
+    words = out.split()
+    assert "priyanka" not in out and words[1] == words[4]
+    other = redact_clip(engines, clip(text, clip_id="c2"), config).redacted_transcript
+    assert other.split()[1] != words[1]
+
+
+def test_when_mask_and_hash_operators_then_applied_per_entity(engines, job_config):
+    config = _config(job_config, operators={"default": "mask", "PERSON": "hash"})
+    text = "my name is priyanka call five five five zero one four two three nine nine"
+    out = redact_clip(engines, clip(text), config, key=b"k" * 32).redacted_transcript
+    assert out.startswith("my name is <PERSON_") and out.endswith(
+        "*" * len("five five five zero one four two three nine nine")
+    )
+    with pytest.raises(ValueError):
+        redact_clip(engines, clip(text), config, key=None)
+
+
+def test_when_hash_configured_without_key_then_stage_refuses_to_build(job_config):
+    config = _config(job_config, operators={"default": "hash"})
+    with pytest.raises(ValueError):
+        RedactTranscript(config, job_config)
+
+
+FILLER = st.sampled_from(["alexa", "call", "my name is", "play jazz", "i live at", "email", "and", "tomorrow"])
+PII = st.sampled_from(
+    [
+        "priyanka",
+        "five five five zero one four two",
+        "john dot smith at example dot com",
+        "twelve oak street",
+        "g b two nine",
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(FILLER, PII), min_size=1, max_size=8))
+def test_when_any_transcript_then_spans_are_valid_and_none_survives(engines, job_config, parts):
+    text = " ".join(parts)
+    result = redact_clip(engines, clip(text), job_config.transcript)
+    last = -1
+    for span in result.pii_spans:
+        assert 0 <= span.start < span.end <= len(text) and span.start > last
+        last = span.end
+        assert text[span.start : span.end] not in result.redacted_transcript.replace("<", " <")
+    for span in result.entities:
+        assert result.redacted_transcript[span.start : span.end] == f"<{span.entity_type}>"
+
+
+def test_when_stage_runs_then_clips_redacted_and_too_long_quarantined(job_config):
+    import dataclasses
+
+    config = dataclasses.replace(job_config.transcript, max_chars=60)
+    clips = [clip("my name is priyanka", clip_id="ok"), clip("call five five five " * 10, clip_id="long")]
+    with TestPipeline() as p:
+        out = (
+            p
+            | beam.Create(clips)
+            | RedactTranscript(config, job_config, key_source=KeySource("ephemeral", "", b"k" * 32))
+        )
+        assert_that(
+            out.main | "Text" >> beam.Map(lambda c: (c.clip_id, c.redacted_transcript)),
+            equal_to([("ok", "my name is <PERSON>")]),
+            label="main",
+        )
+        assert_that(
+            out.failures | "Ids" >> beam.Map(lambda f: (f.clip_id, f.stage)),
+            equal_to([("long", "transcript")]),
+            label="failures",
+        )
