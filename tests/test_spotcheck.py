@@ -121,7 +121,7 @@ def write_run(root, report: dict | None, escalation: bool = True) -> None:
     """A run directory as the job lays it out, in two reviewer shards."""
     rows = []
     for number, (locale, redacted) in enumerate(LAYOUT):
-        muted = [(0.4, 0.7)] if redacted and number % 2 == 0 else []
+        muted = [(0.4, 0.7)] if redacted else []
         rows.append(schema_defaults(reviewer_row(number, locale, redacted, muted)))
     (root / "reviewer").mkdir(parents=True)
     for shard, part in enumerate((rows[::2], rows[1::2])):

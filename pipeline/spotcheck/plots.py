@@ -17,6 +17,7 @@ import numpy as np
 
 FRAME_PERIOD_MS = 10.0
 MUTED_COLOUR = "#d62728"
+DYNAMIC_RANGE_DB = 80.0
 
 
 def decode(audio: bytes) -> tuple[np.ndarray, int]:
@@ -64,7 +65,11 @@ def spectrogram_png(samples: np.ndarray, rate: int, muted: list[tuple[float, flo
     nfft = 512 if rate >= 16000 else 256
     # Dither ~-140 dBFS keeps log10 finite in digital silence (muted spans are exact zeros).
     dither = np.random.default_rng(0).normal(0.0, 1e-7, samples.size)
-    spec_ax.specgram(samples + dither, NFFT=nfft, Fs=rate, noverlap=nfft * 3 // 4, cmap="magma", scale="dB")
+    spec, _, _, image = spec_ax.specgram(
+        samples + dither, NFFT=nfft, Fs=rate, noverlap=nfft * 3 // 4, cmap="magma", scale="dB"
+    )
+    top = 10 * np.log10(max(float(spec.max()), 1e-20))
+    image.set_clim(top - DYNAMIC_RANGE_DB, top)  # fixed range: the dither floor must not wash the colours out
     spec_ax.set_ylabel("Hz")
     spec_ax.set_ylim(0, min(rate / 2, 8000))
     if title:
