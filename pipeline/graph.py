@@ -75,7 +75,7 @@ def build(p: beam.Pipeline, manifest: str, output_dir: str, config: JobConfig, k
     read = p | "ReadClips" >> ReadClips(manifest)
     policy = read.main | "ApplyPolicy" >> ApplyPolicy(config.policy, policy_lists(config), meta.as_of, key, months)
     ids = policy.main | "PseudonymizeIds" >> PseudonymizeIds(config.identifiers, key, retention)
-    text = ids.main | "RedactTranscript" >> RedactTranscript(config.transcript, config)
+    text = ids.main | "RedactTranscript" >> RedactTranscript(config.transcript, config, key_source=key)
     audio = text.main | "DecodeAudio" >> DecodeAudio(config.audio)
     voice = audio.main | "DisguiseVoice" >> DisguiseVoice(config.voice, key)
 

@@ -1,0 +1,111 @@
+"""Policy: every drop reason, escalation, keyed sampling, list joins and dedupe in a real pipeline."""
+
+import datetime
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipeline.failures import ClipError
+from pipeline.keys import KeySource
+from pipeline.records import Clip
+from transforms.policy import ApplyPolicy, PolicyConfig, compile_lexicon, decide, sample_unit
+
+UTC = datetime.timezone.utc
+AS_OF = datetime.datetime(2026, 11, 22, tzinfo=UTC)
+KEY = b"s" * 32
+KEYSOURCE = KeySource("ephemeral", "", ("ab" * 32).encode())
+
+
+def clip(clip_id="c1", account="A1", days_old=10, wake=True, transcript="alexa play music") -> Clip:
+    return Clip(
+        clip_id=clip_id,
+        audio_uri="/x.wav",
+        transcript=transcript,
+        account_id=account,
+        recorded_at=AS_OF - datetime.timedelta(days=days_old),
+        wake_word_detected=wake,
+    )
+
+
+@pytest.mark.parametrize(
+    "c, listed, config, reason",
+    [
+        (clip(), frozenset({"opt_out"}), PolicyConfig(), "opt_out"),
+        (clip(), frozenset({"opt_out", "deletion_request"}), PolicyConfig(), "deletion_request"),
+        (clip(days_old=181), frozenset(), PolicyConfig(), "retention"),
+        (clip(days_old=29), frozenset(), PolicyConfig(retention_days=28), "retention"),
+        (clip(wake=False), frozenset(), PolicyConfig(), "no_wake_word"),
+        (clip(), frozenset(), PolicyConfig(), ""),
+        (clip(days_old=179), frozenset(), PolicyConfig(), ""),
+        (clip(wake=None), frozenset(), PolicyConfig(), ""),
+        (clip(wake=False), frozenset(), PolicyConfig(no_wake_word="keep"), ""),
+    ],
+)
+def test_when_a_rule_applies_then_the_clip_is_dropped_for_that_reason(c, listed, config, reason):
+    assert decide(c, listed, config, AS_OF, KEY, None).drop == reason
+
+
+def test_when_no_wake_word_is_flagged_then_the_clip_goes_on_with_a_flag():
+    decision = decide(clip(wake=False), frozenset(), PolicyConfig(no_wake_word="flag"), AS_OF, KEY, None)
+    assert decision.drop == "" and decision.clip.flags == ("no_wake_word",)
+
+
+def test_when_recorded_in_the_future_then_it_is_an_error_not_a_drop():
+    with pytest.raises(ClipError) as info:
+        decide(clip(days_old=-2), frozenset(), PolicyConfig(), AS_OF, KEY, None)
+    assert info.value.code == "future_timestamp"
+
+
+@pytest.mark.parametrize(
+    "transcript, escalate",
+    [
+        ("alexa help me he is going to hurt me", True),
+        ("please HELP   ME now", True),
+        ("alexa call emergency services", True),
+        ("alexa play helpme by the band", False),
+        ("alexa what is the weather", False),
+        ("skills to kill time", True),
+    ],
+)
+def test_when_transcript_matches_the_lexicon_then_the_clip_is_escalated(transcript, escalate):
+    lexicon = compile_lexicon(["help me", "emergency", "kill"])
+    decision = decide(clip(transcript=transcript), frozenset(), PolicyConfig(), AS_OF, KEY, lexicon)
+    assert decision.drop == "" and decision.clip.escalate is escalate
+
+
+def test_sampling_is_deterministic_keyed_and_close_to_the_fraction():
+    units = [sample_unit(KEY, f"clip-{i}") for i in range(4000)]
+    assert units == [sample_unit(KEY, f"clip-{i}") for i in range(4000)]
+    assert units != [sample_unit(b"t" * 32, f"clip-{i}") for i in range(4000)]
+    kept = sum(u < 0.1 for u in units) / len(units)
+    assert 0.085 < kept < 0.115
+    config = PolicyConfig(sampling_fraction=0.1)
+    dropped = [decide(clip(f"clip-{i}"), frozenset(), config, AS_OF, KEY, None).drop for i in range(200)]
+    assert set(dropped) == {"", "not_sampled"}
+
+
+def test_apply_policy_joins_lists_dedupes_and_routes_failures(tmp_path):
+    opt_out = tmp_path / "optout.txt"
+    opt_out.write_text("# opted out\nA2\n\nA9\n")
+    deletion = tmp_path / "deletion.txt"
+    deletion.write_text("A3\n")
+    clips = [
+        clip("keep", "A1"),
+        clip("opted", "A2"),
+        clip("deleted", "A3"),
+        clip("dup", "A4"),
+        clip("dup", "A4", transcript="alexa stop"),
+        clip("old", "A5", days_old=400),
+        clip("future", "A6", days_old=-10),
+        clip("escalate", "A7", transcript="alexa help me"),
+    ]
+    config = PolicyConfig(escalation_terms=("help me",))
+    lists = {"opt_out": (str(opt_out),), "deletion_request": (str(deletion),)}
+    with TestPipeline() as p:
+        out = p | beam.Create(clips) | ApplyPolicy(config, lists, AS_OF, KEYSOURCE, 6)
+        kept = out.main | "Kept" >> beam.Map(lambda c: (c.clip_id, c.escalate))
+        assert_that(kept, equal_to([("keep", False), ("dup", False), ("escalate", True)]), label="main")
+        codes = out.failures | "Codes" >> beam.Map(lambda f: (f.clip_id, f.error_type))
+        assert_that(codes, equal_to([("dup", "duplicate_clip_id"), ("future", "future_timestamp")]), label="fail")
