@@ -43,7 +43,7 @@ def test_audio_is_shown_as_its_size_never_its_bytes(run_dir):
 
     out = summarize(str(run_dir), rows=3)
     first = pq.read_table(next(iter(sorted((run_dir / "reviewer").glob("*.parquet"))))).to_pylist()[0]
-    assert f"<{len(first['audio'])} bytes audio/flac>" in out
+    assert f"<{len(first['audio'])} bytes {first['audio_mime']}>" in out
     assert "fLaC" not in out and "\\x" not in out and "b'" not in out
     assert base64.b64encode(first["audio"][:30]).decode()[:20] not in out
 

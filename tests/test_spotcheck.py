@@ -49,7 +49,8 @@ def voiced(duration_s: float, f0: float, muted=()) -> np.ndarray:
 
 def reviewer_row(number: int, locale: str, redacted: bool, muted=()) -> dict:
     duration = 1.5 + 0.25 * (number % 5)
-    audio, mime = encode(voiced(duration, 100 + 7 * number, muted), RATE, "flac")
+    # Both formats the job can write: every fourth clip is Ogg Vorbis.
+    audio, mime = encode(voiced(duration, 100 + 7 * number, muted), RATE, "ogg" if number % 4 == 3 else "flac")
     if redacted:
         transcript = "alexa call <PERSON> at <PHONE_NUMBER>"
         entities = [{"type": "PERSON", "start": 11, "end": 19}, {"type": "PHONE_NUMBER", "start": 23, "end": 37}]
@@ -212,8 +213,9 @@ def test_every_audio_player_embeds_exactly_the_reviewer_bytes(full_run, full_che
     assert len(articles) == len(players) == full_check.sampled == 10
     for review_id, player in zip(articles, players, strict=True):
         mime, data = data_uri_bytes(player["src"])
-        assert mime == "audio/flac"
+        assert mime == rows[review_id]["audio_mime"]
         assert data == rows[review_id]["audio"]
+    assert {data_uri_bytes(p["src"])[0] for p in players} == {"audio/flac", "audio/ogg"}
 
 
 def test_plots_are_real_images_with_content(full_check):

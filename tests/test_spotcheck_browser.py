@@ -84,14 +84,14 @@ def synthetic_report(tmp_path_factory):
     work = tmp_path_factory.mktemp("spot-synth")
     write_run(work / "run", FULL_REPORT)
     report = work / "report.html"
-    report.write_text(spot_check(str(work / "run"), sample=5, seed=2).html, encoding="utf-8")
+    report.write_text(spot_check(str(work / "run"), sample=10, seed=7).html, encoding="utf-8")
     return report
 
 
 AUDIO_STATE = """
 return Array.from(document.querySelectorAll('audio')).map(a => ({
   readyState: a.readyState, duration: a.duration, error: a.error ? a.error.code : null,
-  canPlay: a.canPlayType(a.src.slice(5, a.src.indexOf(';'))), expected: parseFloat(a.dataset.duration),
+  mime: a.src.slice(5, a.src.indexOf(';')), canPlay: a.canPlayType(a.src.slice(5, a.src.indexOf(';'))), expected: parseFloat(a.dataset.duration),
   isData: a.currentSrc.startsWith('data:')}));
 """
 
@@ -141,6 +141,8 @@ def test_every_audio_element_loads_and_plays(browser, which, request):
         assert state["canPlay"] in ("probably", "maybe"), state
         assert state["readyState"] >= 1, state
         assert abs(state["duration"] - state["expected"]) < 0.05, state
+    if which == "synthetic_report":
+        assert {s["mime"] for s in states} == {"audio/flac", "audio/ogg"}, "both formats the job writes"
     browser.set_script_timeout(60)
     played = browser.execute_async_script(PLAY_ALL)
     assert all(isinstance(t, int | float) and t > 0 for t in played), played
