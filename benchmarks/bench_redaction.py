@@ -3,7 +3,7 @@
 Compares, on the same transcripts (``data/eval/spoken_pii.jsonl`` by default):
   ours      — the stage's batched path: normalise → spaCy ``nlp.pipe`` → Presidio analyze → operators;
   baseline  — Presidio defaults (``AnalyzerEngine()`` + AnonymizerEngine), one ``analyze`` at a time.
-Run: ``python benchmarks/bench_redaction.py [--labels FILE] [--n 600] [--skip-baseline]``.
+Run: ``python benchmarks/bench_redaction.py [--labels FILE] [--n 600] [--repeat 3] [--skip-baseline]``.
 The process is pinned to one CPU where the OS allows, so the figure is per core.
 """
 
@@ -25,6 +25,7 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=600)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best is reported")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -50,10 +51,19 @@ def main() -> None:
                 apply_operators(engines.anonymizer, text, spans, config.transcript.operators, "bench")
 
     ours()  # warm-up (lazy regex compilation, spaCy caches)
-    start = time.perf_counter()
-    ours()
-    rate = len(texts) / (time.perf_counter() - start)
-    print(f"ours (batched, batch={batch}): {rate:.0f} transcripts/s on 1 core ({len(texts)} transcripts)")
+    walls, cpus = [], []
+    for _ in range(args.repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        ours()
+        walls.append(len(texts) / (time.perf_counter() - wall))
+        cpus.append(len(texts) / (time.process_time() - cpu))
+    # On a shared box the wall-clock figure depends on what else runs on the core; the CPU-time
+    # figure (transcripts per CPU-second of this process) is the per-core cost. Report both.
+    print(
+        f"ours (batched, batch={batch}): best of {args.repeat}: {max(walls):.0f} transcripts/s wall, "
+        f"{max(cpus):.0f} transcripts per CPU-second on 1 core ({len(texts)} transcripts; "
+        f"load average {os.getloadavg()[0]:.2f})"
+    )
 
     if not args.skip_baseline:
         from presidio_analyzer import AnalyzerEngine

@@ -1,7 +1,7 @@
 """Presidio recognizers for spoken-form, lower-case transcripts.
 
 In:  the written form of a transcript (see :mod:`transforms.redaction.spoken`) and, for
-     :func:`clip_metadata_recognizers`, the clip's own identifiers.
+     :func:`clip_metadata_results`, the clip's own identifiers.
 Out: Presidio ``RecognizerResult`` lists, like any Presidio recognizer.
 Fails: never on text; a bad pattern in config raises at engine build time.
 
@@ -14,9 +14,11 @@ lists, scored lower when the word is also an ordinary English word (then only co
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS as _STOP  # noqa: E402
 
 from transforms.redaction.lexicon import Lexicon
@@ -314,29 +316,49 @@ def extend_address(lexicon: Lexicon, text: str, end: int, max_words: int = 8) ->
     return end
 
 
-def clip_metadata_recognizers(values: dict[str, str], language: str = "en") -> list[PatternRecognizer]:
-    """Ad-hoc recognizers for one clip's own identifiers, written or spelled out.
+@functools.lru_cache(maxsize=4096)
+def _metadata_regex(value: str) -> re.Pattern | None:
+    """One compiled pattern for a metadata value and its variants (cached: accounts and names repeat
+    across clips, and compiling per clip was a measurable share of the stage's time)."""
+    alternatives = [r"[\s.\-]*".join(re.escape(c) for c in variant) for variant in _variants(value)]
+    if not alternatives:
+        return None
+    return re.compile(rf"(?<![a-z0-9])(?:{'|'.join(alternatives)})(?![a-z0-9])", re.IGNORECASE)
+
+
+def clip_metadata_results(values: Mapping[str, str], text: str) -> list[RecognizerResult]:
+    """Hits of one clip's own identifiers in ``text`` (the written form), written or spelled out.
 
     ``values`` maps an entity type to a raw value (``{"ACCOUNT_ID": "ACCT-4829105573"}``). Each
     value matches case-insensitively with any spaces, dots or dashes between its characters (the
     spoken form "four eight two nine ..." is "4829105573" after normalisation), and so does its
-    digit core (the account number without its "ACCT-" prefix) when it has at least four digits."""
-    recognizers = []
+    digit core (the account number without its "ACCT-" prefix) when it has at least four digits.
+    Score 1.0: these are the clip's own identifiers, never subject to thresholds or context."""
+    results = []
     for entity, value in values.items():
-        patterns = []
-        for variant in _variants(value):
-            chars = r"[\s.\-]*".join(re.escape(c) for c in variant)
-            patterns.append(Pattern(f"{entity.lower()} value", rf"(?i)(?<![a-z0-9]){chars}(?![a-z0-9])", 1.0))
-        if patterns:
-            recognizers.append(
-                PatternRecognizer(
-                    supported_entity=entity,
-                    patterns=patterns,
-                    supported_language=language,
-                    name=f"ClipMetadata_{entity}",
+        pattern = _metadata_regex(value)
+        if pattern is None:
+            continue
+        name = f"ClipMetadata_{entity}"
+        for m in pattern.finditer(text):
+            if m.end() <= m.start():
+                continue
+            results.append(
+                RecognizerResult(
+                    entity,
+                    m.start(),
+                    m.end(),
+                    1.0,
+                    analysis_explanation=AnalysisExplanation(
+                        recognizer=name, original_score=1.0, textual_explanation="clip's own metadata"
+                    ),
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: name,
+                    },
                 )
             )
-    return recognizers
+    return results
 
 
 def _variants(value: str) -> list[str]:
