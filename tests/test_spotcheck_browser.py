@@ -171,6 +171,7 @@ def test_screenshot_shows_a_readable_page(browser, real_report, synthetic_report
     png = clip.screenshot_as_png
     with open(os.path.join(ARTIFACTS, "spotcheck-clip-with-muting.png"), "wb") as handle:
         handle.write(png)
+    browser.execute_script("window.scrollTo(0, 0)")
     assert_not_blank(save_screenshot(browser, "spotcheck-synthetic-run.png"))
     muted = browser.execute_script(
         "return Array.from(document.querySelectorAll('.timeline .muted')).map(m => m.getBoundingClientRect().width);"

@@ -40,8 +40,15 @@ def _non_negative(text: str) -> int:
 
 
 def _spotcheck(args, _extra) -> int:
-    from pipeline.spotcheck.build import spot_check
     from pipeline.spotcheck.source import SpotCheckError
+
+    try:
+        import jinja2  # noqa: F401
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        print(f"error: spotcheck needs {exc.name}: pip install 'voiceanon[spotcheck]'", file=sys.stderr)
+        return 2
+    from pipeline.spotcheck.build import spot_check
 
     try:
         result = spot_check(args.output, sample=args.sample, seed=args.seed)
