@@ -53,6 +53,7 @@ def clip(text, **kw):
             "one two three dash four five dash six seven eight nine",
         ),
         ("send it to sachin dot rao at rediffmail dot com", "sachin dot rao at rediffmail dot com"),
+        ("my email is eric nine six at icloud dot ie thanks", "eric nine six at icloud dot ie"),
         (
             "my iban is g b two nine n w b k six zero one six one three three one nine two six eight one nine",
             "g b two nine n w b k six zero one six one three three one nine two six eight one nine",

@@ -43,6 +43,11 @@ TLDS = {
     "au", "in", "me", "tv", "ie", "eu", "ch", "se", "no", "dk", "fi", "pl", "be", "at", "nz", "jp", "br", "mx",
     "ru", "app", "dev", "ai", "xyz", "online", "hu", "cz", "pt", "ee", "name", "mil", "int",
 }  # fmt: skip
+# Words that frame an e-mail address rather than start one ("my email is ...", "send it to ...").
+NOT_LOCAL_PART = {
+    "is", "to", "at", "email", "mail", "address", "me", "my", "it", "send", "forward", "write", "and", "or",
+    "the", "a", "an", "was", "its", "it's", "from", "cc", "copy", "reply", "contact", "number", "on", "via",
+}  # fmt: skip
 NUMBER_WORDS = set(UNITS) | set(TEENS) | set(TENS) | {"hundred", "thousand"}
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+")
@@ -319,6 +324,18 @@ def _local_start(text: str, out: list[_Tok], local_end: int) -> int:
     if k < 0 or _lower(out[k]) in SYMBOLS:
         return local_end
     out[k] = _Tok(out[k].text, out[k].start, out[k].end, out[k].kind)
+    # "eric nine six at ...": digits said after a word are the end of a local part ("eric96"), not
+    # the whole of it; without this the name before them stayed readable.
+    if (
+        out[k].kind == "num"
+        and k >= 1
+        and out[k - 1].kind == "word"
+        and out[k - 1].text.isalpha()
+        and _lower(out[k - 1]) not in NOT_LOCAL_PART
+        and _lower(out[k - 1]) not in NUMBER_WORDS
+        and _joined(text, out[k - 1], out[k])
+    ):
+        k -= 1
     while k >= 2 and _lower(out[k - 1]) in SYMBOLS and _joined(text, out[k - 2], out[k - 1]):
         out[k - 1] = _Tok(SYMBOLS[_lower(out[k - 1])], out[k - 1].start, out[k - 1].end, "sym")
         k -= 2
