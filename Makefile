@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out/samples
 BEAM_ARGS ?=
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test lint clean spotcheck evaluate-redaction
 
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ run: $(STAMP)  ## run the job on the bundled samples (DirectRunner, throw-away k
 
 test: $(STAMP)  ## the test suite (CI runs exactly this)
 	$(PY) -m pytest -q
+
+spotcheck: $(STAMP)  ## compliance spot-check page for the last `make run`
+	$(PY) -m pipeline spotcheck --output $(OUT) --report $(OUT)/spotcheck.html
+
+evaluate-redaction: $(STAMP)  ## redaction recall/precision on the spoken set and, if present, the written set
+	$(PY) -m pipeline evaluate-redaction --labels data/eval/spoken_pii.jsonl
+	if [ -f ../shared/data/pii/presidio_synth_v2.jsonl ]; then \
+		$(PY) -m pipeline evaluate-redaction --labels ../shared/data/pii/presidio_synth_v2.jsonl; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipeline transforms tests

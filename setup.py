@@ -15,6 +15,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*"]),
+    package_data={"pipeline.spotcheck": ["template.html.j2"]},
     install_requires=[
         "apache-beam>=2.60,<3",
         "pyarrow>=14",
@@ -31,8 +32,19 @@ setup(
         "faker>=20",
         "pyyaml>=6",
         "pydantic>=2.5",
+        "pyahocorasick>=2.0",
     ],
     extras_require={
-        "dev": ["pytest>=8", "hypothesis>=6", "ruff>=0.5"],
+        # The compliance spot-check report (kept off Dataflow workers).
+        "spotcheck": ["matplotlib>=3.8", "jinja2>=3.1", "pillow>=10"],
+        "dev": [
+            "pytest>=8",
+            "hypothesis>=6",
+            "ruff>=0.5",
+            "selenium>=4.20",
+            "matplotlib>=3.8",
+            "jinja2>=3.1",
+            "pillow>=10",
+        ],
     },
 )
