@@ -28,6 +28,7 @@ from pipeline.records import RunMeta
 from transforms.decode_audio import DecodeAudio
 from transforms.identifiers import PseudonymizeIds
 from transforms.manifest import ReadClips
+from transforms.mute_audio import MuteSpokenPii
 from transforms.policy import DELETION, OPT_OUT, ApplyPolicy
 from transforms.quarantine import WriteQuarantine
 from transforms.transcript import RedactTranscript
@@ -78,8 +79,9 @@ def build(p: beam.Pipeline, manifest: str, output_dir: str, config: JobConfig, k
     text = ids.main | "RedactTranscript" >> RedactTranscript(config.transcript, config, key_source=key)
     audio = text.main | "DecodeAudio" >> DecodeAudio(config.audio)
     voice = audio.main | "DisguiseVoice" >> DisguiseVoice(config.voice, key)
+    muted = voice.main | "MuteSpokenPii" >> MuteSpokenPii(getattr(config, "mute", None))  # None: defaults
 
-    reviewed, escalated = voice.main | "SplitEscalated" >> beam.Partition(lambda clip, _: int(clip.escalate), 2)
+    reviewed, escalated = muted.main | "SplitEscalated" >> beam.Partition(lambda clip, _: int(clip.escalate), 2)
     fmt = config.audio.output_format
     shards = reviewed | "WriteReviewerShards" >> WriteReviewerShards(
         paths.reviewer_prefix, meta, key, fmt, config.output
@@ -95,6 +97,7 @@ def build(p: beam.Pipeline, manifest: str, output_dir: str, config: JobConfig, k
         text.failures,
         audio.failures,
         voice.failures,
+        muted.failures,
         shards.failures,
         restricted.failures,
     ) | "AllFailures" >> beam.Flatten()

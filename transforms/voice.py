@@ -8,9 +8,11 @@ Fails: a DSP error quarantines the clip (stage ``voice``); a clip is never passe
 
 The method is a plug-in: ``METHODS`` maps a config name to a parameter dataclass and a plain
 function ``fn(samples, rate, params, rng) -> samples`` (DSP in :mod:`transforms.voice_dsp`).
-``rng`` is a NumPy generator seeded by HMAC(voice key, pseudonym epoch + account id) — or, with
-``per_clip: true``, by HMAC(voice key, clip id) — so a speaker keeps one pseudo-voice inside an
-epoch, gets a new one in the next, and nobody without the key can redraw or undo the parameters.
+``rng`` is a NumPy generator seeded by HMAC(voice key of the clip's pseudonym epoch, epoch +
+account id) — or, with ``per_clip: true``, by HMAC(that key, clip id) — so a speaker keeps one
+pseudo-voice inside an epoch, gets a new one in the next, and nobody without the key can redraw
+or undo the parameters. Destroying an epoch's key in the keyring makes its draws unrecoverable.
+A clip without a pseudonym epoch (the identifier stage has not run) is quarantined.
 
 Plug-ins:
 - ``pseudo_voice`` (default): map the speaker onto a keyed pseudo-voice — pitch moved to the
@@ -52,14 +54,11 @@ class VoiceConfig:
 
     ``per_clip`` draws fresh parameters for every clip instead of one pseudo-voice per speaker
     and epoch (more private against an attacker who can link clips, less consistent to hear).
-    ``epoch_months`` must equal ``identifiers.epoch_months`` so pseudo-voice and pseudonym
-    rotate together.
     """
 
     method: str = "pseudo_voice"
     params: dict[str, Any] = Field(default_factory=dict)
     per_clip: bool = False
-    epoch_months: int = Field(6, ge=1, le=120)
     loudness_dbfs: float = Field(LOUDNESS_DBFS, ge=-40.0, le=-6.0)
 
 
@@ -342,16 +341,18 @@ class _DisguiseVoiceFn(ClipStageFn):
         self._key_source = key_source
 
     def setup(self):
-        from pipeline.keys import derive_key
-
         self._params = build_params(self._config.method, dict(self._config.params))
-        self._key = derive_key(self._key_source.load(), "voice")
+        self._keyring = self._key_source.keyring()
 
     def handle(self, clip: Clip) -> Clip:
-        from transforms.identifiers import epoch_of
+        from pipeline.keys import derive_key
 
-        epoch = epoch_of(clip.recorded_at, self._config.epoch_months)
-        rng = voice_rng(self._key, clip.account_id, epoch, clip.clip_id if self._config.per_clip else None)
+        # PseudonymizeIds runs first, so the clip carries its epoch; each epoch has its own key.
+        epoch = clip.pseudonym_epoch
+        if not epoch:
+            raise ValueError("clip has no pseudonym epoch: the voice key is per epoch")
+        key = derive_key(self._keyring.key_for(epoch), "voice")
+        rng = voice_rng(key, clip.account_id, epoch, clip.clip_id if self._config.per_clip else None)
         samples = disguise(
             clip.samples, clip.sample_rate, self._config.method, self._params, rng, self._config.loudness_dbfs
         )

@@ -175,8 +175,9 @@ def cepstral_f0(log_mag: np.ndarray, rate: int, active: np.ndarray, lo_hz: float
     region = ceps[:, lo:hi]
     peak = region.argmax(axis=1)
     strength = region.max(axis=1)
-    voiced = strength > 0.08  # a clear periodicity peak (unvoiced frames have none)
-    if voiced.sum() < 3:
+    # A clear periodicity peak: white-noise frames stay near 0.06-0.10, voiced speech 0.15-0.4.
+    voiced = strength > 0.15
+    if voiced.sum() < max(3, 0.1 * len(voiced)):
         return None
     return float(np.median(rate / (lo + peak[voiced])))
 
@@ -215,7 +216,7 @@ def mcadams(x: np.ndarray, rate: int, coefficient: float, order: int = 20) -> np
         angles = np.angle(poles[complex_])
         poles[complex_] = np.abs(poles[complex_]) * np.exp(1j * np.sign(angles) * np.abs(angles) ** coefficient)
         a_new = np.real(np.poly(poles))
-        out[t * hop : t * hop + win_len] += lfilter([1.0], a_new, residual) * win
+        out[t * hop : t * hop + win_len] += lfilter([1.0], a_new, residual)  # periodic Hann at 50 % sums to 1
     return out[: len(x)]
 
 

@@ -37,7 +37,15 @@ class Example:
     split: str = ""
 
 
-def load_examples(path: str, label_map: Mapping[str, str] | None = None) -> list[Example]:
+SPLIT_BY = ("field", "template-parity")
+
+
+def load_examples(path: str, label_map: Mapping[str, str] | None = None, split_by: str = "field") -> list[Example]:
+    """Labelled examples. ``split_by="field"`` takes each row's ``split``; ``"template-parity"`` splits a
+    templated set (presidio-research's ``template_id``) into ``even`` / ``odd`` templates, so tuning on
+    one half and reporting the other never shares a sentence frame."""
+    if split_by not in SPLIT_BY:
+        raise ValueError(f"split_by must be one of {SPLIT_BY}")
     label_map = DEFAULT_LABEL_MAP if label_map is None else label_map
     examples = []
     with open(path, encoding="utf-8") as handle:
@@ -47,7 +55,10 @@ def load_examples(path: str, label_map: Mapping[str, str] | None = None) -> list
             try:
                 row = json.loads(line)
                 spans = [(int(s["start"]), int(s["end"]), label_map.get(s["label"], s["label"])) for s in row["spans"]]
-                examples.append(Example(str(row["id"]), row["text"], spans, row.get("split", "")))
+                split = row.get("split", "")
+                if split_by == "template-parity":
+                    split = "even" if int(row["template_id"]) % 2 == 0 else "odd"
+                examples.append(Example(str(row["id"]), row["text"], spans, split))
             except (KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"{path}:{number}: bad labelled example ({type(exc).__name__})") from None
     return examples
@@ -82,6 +93,7 @@ class RedactionReport:
     overall: Counts = field(default_factory=Counts)
     by_split: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     leak_by_label: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    leak_by_split_label: dict[tuple[str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
     typed: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     misses: list[tuple[int, str, str, str]] = field(default_factory=list)
     documents: int = 0
@@ -101,6 +113,10 @@ class RedactionReport:
             "leak_rate": round(1 - self.overall.recall, 4),
             "by_split": {k: fig(v) for k, v in sorted(self.by_split.items())},
             "leak_by_gold_label": {k: fig(v) for k, v in sorted(self.leak_by_label.items())},
+            "leak_by_split_and_gold_label": {
+                split: {lab: fig(v) for (sp, lab), v in sorted(self.leak_by_split_label.items()) if sp == split}
+                for split in sorted(self.by_split)
+            },
             "typed": {k: fig(v, typed=True) for k, v in sorted(self.typed.items())},
             "worst_misses": [{"id": i, "label": lab, "missed": m} for _, i, lab, m in self.misses],
         }
@@ -135,6 +151,7 @@ def score(
             idx = [i for i in range(start, min(end, len(example.text))) if not example.text[i].isspace()]
             found = sum(1 for i in idx if i in pred)
             report.leak_by_label[label].add(len(idx), 0, found)
+            report.leak_by_split_label[(example.split or "all", label)].add(len(idx), 0, found)
             missed = "".join(example.text[i] if i not in pred else "_" for i in range(start, end))
             if found < len(idx):
                 snippet = " ".join(missed.split()).strip("_ ")[:snippet_chars]
@@ -163,7 +180,16 @@ def format_table(report: RedactionReport) -> str:
         "",
         f"{'gold label':<20}{'redacted':>9}{'gold chars':>12}   (share of its characters redacted by any type)",
     ]
-    lines += [f"{k:<20}{v['recall']:>9.4f}{v['gold_chars']:>12}" for k, v in d["leak_by_gold_label"].items()]
+    splits = sorted(d["by_split"])
+    if len(splits) > 1:
+        lines[-1] = f"{'gold label':<20}{'redacted':>9}{'gold chars':>12}" + "".join(f"{s:>10}" for s in splits)
+        lines[-1] += "   (share of its characters redacted by any type; per split)"
+        per = d["leak_by_split_and_gold_label"]
+        for k, v in d["leak_by_gold_label"].items():
+            cells = "".join(f"{per[s][k]['recall']:>10.4f}" if k in per[s] else f"{'-':>10}" for s in splits)
+            lines.append(f"{k:<20}{v['recall']:>9.4f}{v['gold_chars']:>12}{cells}")
+    else:
+        lines += [f"{k:<20}{v['recall']:>9.4f}{v['gold_chars']:>12}" for k, v in d["leak_by_gold_label"].items()]
     lines += ["", f"{'entity (typed)':<20}{'precision':>10}{'recall':>8}{'F2':>8}{'gold':>8}{'pred':>8}"]
     lines += [
         f"{k:<20}{v['precision']:>10.4f}{v['recall']:>8.4f}{v['f2']:>8.4f}{v['gold_chars']:>8}{v['predicted_chars']:>8}"
