@@ -19,7 +19,12 @@ def register(subparsers) -> None:
         "--label-map", action="append", default=[], metavar="GOLD=OURS",
         help="map a gold label to an entity type (repeatable; adds to the built-in GPE=LOCATION etc.)",
     )  # fmt: skip
-    parser.add_argument("--split", default=None, help="only examples whose 'split' field equals this")
+    parser.add_argument(
+        "--split-by", choices=("field", "template-parity"), default="field",
+        help="how examples split: their 'split' field, or even/odd 'template_id' (templated sets such as "
+        "presidio_synth_v2: tune on one half, report the other)",
+    )  # fmt: skip
+    parser.add_argument("--split", default=None, help="only examples of this split (e.g. tune, heldout, even, odd)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N examples (0 = all)")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the report as JSON here")
     parser.add_argument("--worst", type=int, default=10, help="how many worst misses to list")
@@ -38,7 +43,7 @@ def _run(args, extra) -> int:
             raise SystemExit(f"--label-map expects GOLD=OURS, got {item!r}")
         label_map[gold] = ours
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
-    examples = load_examples(args.labels, label_map)
+    examples = load_examples(args.labels, label_map, split_by=args.split_by)
     if args.split:
         examples = [e for e in examples if e.split == args.split]
     if args.limit:

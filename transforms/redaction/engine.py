@@ -213,12 +213,20 @@ def _bare(word: str) -> str:
 
 
 def widen_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Grow a span to whole words so no part of a word is left readable."""
-    while start > 0 and text[start - 1].isalnum():
+    """Grow a span to whole words so no part of a word is left readable; a hyphen or apostrophe between
+    letters joins one word ("Weeks-Turner", "O'Brien"): half a double-barrelled name still names someone."""
+    while start > 0 and (text[start - 1].isalnum() or (start > 1 and _joins(text, start - 1))):
         start -= 1
-    while end < len(text) and text[end].isalnum():
+    while end < len(text) and (text[end].isalnum() or (end + 1 < len(text) and _joins(text, end))):
         end += 1
     return start, end
+
+
+def _joins(text: str, i: int) -> bool:
+    """``text[i]`` joins two parts of one name: "Weeks-Turner", "O'Brien" (not the possessive "Mary's")."""
+    if i == 0 or i + 1 >= len(text) or not text[i - 1].isalpha():
+        return False
+    return (text[i] == "-" and text[i + 1].isalpha()) or (text[i] == "'" and text[i + 1].isupper())
 
 
 def _rank(d: Detection) -> tuple:

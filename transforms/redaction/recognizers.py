@@ -246,12 +246,35 @@ class StreetAddressRecognizer(PatternRecognizer):
     UNIT = r"(?:\s*,?\s*(?:apt|apartment|suite|ste|unit|flat|room|floor|box|no|number)\.?\s*#?\s*\d+[a-z]?)?"
     CONTEXT = ["address", "live", "lives", "living", "street", "ship", "send", "deliver", "located", "at"]
     WRITTEN_SCORE = 0.4
+    # lower-case words inside written street names ("Via delle Coste", "Rua do Arenque", "Erzsébet tér");
+    # any other lower-case word ("Meet me at 363", "Zoolander is a 2017") ends the candidate
+    PARTICLES = (
+        r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|du|des|la|le|les|van|von|der|den|am|an|im|zu|zum|"
+        r"zur|y|e|i|z|u\.|ul\.|út|útja|tér|utca|sor|körút|str\.?|strada|rúa|rua|via|calle|rue|av\.?)"
+    )
+
+    WRITTEN = ()
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
-        for r in results:
+        results = []
+        for r in super().analyze(text, entities, nlp_artifacts, regex_flags):
+            if r.analysis_explanation.pattern_name in self.WRITTEN and not self._has_street_word(text[r.start : r.end]):
+                continue  # "Article 50", "Civil Rights Act of 2001", "Zoolander is a 2017 ...": no street word
             r.end = extend_address(self.lexicon, text, r.end)
+            results.append(r)
         return results
+
+    # compound street endings Faker's suffix lists lack ("Pfarrgasse", "Lyngveien", "Storgatan")
+    ENDINGS = ("gasse", "strasse", "straße", "weg", "vej", "veien", "vegen", "vägen", "gata", "gatan", "gade", "allee")
+
+    def _has_street_word(self, span: str) -> bool:
+        for w in re.findall(r"[^\W\d_][\w'.-]*", span):
+            lw = w.lower().strip(".,")
+            if lw in _STOP:
+                continue
+            if self.lexicon.street_like(lw) or (len(lw) > 5 and lw.endswith(self.ENDINGS)):
+                return True
+        return False
 
     def __init__(self, lexicon: Lexicon, supported_language: str = "en", context: list[str] | None = None):
         suffixes = sorted({s for s in lexicon.street_suffixes if s.isalpha()} | {"st", "rd", "ave", "blvd", "ln", "dr"})
@@ -266,7 +289,9 @@ class StreetAddressRecognizer(PatternRecognizer):
             # written, international: "Via delle Coste 41", "Koskikatu 25", "Erzsébet tér 19."
             Pattern(
                 "written street then number",
-                r"(?-i:\b(?:\d{1,6}\s+)?(?:[A-ZÀ-Þ][\w'.-]+\s+)(?:(?:[a-zà-ÿ]{1,4}|[A-ZÀ-Þ][\w'.-]+)\s+){0,3}\d{1,5}[a-z]?\b\.?)"
+                r"(?-i:\b(?:\d{1,6}\s+)?(?:[A-ZÀ-Þ][\w'.-]+\s+)(?:(?:"
+                + self.PARTICLES
+                + r"|[A-ZÀ-Þ][\w'.-]+)\s+){0,3}\d{1,5}[a-z]?\b\.?)"
                 + self.UNIT,
                 0.3,
             ),
