@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from transforms.redaction.recognizers import (
+    CapitalisedNameRecognizer,
     IntroducedNameRecognizer,
     NameGazetteerRecognizer,
     PlaceGazetteerRecognizer,
@@ -71,6 +72,7 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
         PlaceGazetteerRecognizer(lexicon, lang),
         IntroducedNameRecognizer(lexicon, lang, stop),
         StreetAddressRecognizer(lexicon, lang),
+        CapitalisedNameRecognizer(lang, stop),
     ):
         analyzer.registry.add_recognizer(recognizer)
     if settings.deny_list:

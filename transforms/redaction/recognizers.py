@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS as _STOP  # noqa: E402
 
+from transforms.redaction.english_words import ENGLISH
 from transforms.redaction.lexicon import Lexicon
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
@@ -395,3 +396,82 @@ def _variants(value: str) -> list[str]:
         if len(re.sub(r"\D", "", extra)) >= 4 and extra not in variants:
             variants.append(extra)
     return variants
+
+
+class CapitalisedNameRecognizer(EntityRecognizer):
+    """PROPER_NAME in written (mixed-case) text: a run of capitalised words inside a sentence that is
+    in no word list ("Exversion", "Bekbolat Musliyevich", "Hellowallet").
+
+    Written text capitalises names and organisations; word lists never hold them all. Sentence-initial
+    words, stop words, months and weekdays, wake words and all-lower-case transcripts are left out, so
+    spoken-form transcripts (lower case) never reach this recognizer."""
+
+    SCORE = 0.4
+    _RUN = re.compile(
+        r"(?<![\w'’-])(?:[^\W\d_a-z][^\W\d_]*(?:[-'’][^\W\d_]+)*\.?)(?:[ ]+[^\W\d_a-z][^\W\d_]*(?:[-'’][^\W\d_]+)*\.?)*"
+    )
+    _SKIP = frozenset(
+        "i i'm i'll i've i'd monday tuesday wednesday thursday friday saturday sunday january february march april "
+        "may june july august september october november december mr mrs ms dr".split()
+    )
+
+    def __init__(self, supported_language: str = "en", stop_words: frozenset[str] = frozenset()):
+        self.stop = stop_words
+        super().__init__(
+            supported_entities=["PROPER_NAME"], name="CapitalisedNameRecognizer", supported_language=supported_language
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        letters = [c for c in text if c.isalpha()]
+        if not letters or sum(c.islower() for c in letters) < 0.5 * len(letters):
+            return []  # lower-case transcripts and shouting: no capitalisation signal
+        results = []
+        for m in self._RUN.finditer(text):
+            words = [(w.start() + m.start(), w.end() + m.start()) for w in re.finditer(r"\S+", m.group())]
+            # drop skipped words from the edges
+            while words and self._skip(text[words[0][0] : words[0][1]]):
+                words.pop(0)
+            while words and self._skip(text[words[-1][0] : words[-1][1]]):
+                words.pop()
+            if words and self._sentence_initial(text, words[0][0]):
+                words.pop(0)  # "The", "Yesterday": capitalised because the sentence starts there
+            if self.TRIM_ENGLISH:
+                while words and self._english(text[words[-1][0] : words[-1][1]]):
+                    words.pop()
+            if not words or all(self._english(text[a:b]) for a, b in words):
+                continue  # "Guilty Pleasures", "Civil Rights Act": ordinary words in title case
+            start, end = words[0][0], words[-1][1]
+            results.append(
+                RecognizerResult(
+                    "PROPER_NAME",
+                    start,
+                    end,
+                    self.SCORE,
+                    analysis_explanation=AnalysisExplanation(
+                        recognizer=self.name, original_score=self.SCORE, textual_explanation="capitalised words"
+                    ),
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
+                )
+            )
+        return results
+
+    TRIM_ENGLISH = False
+
+    @staticmethod
+    def _english(word: str) -> bool:
+        return word.lower().strip(".,'’") in ENGLISH
+
+    def _skip(self, word: str) -> bool:
+        w = word.lower().strip(".,'’")
+        return w in self.stop or w in self._SKIP or len(w) < 2
+
+    @staticmethod
+    def _sentence_initial(text: str, start: int) -> bool:
+        before = text[:start].rstrip(" \t\"'“(")
+        return not before or before[-1] in ".!?:\n;"

@@ -1,0 +1,86 @@
+"""Recognizers on their own (no analyzer): written-text names, street particles, clip metadata, word widening."""
+
+import pytest
+
+from transforms.redaction.engine import repeats, widen_to_words
+from transforms.redaction.lexicon import build_lexicon
+from transforms.redaction.recognizers import (
+    CapitalisedNameRecognizer,
+    StreetAddressRecognizer,
+    clip_metadata_results,
+)
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return build_lexicon()
+
+
+def _found(results, text):
+    return sorted(text[r.start : r.end] for r in results)
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("The Exversion Orchestra was founded in 1977.", ["Exversion Orchestra"]),  # leading stop word dropped
+        ("I met Bekbolat Musliyevich at the station.", ["Bekbolat Musliyevich"]),
+        ("We moved our savings to Hellowallet last year.", ["Hellowallet"]),
+        ("She reads Entertainment Weekly every week.", []),  # every word is an English word
+        ("my name is bekbolat musliyevich", []),  # lower-case transcript: no capitalisation signal
+        ("Yesterday was fine. Then Monday came.", []),
+    ],
+)
+def test_when_written_text_then_capitalised_unknown_words_found(text, names):
+    recognizer = CapitalisedNameRecognizer("en", frozenset({"the", "was", "in", "at", "to", "then"}))
+    assert _found(recognizer.analyze(text, ["PROPER_NAME"]), text) == names
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("Via delle Coste 41 is nice", "Via delle Coste 41"),
+        ("Meet me at 363 Huntly Street", "363 Huntly Street"),
+        ("Zoolander is a 2017 film", None),
+    ],
+)
+def test_when_written_street_then_only_particles_join_words(lexicon, text, address):
+    found = _found(StreetAddressRecognizer(lexicon).analyze(text, ["STREET_ADDRESS"]), text)
+    if address is None:
+        assert found == []
+    else:
+        assert address in found and not any("Meet" in f for f in found)
+
+
+def test_when_metadata_value_spelled_out_then_found_and_pattern_cached():
+    text = "account 4829-1055 73 and g090xf0731945822"
+    values = {"ACCOUNT_ID": "ACCT-4829105573", "DEVICE_SERIAL": "G090XF0731945822"}
+    results = clip_metadata_results(values, text)
+    assert sorted((r.entity_type, text[r.start : r.end]) for r in results) == [
+        ("ACCOUNT_ID", "4829-1055 73"),
+        ("DEVICE_SERIAL", "g090xf0731945822"),
+    ]
+    assert all(r.score == 1.0 for r in results)
+    assert clip_metadata_results({"PERSON": "  "}, text) == []
+
+
+@pytest.mark.parametrize(
+    "text, start, end, word",
+    [
+        ("call Weeks-Turner now", 5, 9, "Weeks-Turner"),
+        ("call Weeks-Turner now", 12, 14, "Weeks-Turner"),
+        ("ask O'Brien", 6, 8, "O'Brien"),
+        ("Mary's book", 0, 2, "Mary"),  # a possessive is not part of the name
+    ],
+)
+def test_when_span_inside_joined_name_then_widened_to_whole_name(text, start, end, word):
+    s, e = widen_to_words(text, start, end)
+    assert text[s:e] == word
+
+
+def test_when_value_repeats_then_every_whole_word_mention_found():
+    from transforms.redaction.engine import Detection
+
+    text = "call priyanka and tell priyanka not priyankas"
+    found = repeats(text, [Detection("PERSON", 5, 13, 0.7, "x")])
+    assert [(d.start, d.end) for d in found] == [(23, 31)]
