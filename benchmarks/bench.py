@@ -87,6 +87,8 @@ def _row(name: str, m: Measurement, clips: int, transcripts: int, audio_s: float
         "worker_peak_rss_mib": round(mib(m.max_worker_rss), 1),
         "launcher_peak_rss_mib": round(mib(m.launcher_peak_rss), 1),
         "workers": len(m.worker_peak_rss),
+        # Largest worker's RSS at 25/50/75/100 % of the run: flat memory means these stay level.
+        "worker_rss_mib_at_quartiles": [round(mib(m.rss_at(f)), 1) for f in (0.25, 0.5, 0.75, 1.0)],
     }
 
 
@@ -231,6 +233,10 @@ def main(argv=None) -> int:
             print(format_table([{**r, "approach": f"ours@{r['clips']}"} for r in rows]))
             peaks = [r["worker_peak_rss_mib"] for r in rows]
             print(f"\npeak RSS per worker across sizes: {', '.join(f'{p:.0f}' for p in peaks)} MiB")
+        for r in rows:
+            if r["approach"] == "ours":
+                quartiles = ", ".join(f"{v:.0f}" for v in r["worker_rss_mib_at_quartiles"])
+                print(f"ours@{r['clips']}: largest worker RSS at 25/50/75/100 % of the run: {quartiles} MiB")
         print(_load())
         with open(os.path.join(folder, "bench.json"), "w", encoding="utf-8") as handle:
             json.dump({"rows": rows, "beam_args": beam_args, "overrides": args.overrides}, handle, indent=2)

@@ -32,6 +32,14 @@ class Measurement:
     stdout: str = ""
     stderr: str = ""
     samples: int = 0
+    timeline: list[tuple[float, int]] = field(default_factory=list)  # (seconds, largest worker RSS)
+
+    def rss_at(self, fraction: float) -> int:
+        """Largest worker RSS seen in the sample nearest ``fraction`` of the run (0..1)."""
+        if not self.timeline:
+            return 0
+        target = fraction * self.wall_s
+        return min(self.timeline, key=lambda item: abs(item[0] - target))[1]
 
     @property
     def max_worker_rss(self) -> int:
@@ -39,8 +47,12 @@ class Measurement:
         return max(self.worker_peak_rss.values(), default=self.launcher_peak_rss)
 
 
-def _poll(root: psutil.Process, peaks: dict[int, tuple[str, int]], stop: threading.Event, interval: float, count):
+def _poll(
+    root: psutil.Process, peaks: dict[int, tuple[str, int]], stop: threading.Event, interval: float, count, timeline
+):
+    started = time.perf_counter()
     while not stop.is_set():
+        largest = 0
         try:
             procs = [root, *root.children(recursive=True)]
         except psutil.Error:
@@ -53,7 +65,10 @@ def _poll(root: psutil.Process, peaks: dict[int, tuple[str, int]], stop: threadi
                 continue
             old = peaks.get(proc.pid, (name, 0))
             peaks[proc.pid] = (name, max(old[1], rss))
+            if proc.pid != root.pid and name.startswith("python"):
+                largest = max(largest, rss)
         count[0] += 1
+        timeline.append((time.perf_counter() - started, largest))
         stop.wait(interval)
 
 
@@ -64,8 +79,10 @@ def measure(argv: list[str], cwd: str | None = None, env: dict | None = None, in
         started = time.perf_counter()
         child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
         peaks: dict[int, tuple[str, int]] = {}
-        stop, count = threading.Event(), [0]
-        poller = threading.Thread(target=_poll, args=(psutil.Process(child.pid), peaks, stop, interval, count))
+        stop, count, timeline = threading.Event(), [0], []
+        poller = threading.Thread(
+            target=_poll, args=(psutil.Process(child.pid), peaks, stop, interval, count, timeline)
+        )
         poller.start()
         code = child.wait()
         wall = time.perf_counter() - started
@@ -80,7 +97,7 @@ def measure(argv: list[str], cwd: str | None = None, env: dict | None = None, in
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     launcher = peaks.pop(child.pid, ("", 0))[1]
     workers = {pid: rss for pid, (name, rss) in peaks.items() if name.startswith("python")}
-    return Measurement(wall, cpu, launcher, workers, stdout, stderr, count[0])
+    return Measurement(wall, cpu, launcher, workers, stdout, stderr, count[0], timeline)
 
 
 def mib(n_bytes: int) -> float:
