@@ -84,3 +84,18 @@ def test_when_value_repeats_then_every_whole_word_mention_found():
     text = "call priyanka and tell priyanka not priyankas"
     found = repeats(text, [Detection("PERSON", 5, 13, 0.7, "x")])
     assert [(d.start, d.end) for d in found] == [(23, 31)]
+
+
+@pytest.mark.parametrize(
+    "text, titles",
+    [
+        ("Erik Baader\n\nCourt, municipal, and license clerk\n\nPersonal", ["Court, municipal, and license clerk"]),
+        ('Marie Langrova, the Technical writer, said: "I agree"', ["Technical writer"]),
+        ("she works as a staff nurse in town", ["staff nurse"]),
+        ("set a timer for ten minutes", []),
+    ],
+)
+def test_when_job_title_set_apart_then_found(text, titles):
+    from transforms.redaction.recognizers import JobTitleRecognizer
+
+    assert _found(JobTitleRecognizer().analyze(text, ["TITLE"]), text) == titles

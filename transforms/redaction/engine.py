@@ -21,6 +21,7 @@ from typing import NamedTuple
 from transforms.redaction.recognizers import (
     CapitalisedNameRecognizer,
     IntroducedNameRecognizer,
+    JobTitleRecognizer,
     NameGazetteerRecognizer,
     PlaceGazetteerRecognizer,
     StreetAddressRecognizer,
@@ -73,6 +74,7 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
         IntroducedNameRecognizer(lexicon, lang, stop),
         StreetAddressRecognizer(lexicon, lang),
         CapitalisedNameRecognizer(lang, stop),
+        JobTitleRecognizer(lang),
     ):
         analyzer.registry.add_recognizer(recognizer)
     if settings.deny_list:

@@ -475,3 +475,69 @@ class CapitalisedNameRecognizer(EntityRecognizer):
     def _sentence_initial(text: str, start: int) -> bool:
         before = text[:start].rstrip(" \t\"'“(")
         return not before or before[-1] in ".!?:\n;"
+
+
+@functools.lru_cache(maxsize=1)
+def job_head_nouns() -> frozenset[str]:
+    """Last words of Faker's job titles ("Adult nurse" → "nurse", "Accountant, chartered" → "accountant")."""
+    from faker.providers.job.en_US import Provider
+
+    heads = set()
+    for job in Provider.jobs:
+        words = job.split(",")[0].split()
+        if words and words[-1].isalpha():
+            heads.add(words[-1].lower())
+    return frozenset(heads - _STOP)
+
+
+class JobTitleRecognizer(EntityRecognizer):
+    """TITLE (job title) where written text sets one apart: a short line of its own in a signature or
+    CV block ("Erik Baader⏎Court, municipal, and license clerk⏎"), or an appositive / "as a" phrase
+    (", the Technical writer,", "works as a bus driver"). The title must end in a job word (the last
+    words of Faker's job titles) or an agent suffix (-er, -or, -ist, -ian, -ant) on a line of its own."""
+
+    SCORE = 0.45
+    AGENT = ("er", "or", "ist", "ian", "ant", "ent", "ologist", "grapher")
+    _PHRASE = re.compile(
+        r"(?:,\s+the\s+|\b(?:as|is|was|i'm|i am)\s+an?\s+)((?:[^\W\d_][\w'-]*,?\s+){0,4}?([^\W\d_][\w'-]*))(?=\s*[,.;!?]|\s+(?:at|for|in|and|said)\b|$)",
+        re.IGNORECASE,
+    )
+    _LINE = re.compile(r"(?m)^[ \t]*((?:[^\W\d_][\w'-]*,?[ \t]+){0,5}([^\W\d_][\w'-]*))[ \t]*$")
+
+    def __init__(self, supported_language: str = "en"):
+        self.heads = job_head_nouns()
+        super().__init__(supported_entities=["TITLE"], name="JobTitleRecognizer", supported_language=supported_language)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        spans = []
+        for m in self._PHRASE.finditer(text):
+            if m.group(2).lower() in self.heads:
+                spans.append((m.start(1), m.end(1)))
+        if text.count("\n") >= 2:
+            for m in self._LINE.finditer(text):
+                head, words = m.group(2).lower(), m.group(1).split()
+                # an agent suffix alone counts on a one-word line ("Echocardiographer") or next to a lower-case
+                # word ("sewer pipe cleaner"), not on a line of capitalised words, which is likely a name
+                agent = len(head) > 5 and head.endswith(self.AGENT) and head not in _STOP
+                agent = agent and (len(words) == 1 or any(w[:1].islower() for w in words))
+                if head in self.heads or agent:
+                    spans.append((m.start(1), m.end(1)))
+        return [
+            RecognizerResult(
+                "TITLE",
+                start,
+                end,
+                self.SCORE,
+                analysis_explanation=AnalysisExplanation(
+                    recognizer=self.name, original_score=self.SCORE, textual_explanation="job title"
+                ),
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for start, end in spans
+        ]
