@@ -34,6 +34,9 @@ SAMPLES = os.path.join(REPO, "data", "samples")
 RATE = 16000
 _DIGITS = "zero one two three four five six seven eight nine".split()
 _WAKE = ("alexa", "computer", "echo")
+# Real city names: Faker's invented towns ("East Jasmine") embed first names, which the job's
+# end-of-run leak scan rightly reports when another row has that first name.
+_CITIES = ("boston", "denver", "seattle", "leeds", "bristol", "glasgow", "austin", "phoenix", "dublin", "oxford")
 
 
 def source_audio(source: str = "auto", max_files: int = 60) -> list[np.ndarray]:
@@ -75,7 +78,7 @@ def utterance(fake, first: str, account: str, serial: str, rng: random.Random) -
             f"{spoken_digits(fake.building_number())} {fake.street_name().lower()}"
         ),
         lambda: f"{wake} send a message to {fake.first_name().lower()} saying i will be late",
-        lambda: f"{wake} what's the weather in {fake.city().lower()} tomorrow",
+        lambda: f"{wake} what's the weather in {rng.choice(_CITIES)} tomorrow",
         lambda: f"{wake} serial {spoken_chars(serial)}",
     ]
     return rng.choice(templates)()
