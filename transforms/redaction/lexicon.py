@@ -59,15 +59,6 @@ class Lexicon:
     places: frozenset[str]  # may be several words ("new york", "czech republic")
     street_suffixes: frozenset[str]
     common: frozenset[str]
-    street_words: frozenset[str] = frozenset()  # every locale's street prefixes, suffixes, street names
-    street_endings: frozenset[str] = frozenset()  # suffixes that end compound names ("koski|katu")
-
-    def street_like(self, word: str) -> bool:
-        """Is ``word`` a street word in some language ("Via", "Rua", "ul.", "Koskikatu", "Schachterlweg")?"""
-        w = word.lower().strip(".,")
-        if w in self.street_words:
-            return True
-        return any(w[-k:] in self.street_endings for k in range(3, min(len(w) - 2, 9)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -91,26 +82,14 @@ def build_lexicon(locales: tuple[str, ...] = ()) -> Lexicon:
         if name in ENGLISH_LOCALES:
             english |= names
         last |= _words(_values(getattr(provider, "last_names", None)))
-    places, suffixes, street = set(), set(), set()
+    places, suffixes = set(), set()
     for name in modules(address):
         provider = importlib.import_module(f"{address.__name__}.{name}").Provider
         for attr in ("cities", "city_names", "states", "provinces", "regions", "countries"):
             places |= _words(_values(getattr(provider, attr, None)))
         suffixes |= _words(_values(getattr(provider, "street_suffixes", None)))
-        for attr in dir(provider):
-            if attr.startswith(("street_suffixes", "street_prefixes", "streets", "street_names", "street_titles")):
-                for value in _words(_values(getattr(provider, attr, None))):
-                    street |= {w.strip(".,") for w in value.split() if len(w.strip(".,")) >= 2}
-    endings = {s.strip(".") for s in suffixes if len(s.strip(".")) >= 3 and " " not in s}
     return Lexicon(
-        frozenset(first),
-        frozenset(last),
-        frozenset(english),
-        frozenset(places),
-        frozenset(suffixes),
-        COMMON,
-        frozenset(street | {s.strip(".") for s in suffixes}),
-        frozenset(endings),
+        frozenset(first), frozenset(last), frozenset(english), frozenset(places), frozenset(suffixes), COMMON
     )
 
 

@@ -254,28 +254,11 @@ class StreetAddressRecognizer(PatternRecognizer):
         r"zur|y|e|i|z|u\.|ul\.|út|útja|tér|utca|sor|körút|str\.?|strada|rúa|rua|via|calle|rue|av\.?)"
     )
 
-    WRITTEN = ()
-
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        results = []
-        for r in super().analyze(text, entities, nlp_artifacts, regex_flags):
-            if r.analysis_explanation.pattern_name in self.WRITTEN and not self._has_street_word(text[r.start : r.end]):
-                continue  # "Article 50", "Civil Rights Act of 2001", "Zoolander is a 2017 ...": no street word
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for r in results:
             r.end = extend_address(self.lexicon, text, r.end)
-            results.append(r)
         return results
-
-    # compound street endings Faker's suffix lists lack ("Pfarrgasse", "Lyngveien", "Storgatan")
-    ENDINGS = ("gasse", "strasse", "straße", "weg", "vej", "veien", "vegen", "vägen", "gata", "gatan", "gade", "allee")
-
-    def _has_street_word(self, span: str) -> bool:
-        for w in re.findall(r"[^\W\d_][\w'.-]*", span):
-            lw = w.lower().strip(".,")
-            if lw in _STOP:
-                continue
-            if self.lexicon.street_like(lw) or (len(lw) > 5 and lw.endswith(self.ENDINGS)):
-                return True
-        return False
 
     def __init__(self, lexicon: Lexicon, supported_language: str = "en", context: list[str] | None = None):
         suffixes = sorted({s for s in lexicon.street_suffixes if s.isalpha()} | {"st", "rd", "ave", "blvd", "ln", "dr"})
