@@ -13,7 +13,8 @@ Fails: a transcript longer than ``max_chars``, a Presidio error or a missing has
 Detection (``transforms.redaction``): the spoken-form layer rewrites "five five five dash zero one"
 as "555-01" with an offset map; spaCy runs over the whole batch (``nlp.pipe``); Presidio, configured by
 its own YAML files (``configs/presidio/``) plus word-list recognizers for lower-case names and
-places, analyses the written form; hits map back to whole words of the original. A clip's own
+places, analyses the written form; hits map back to whole words of the original. Written (mixed-case)
+text also gets a capitalised-name recognizer (``PROPER_NAME``) and a job-title recognizer (``TITLE``). A clip's own
 identifiers are redacted wherever they occur, written or spelled out. Engines load once per worker
 in ``setup()``, shared across threads.
 """
