@@ -27,6 +27,7 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -178,6 +179,14 @@ def _load() -> str:
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except subprocess.CalledProcessError as exc:  # show why a child failed, not only that it did
+        print(f"error: {exc}\n--- stderr tail ---\n{exc.stderr or ''}", file=sys.stderr)
+        raise
+
+
+def _main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clips", type=int, default=300)
     parser.add_argument("--min-s", type=float, default=1.5)

@@ -1,0 +1,89 @@
+"""Smoke tests of the benchmark harness (``benchmarks/``): workload, measurement, one 3-clip bench.
+
+No timing is asserted here — figures come from ``make bench``. These check that the workload is a
+valid manifest with PII-bearing transcripts, that child processes' memory and CPU are counted, and
+that one bench run over 3 clips produces a row for each approach.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from benchmarks import bench, workload
+from benchmarks.rss import measure, mib
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def small_workload(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("workload")
+    manifest = workload.generate(str(folder), clips=5, min_s=0.5, max_s=1.0, distinct_audio=3, source="samples")
+    with open(manifest, encoding="utf-8") as handle:
+        return manifest, [json.loads(line) for line in handle]
+
+
+def test_when_workload_is_generated_then_every_row_is_a_valid_clip(small_workload):
+    from transforms import audio_io
+    from transforms.manifest import parse_clip
+
+    manifest, rows = small_workload
+    assert len(rows) == 5
+    assert len({row["clip_id"] for row in rows}) == 5
+    assert len({row["audio_uri"] for row in rows}) == 3  # audio reused round-robin beyond distinct_audio
+    for row in rows:
+        clip = parse_clip(row, os.path.dirname(manifest))
+        samples = audio_io.load(clip.audio_uri, 16000, 60.0)
+        assert abs(len(samples) / 16000 - row["duration_s"]) < 0.002
+        assert [w.word for w in clip.words] == clip.transcript.split()
+        assert clip.transcript == clip.transcript.lower() and not any(c.isdigit() for c in clip.transcript)
+
+
+@pytest.mark.parametrize(
+    "value, spoken",
+    [("555-0142", "five five five zero one four two"), ("ACCT-90", "nine zero")],
+)
+def test_when_digits_are_spoken_then_each_becomes_a_word(value, spoken):
+    assert workload.spoken_digits(value) == spoken
+
+
+def test_when_child_spawns_worker_then_its_memory_and_cpu_are_measured():
+    # The launcher spawns a child that holds ~150 MB and burns CPU: the child must be seen as a worker.
+    child = (
+        "import time\n"
+        "block = bytearray(150 << 20)\n"
+        "block[::4096] = b'x' * len(block[::4096])\n"
+        "start = time.process_time()\n"
+        "while time.process_time() - start < 0.4:\n"
+        "    pass\n"
+        "time.sleep(0.5)\n"
+    )
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}], check=True)"
+    m = measure([sys.executable, "-c", parent], interval=0.05)
+    assert len(m.worker_peak_rss) == 1
+    assert mib(m.max_worker_rss) > 140
+    assert mib(m.launcher_peak_rss) < 140
+    assert m.cpu_s >= 0.4
+    assert m.wall_s >= 0.9
+
+
+def test_when_bench_runs_on_three_clips_then_each_approach_has_figures(tmp_path, capsys):
+    code = bench.main(
+        ["--clips", "3", "--source", "samples", "--min-s", "0.5", "--max-s", "1.0", "--out", str(tmp_path)]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    for name in ("floor", "naive", "ours"):
+        assert f"\n{name} " in printed
+    assert "ours/naive:" in printed and "ours/floor:" in printed
+    with open(tmp_path / "bench.json", encoding="utf-8") as handle:
+        rows = {row["approach"]: row for row in json.load(handle)["rows"]}
+    assert set(rows) == {"floor", "naive", "ours"}
+    for row in rows.values():
+        assert row["clips"] == 3
+        assert row["xrt_per_core"] > 0 and row["clips_per_s"] > 0 and row["worker_peak_rss_mib"] > 0
+    assert rows["ours"]["workers"] >= 1  # multi-process DirectRunner: SDK workers are child processes
