@@ -100,6 +100,12 @@ def test_opt_out_deletion_and_escalation_route_clips_and_reconcile(tmp_path, sam
     assert report["reconciled"] and report["leak_check"]["passed"]
     assert all(str(r["expires_at"]) == "2027-06-30" for r in reviewed)  # epoch ends 2027-01-01, + 180 days
     assert {r["pseudonym_epoch"] for r in reviewed} == {"2026-07"}
+    # The key itself appears in no output, report or log, in hex or raw form.
+    for path in glob.glob(f"{out}/**/*", recursive=True):
+        if os.path.isfile(path):
+            data = open(path, "rb").read().lower()
+            assert EPOCH_KEY.encode() not in data and bytes.fromhex(EPOCH_KEY) not in data
+    assert EPOCH_KEY not in proc.stdout + proc.stderr
 
 
 def test_a_rerun_with_the_same_key_and_config_gives_the_same_reviewer_content(tmp_path):
