@@ -124,3 +124,13 @@ def test_manifest_reader_keeps_rows_with_path_and_speaker(tmp_path):
     rows = [{"path": "a.flac", "speaker": "1"}, {"path": "b.flac"}, {"path": "c.flac", "speaker": 2}]
     (tmp_path / "manifest.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     assert [r["path"] for r in read_manifest(str(tmp_path))] == ["a.flac", "c.flac"]
+
+
+def test_method_specs_parse_name_params_and_per_clip_prefix():
+    from pipeline.commands.evaluate_voice import parse_method
+
+    spec = parse_method('per_clip:mcadams={"lpc_order": 16}')
+    assert (spec.method, spec.params, spec.per_clip) == ("mcadams", {"lpc_order": 16}, True)
+    assert parse_method("world_shift").per_clip is False
+    with pytest.raises(ValueError, match="lpc_order"):
+        parse_method('mcadams={"lpc_order": 2}')

@@ -71,7 +71,7 @@ class PseudoVoiceParams:
 
     target_f0_min_hz: float = Field(95.0, ge=50.0, le=400.0)
     target_f0_max_hz: float = Field(230.0, ge=50.0, le=400.0)
-    max_shift_semitones: float = Field(8.0, ge=0.0, le=12.0)
+    max_shift_semitones: float = Field(5.0, ge=0.0, le=12.0)
     # Formant scale follows the F0 ratio to this power (male→female F0 ≈ ×1.8, formants ≈ ×1.17),
     # times a keyed jitter, bounded to [warp_min, warp_max].
     warp_gamma: float = Field(0.27, ge=0.0, le=1.0)
@@ -81,10 +81,12 @@ class PseudoVoiceParams:
     # Cepstral-mean substitution of the long-term envelope (cepstral indices [cms_lo, cms_hi)).
     cms_strength: float = Field(1.0, ge=0.0, le=1.0)
     cms_lo: int = Field(3, ge=1, le=10)
-    cms_hi: int = Field(24, ge=4, le=60)
+    cms_hi: int = Field(30, ge=4, le=60)
     target_shape_db: float = Field(3.0, ge=0.0, le=12.0)
     max_tilt_db_per_octave: float = Field(1.5, ge=0.0, le=6.0)
-    envelope_ceps: int = Field(30, ge=10, le=80)
+    envelope_ceps: int = Field(40, ge=10, le=80)
+    # Phase-vocoder frames per window (4 = 75 % overlap; 8 is smoother and costs about twice as much).
+    pv_overlap: int = Field(4, ge=4, le=16)
 
 
 @dataclass(config=_STRICT, frozen=True)
@@ -165,7 +167,7 @@ def pseudo_voice(samples: np.ndarray, rate: int, params: PseudoVoiceParams, rng:
     ratio = shift_ratio(voice_dsp.cepstral_f0(log_mag, rate, active), voice, params)
     warp = envelope_warp(ratio, voice, params)
     # The pitch shift also scales formants by `ratio`; the envelope step below sets them to `warp`.
-    y = voice_dsp.pitch_shift(x, rate, ratio)
+    y = voice_dsp.pitch_shift(x, rate, ratio, params.pv_overlap)
     spec_y = voice_dsp.stft(y, n_fft, hop)
     log_env_y = voice_dsp.cepstral_envelope(np.log(np.abs(spec_y) + voice_dsp.EPS), params.envelope_ceps)
     active_y = active[: len(log_env_y)] if len(active) >= len(log_env_y) else np.resize(active, len(log_env_y))

@@ -20,10 +20,10 @@ from scipy.signal import lfilter
 EPS = 1e-9
 
 
-def frame_sizes(rate: int) -> tuple[int, int]:
-    """(n_fft, hop): a ~32 ms window (power of two) and a quarter-window hop."""
+def frame_sizes(rate: int, overlap: int = 4) -> tuple[int, int]:
+    """(n_fft, hop): a ~32 ms window (power of two) and a hop of 1/``overlap`` window."""
     n_fft = 1 << int(np.ceil(np.log2(0.032 * rate)))
-    return n_fft, n_fft // 4
+    return n_fft, n_fft // overlap
 
 
 def _window(n_fft: int) -> np.ndarray:
@@ -96,11 +96,11 @@ def phase_vocoder(spec: np.ndarray, stretch: float, n_fft: int, hop: int) -> np.
     return out_mag * np.exp(1j * locked)
 
 
-def pitch_shift(x: np.ndarray, rate: int, ratio: float) -> np.ndarray:
+def pitch_shift(x: np.ndarray, rate: int, ratio: float, overlap: int = 4) -> np.ndarray:
     """Multiply pitch (and, as a side effect, the formant scale) by ``ratio``; same length."""
     if abs(ratio - 1.0) < 1e-3:
         return np.asarray(x, dtype=np.float64)
-    n_fft, hop = frame_sizes(rate)
+    n_fft, hop = frame_sizes(rate, overlap)
     # Resample first (pitch × ratio, length / ratio), then stretch back to the original length.
     shifted = soxr.resample(np.asarray(x, dtype=np.float64), rate * ratio, rate)
     spec = phase_vocoder(stft(shifted, n_fft, hop), ratio, n_fft, hop)

