@@ -283,6 +283,7 @@ def plot(result: dict[str, Any], path: str) -> None:
         bins = np.linspace(-0.2, 1.0, 61)
         ax.hist(trials.nontarget, bins=bins, density=True, alpha=0.6, label="different speaker")
         ax.hist(trials.target, bins=bins, density=True, alpha=0.6, label="same speaker")
+        title = title if len(title) <= 60 else title[:57] + "..."
         ax.set_title(f"{title} — EER {100 * cond['eer']:.1f} %, top-1 {100 * cond['top1']:.0f} %", fontsize=9)
         ax.legend(fontsize=7)
     np.atleast_1d(axes)[-1].set_xlabel("cosine score")
