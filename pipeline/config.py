@@ -23,6 +23,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, field_vali
 from pydantic.dataclasses import dataclass
 
 # Each stage owns the dataclass of its own config section.
+from transforms.mute_audio import MuteConfig
 from transforms.policy import PolicyConfig
 from transforms.transcript import TranscriptConfig
 from transforms.voice import VoiceConfig
@@ -69,6 +70,7 @@ class JobConfig:
     audio: AudioConfig = Field(default_factory=AudioConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
+    mute: MuteConfig = Field(default_factory=MuteConfig)
     transcript: TranscriptConfig = Field(default_factory=TranscriptConfig)
     identifiers: IdentifierConfig = Field(default_factory=IdentifierConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)

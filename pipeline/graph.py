@@ -79,7 +79,7 @@ def build(p: beam.Pipeline, manifest: str, output_dir: str, config: JobConfig, k
     text = ids.main | "RedactTranscript" >> RedactTranscript(config.transcript, config, key_source=key)
     audio = text.main | "DecodeAudio" >> DecodeAudio(config.audio)
     voice = audio.main | "DisguiseVoice" >> DisguiseVoice(config.voice, key)
-    muted = voice.main | "MuteSpokenPii" >> MuteSpokenPii(getattr(config, "mute", None))  # None: defaults
+    muted = voice.main | "MuteSpokenPii" >> MuteSpokenPii(config.mute)
 
     reviewed, escalated = muted.main | "SplitEscalated" >> beam.Partition(lambda clip, _: int(clip.escalate), 2)
     fmt = config.audio.output_format
