@@ -1,14 +1,14 @@
 """Run a command and measure it: wall time, CPU time, peak RSS of every process in its tree.
 
 In:  an argv list (run as a child process).
-Out: :class:`Measurement` — wall seconds, CPU seconds of the whole tree (``RUSAGE_CHILDREN``:
-     every descendant that was waited for), peak RSS per process (psutil, polled every
+Out: :class:`Measurement` — wall seconds, CPU seconds of the whole tree (the larger of
+     ``RUSAGE_CHILDREN``, which counts descendants that were waited for, and the sum of each
+     process's last sampled CPU time), peak RSS per process (psutil, polled every
      ``interval`` s) grouped into the launcher (the child itself) and its Python descendants
      (Beam SDK workers in multi-process mode), and the child's stdout/stderr.
 Fails: ``subprocess.CalledProcessError`` when the command exits non-zero (its stderr tail attached).
 
-RSS is sampled, so a peak shorter than ``interval`` can be missed; the launcher's own peak is
-also cross-checked against ``ru_maxrss`` where the kernel reports it.
+RSS is sampled, so a peak shorter than ``interval`` can be missed.
 """
 
 from __future__ import annotations
@@ -49,7 +49,13 @@ class Measurement:
 
 
 def _poll(
-    root: psutil.Process, peaks: dict[int, tuple[str, int]], stop: threading.Event, interval: float, count, timeline
+    root: psutil.Process,
+    peaks: dict[int, tuple[str, int]],
+    stop: threading.Event,
+    interval: float,
+    count,
+    timeline,
+    cpu_seen,
 ):
     started = time.perf_counter()
     while not stop.is_set():
@@ -62,8 +68,10 @@ def _poll(
             try:
                 rss = proc.memory_info().rss
                 name = proc.name()
+                times = proc.cpu_times()
             except psutil.Error:
                 continue
+            cpu_seen[proc.pid] = times.user + times.system
             old = peaks.get(proc.pid, (name, 0))
             peaks[proc.pid] = (name, max(old[1], rss))
             if proc.pid != root.pid and name.startswith("python"):
@@ -82,9 +90,9 @@ def measure(
         started = time.perf_counter()
         child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
         peaks: dict[int, tuple[str, int]] = {}
-        stop, count, timeline = threading.Event(), [0], []
+        stop, count, timeline, cpu_seen = threading.Event(), [0], [], {}
         poller = threading.Thread(
-            target=_poll, args=(psutil.Process(child.pid), peaks, stop, interval, count, timeline)
+            target=_poll, args=(psutil.Process(child.pid), peaks, stop, interval, count, timeline, cpu_seen)
         )
         poller.start()
         code = child.wait()
@@ -97,7 +105,10 @@ def measure(
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if code not in ok_codes:
         raise subprocess.CalledProcessError(code, argv[:4], stdout[-2000:], stderr[-4000:])
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # RUSAGE_CHILDREN misses descendants nobody waited for; the sampled per-process CPU times
+    # (last value seen for each process) miss the tail after the last sample. Take the larger.
+    waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = max(waited, sum(cpu_seen.values()))
     launcher = peaks.pop(child.pid, ("", 0))[1]
     workers = {pid: rss for pid, (name, rss) in peaks.items() if name.startswith("python")}
     return Measurement(wall, cpu, launcher, workers, stdout, stderr, count[0], code, timeline)
