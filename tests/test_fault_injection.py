@@ -1,4 +1,4 @@
-"""Fault injection: 27 kinds of bad or unusual input in one real run; each clip ends in exactly one
+"""Fault injection: 29 kinds of bad or unusual input (and a clean control) in one real run; each clip ends in exactly one
 place (reviewer shards, policy-drop count or quarantine with its reason), the run reconciles, and
 no raw identifier reaches any output or log."""
 
@@ -30,11 +30,19 @@ def speechlike(rate: int, seconds: float = 1.5) -> np.ndarray:
     return (0.3 * signal * envelope / np.max(np.abs(signal))).astype(np.float32)
 
 
+def timed(transcript: str, seconds: float) -> dict:
+    """Transcript plus evenly spaced word timings (so spoken PII in it can be muted)."""
+    words = transcript.split()
+    step = seconds / len(words)
+    timings = [{"word": w, "start_s": i * step, "end_s": (i + 0.9) * step} for i, w in enumerate(words)]
+    return {"transcript": transcript, "words": timings}
+
+
 def base_row(clip_id: str, audio: str, **over) -> dict:
     row = {
         "clip_id": clip_id,
         "audio_uri": audio,
-        "transcript": "alexa call rosalind at five five five zero one nine nine",
+        "transcript": "alexa play some jazz",
         "account_id": f"ACCT-{abs(hash(clip_id)) % 10**10:010d}",
         "first_name": "Rosalind",
         "device_serial": f"SERIALX{abs(hash(clip_id + 's')) % 10**9:09d}",
@@ -89,7 +97,7 @@ def fault_run(tmp_path_factory):
         "ogg": (base_row("ogg", ffmpeg("x.ogg", "ok.wav", "-c:a", "libvorbis")), "review"),
         "silent": (base_row("silent", wav("silent.wav", np.zeros(RATE, np.float32), RATE)), "review"),
         "very-short": (base_row("very-short", wav("short.wav", voice[:320], RATE)), "review"),
-        "emoji-rtl": (base_row("emoji-rtl", ok, transcript="alexa 🎵 play שלום עולם مرحبا rosalind"), "review"),
+        "emoji-rtl": (base_row("emoji-rtl", ok, **timed("alexa 🎵 play שלום עולם مرحبا", 1.5)), "review"),
         "non-utf8": (base_row("non-utf8", ok, transcript="NONUTF8"), "review"),
         "truncated": (base_row("truncated", "audio/truncated.flac"), "quarantine:decode"),
         "empty-audio": (base_row("empty-audio", "audio/empty.wav"), "quarantine:decode:audio_empty"),
@@ -121,13 +129,17 @@ def fault_run(tmp_path_factory):
         "too-old": (base_row("too-old", ok, recorded_at="2025-01-01T00:00:00Z"), "dropped:retention"),
         "no-wake-word": (base_row("no-wake-word", ok, wake_word_detected=False), "dropped:no_wake_word"),
         "dup": (base_row("dup", ok), "review"),
+        "pii-untimed": (
+            base_row("pii-untimed", ok, transcript="alexa call rosalind at five five five zero one nine nine"),
+            "quarantine:mute:pii_without_timings",
+        ),
     }
     lines = [json.dumps(row) for row, _ in cases.values()]
     lines.append(json.dumps(base_row("dup", ok, transcript="alexa stop")))  # duplicate clip_id
-    lines.append('{"clip_id": "unreadable-line", "transcript": "call rosalind", broken')
+    lines.append('{"clip_id": "unreadable-line", "transcript": "call rosalind", "account_id": "ACCT-9", broken')
     text = "\n".join(lines) + "\n"
     # Non-UTF-8 bytes inside a transcript: the read must survive them.
-    data = text.encode("utf-8").replace(b"NONUTF8", b"alexa caf\xe9 \xff\xfe rosalind")
+    data = text.encode("utf-8").replace(b"NONUTF8", b"alexa caf\xe9 \xff\xfe music")
     manifest = root / "manifest.jsonl"
     manifest.write_bytes(data)
 

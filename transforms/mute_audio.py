@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
+from pipeline.failures import ClipError
 from pipeline.records import Clip, Span, Word
 from transforms.stage import ClipStageFn, StageOutputs, apply_stage
 
@@ -44,8 +45,11 @@ class MuteConfig:
     on_missing_timings: Literal["quarantine", "keep"] = "quarantine"
 
 
-class MuteError(ValueError):
+class MuteError(ClipError, ValueError):
     """PII cannot be located in the audio; the message carries no transcript text."""
+
+    def __init__(self, message: str, code: str = "pii_not_locatable"):
+        super().__init__(code, message)
 
 
 def align_words(transcript: str, words: Sequence[Word]) -> list[tuple[int, int] | None]:
@@ -137,13 +141,13 @@ def mute(
 def mute_clip_audio(clip: Clip, config: MuteConfig) -> tuple[np.ndarray, tuple[tuple[float, float], ...]]:
     """(muted samples, intervals) for one clip, applying the fail-closed rules above."""
     if clip.samples is None or not clip.sample_rate:
-        raise MuteError("clip has no decoded audio")
+        raise MuteError("clip has no decoded audio", "no_audio")
     if not clip.pii_spans:
         return clip.samples, ()
     if not clip.words:
         if config.on_missing_timings == "keep":
             return clip.samples, ()
-        raise MuteError("PII found but the clip has no word timings to mute it")
+        raise MuteError("PII found but the clip has no word timings to mute it", "pii_without_timings")
     duration = len(clip.samples) / clip.sample_rate
     intervals = pii_intervals(clip.transcript, clip.words, clip.pii_spans, config.padding_s, duration)
     muted = mute(
