@@ -76,23 +76,38 @@ def _capture_log(path: str) -> logging.Handler | None:
     return handler
 
 
-def verify_outputs(manifest: str, output_dir: str) -> dict:
+def verify_outputs(manifest: str, output_dir: str, allowed_terms=()) -> dict:
     """Leak verification over every file of the run; the summary names no value."""
     from pipeline.verify import needles_from_rows, read_manifest_rows, verify_run
 
-    result = verify_run(output_dir, needles_from_rows(read_manifest_rows(manifest)))
+    needles = needles_from_rows(read_manifest_rows(manifest), allowed_terms)
+    result = verify_run(output_dir, needles)
     return {
         "passed": not result.leaks,
         "leaks": len(result.leaks),
         "files_scanned": result.files,
+        "identifiers_searched": needles.count,
+        "first_names_not_searched_allow_listed": needles.skipped_names,
+        "manifest_rows": needles.rows,
         "findings": [leak.describe() for leak in result.leaks[:50]],
     }
+
+
+def absolute_local(path: str | None) -> str | None:
+    """Local paths made absolute: workers of portable runners do not share the launcher's cwd."""
+    import os
+
+    if not path or "://" in path:
+        return path
+    return os.path.abspath(path)
 
 
 def run_job(args, beam_args: list[str]) -> int:
     """Run the job; returns the process exit code."""
     from apache_beam.io.filesystems import FileSystems
 
+    for name in ("input", "output", "key_file", "config"):
+        setattr(args, name, absolute_local(getattr(args, name)))
     try:
         config = load_config(args.config)
         key = resolve_key_source(args.key_file, args.ephemeral_key)
@@ -139,9 +154,17 @@ def _run(args, beam_args, config, key, as_of, paths) -> int:
     report.write_report(run_report, paths.report)
     if not args.no_verify:
         LOG.info("run %s: leak verification over %s", meta.run_id, paths.root)
-        run_report["leak_check"] = verify_outputs(args.input, args.output)
+        run_report["leak_check"] = check = verify_outputs(args.input, args.output, config.transcript.allow_list)
+        if check["manifest_rows"] != run_report["outcomes"]["clips_in"]:
+            # An independent count: the manifest as the verifier reads it vs the rows the job read.
+            print(
+                f"error: manifest has {check['manifest_rows']} rows but the job read {run_report['outcomes']['clips_in']}",
+                file=sys.stderr,
+            )
+            run_report["reconciled"] = False
+            code = code or EXIT_UNRECONCILED
         report.write_report(run_report, paths.report)
-        if not run_report["leak_check"]["passed"]:
+        if not check["passed"]:
             print("error: leak verification found raw identifiers in the outputs:", file=sys.stderr)
             for finding in run_report["leak_check"]["findings"]:
                 print(f"  {finding}", file=sys.stderr)

@@ -11,7 +11,9 @@ manifest of millions of rows costs one pass over each output. Parquet files are 
 (their pages are compressed, so a raw byte scan alone would miss text); every text column is
 searched, and binary columns (audio) and raw file bytes are searched for the long identifiers.
 A first name is searched as a whole word, case-insensitively, in text only: inside compressed
-audio bytes a short name matches by chance.
+audio bytes a short name matches by chance. A first name that is also an allow-listed term
+(a customer called "Alexa" and the wake word "alexa") cannot be told apart from the term in a
+transcript; such names are not searched, and how many were skipped is reported.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Needles(NamedTuple):
     ids: ahocorasick.Automaton | None
     names: ahocorasick.Automaton | None
     count: int
+    rows: int = 0
+    skipped_names: int = 0
 
 
 def _automaton(entries: dict[str, list[tuple[str, int]]]) -> ahocorasick.Automaton | None:
@@ -56,11 +60,13 @@ def _automaton(entries: dict[str, list[tuple[str, int]]]) -> ahocorasick.Automat
     return automaton
 
 
-def needles_from_rows(rows: Iterable[dict]) -> Needles:
-    """Search automata for every raw identifier in manifest rows (missing/short values skipped)."""
+def needles_from_rows(rows: Iterable[dict], allowed_terms: Iterable[str] = ()) -> Needles:
+    """Search automata for every raw identifier in manifest rows (missing/short values skipped;
+    first names equal to an allow-listed term are skipped and counted)."""
     ids: dict[str, list[tuple[str, int]]] = {}
     names: dict[str, list[tuple[str, int]]] = {}
-    count = 0
+    allowed = {term.strip().lower() for term in allowed_terms}
+    count = skipped = number = 0
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             continue
@@ -71,9 +77,12 @@ def needles_from_rows(rows: Iterable[dict]) -> Needles:
                 count += 1
         name = row.get("first_name")
         if isinstance(name, str) and name.strip():
+            if name.strip().lower() in allowed:
+                skipped += 1
+                continue
             names.setdefault(name.strip().lower(), []).append(("first_name", number))
             count += 1
-    return Needles(_automaton(ids), _automaton(names), count)
+    return Needles(_automaton(ids), _automaton(names), count, number, skipped)
 
 
 def read_manifest_rows(path: str) -> list[dict]:
@@ -91,7 +100,7 @@ def read_manifest_rows(path: str) -> list[dict]:
     if lower.endswith(".csv"):
         return list(csv.DictReader(io.StringIO(text)))
     rows = []
-    for line in text.splitlines():
+    for line in text.split("\n"):  # as Beam's text source splits: not str.splitlines()
         if not line.strip():
             continue
         try:

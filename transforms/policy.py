@@ -120,7 +120,7 @@ class _DedupeFn(beam.DoFn):
 
 
 class _DecideFn(beam.DoFn):
-    """(account_id, {clips, listed}) → kept clips; drops counted; errors quarantined."""
+    """clip (+ side input {account_id: reasons}) → kept clip; drops counted; errors quarantined."""
 
     def __init__(self, config: PolicyConfig, as_of: datetime.datetime, key_source, epoch_months: int):
         self._config = config
@@ -135,28 +135,43 @@ class _DecideFn(beam.DoFn):
         self._keyring = self._key_source.keyring()
         self._lexicon = compile_lexicon(self._config.escalation_terms)
 
-    def process(self, element):
-        _, grouped = element
-        listed = frozenset(grouped["listed"])
-        for clip in grouped["clips"]:
-            self.received.inc()
-            try:
-                sample_key = b""
-                if self._config.sampling_fraction < 1.0:
-                    epoch_key = self._keyring.key_for(epoch_of(clip.recorded_at, self._epoch_months))
-                    sample_key = derive_key(epoch_key, "sampling")
-                decision = decide(clip, listed, self._config, self._as_of, sample_key, self._lexicon)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a quarantine record
-                self.failed.inc()
-                yield pvalue.TaggedOutput(FAILURES, clip_failure(exc, STAGE, clip))
-                continue
-            if decision.drop:
-                beam.metrics.Metrics.counter(STAGE, f"dropped_{decision.drop}").inc()
-                continue
-            self.succeeded.inc()
-            if decision.clip.escalate:
-                beam.metrics.Metrics.counter(STAGE, "escalated").inc()
-            yield decision.clip
+    def process(self, clip, listed):
+        self.received.inc()
+        try:
+            sample_key = b""
+            if self._config.sampling_fraction < 1.0:
+                epoch_key = self._keyring.key_for(epoch_of(clip.recorded_at, self._epoch_months))
+                sample_key = derive_key(epoch_key, "sampling")
+            reasons = frozenset(listed.get(clip.account_id, ()))
+            decision = decide(clip, reasons, self._config, self._as_of, sample_key, self._lexicon)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a quarantine record
+            self.failed.inc()
+            yield pvalue.TaggedOutput(FAILURES, clip_failure(exc, STAGE, clip))
+            return
+        if decision.drop:
+            beam.metrics.Metrics.counter(STAGE, f"dropped_{decision.drop}").inc()
+            return
+        self.succeeded.inc()
+        if decision.clip.escalate:
+            beam.metrics.Metrics.counter(STAGE, "escalated").inc()
+        yield decision.clip
+
+
+class _SplitRepeatedFn(beam.DoFn):
+    """Clips whose id occurs more than once go to the ``repeated`` output for deduplication."""
+
+    def process(self, clip, repeated):
+        if clip.clip_id in repeated:
+            yield pvalue.TaggedOutput("repeated", (clip.clip_id, clip))
+        else:
+            yield clip
+
+
+def _affected(element):
+    """(account_id, {clips, listed}) → (account_id, reasons) for listed accounts that have clips."""
+    account, grouped = element
+    if grouped["clips"] and grouped["listed"]:
+        yield account, sorted(set(grouped["listed"]))
 
 
 def _list_entries(line: str, reason: str):
@@ -178,32 +193,48 @@ class ApplyPolicy(beam.PTransform):
         self._key_source = key_source
 
     def expand(self, clips) -> StageOutputs:
-        deduped = (
+        # Deduplicate on keys only: just the records of repeated clip ids are shuffled.
+        repeated = (
             clips
-            | "ByClipId" >> beam.Map(lambda c: (c.clip_id, c))
-            | "GroupClipIds" >> beam.GroupByKey()
+            | "ClipIds" >> beam.Map(lambda c: (c.clip_id, 1))
+            | "CountIds" >> beam.CombinePerKey(sum)
+            | "Repeated" >> beam.Filter(lambda kv: kv[1] > 1)
+        )
+        split = clips | "SplitRepeated" >> beam.ParDo(_SplitRepeatedFn(), beam.pvalue.AsDict(repeated)).with_outputs(
+            "repeated", main="unique"
+        )
+        deduped = (
+            split.repeated
+            | "GroupRepeated" >> beam.GroupByKey()
             | "Dedupe" >> beam.ParDo(_DedupeFn()).with_outputs(FAILURES, main="main")
         )
-        keyed = deduped.main | "ByAccount" >> beam.Map(lambda c: (c.account_id, c))
+        kept = (split.unique, deduped.main) | "AllUnique" >> beam.Flatten()
+        decided = kept | "Decide" >> beam.ParDo(
+            _DecideFn(self._config, self._as_of, self._key_source, self._epoch_months),
+            beam.pvalue.AsDict(self._listed_accounts(kept)),
+        ).with_outputs(FAILURES, main="main")
+        failures = (deduped[FAILURES], decided[FAILURES]) | "PolicyFailures" >> beam.Flatten()
+        return StageOutputs(decided.main, failures)
+
+    def _listed_accounts(self, clips):
+        """{account_id: reasons} for accounts that are on a list AND have clips in this run.
+
+        The lists (possibly millions of ids) and the clips' accounts are joined by key in a
+        shuffle; only the (usually small) intersection becomes a side input."""
+        p = clips.pipeline
         entries = [
-            clips.pipeline
+            p
             | f"Read_{reason}_{i}" >> beam.io.ReadFromText(path)
             | f"Parse_{reason}_{i}" >> beam.FlatMap(_list_entries, reason)
             for reason, paths in sorted(self._lists.items())
             for i, path in enumerate(paths)
         ]
-        listed = (
-            entries | "AllListEntries" >> beam.Flatten()
-            if entries
-            else clips.pipeline | "NoListEntries" >> beam.Create([])
-        )
-        decided = (
-            {"clips": keyed, "listed": listed}
+        if not entries:
+            return p | "NoListedAccounts" >> beam.Create([])
+        listed = entries | "AllListEntries" >> beam.Flatten()
+        accounts = clips | "ClipAccounts" >> beam.Map(lambda c: (c.account_id, True))
+        return (
+            {"clips": accounts, "listed": listed}
             | "JoinLists" >> beam.CoGroupByKey()
-            | "Decide"
-            >> beam.ParDo(_DecideFn(self._config, self._as_of, self._key_source, self._epoch_months)).with_outputs(
-                FAILURES, main="main"
-            )
+            | "ListedWithClips" >> beam.FlatMap(_affected)
         )
-        failures = (deduped[FAILURES], decided[FAILURES]) | "PolicyFailures" >> beam.Flatten()
-        return StageOutputs(decided.main, failures)

@@ -14,15 +14,22 @@ def register(subparsers) -> None:
     parser.add_argument("--manifest", required=True, help="the manifest the run read")
     parser.add_argument("--output", required=True, help="the run's output directory")
     parser.add_argument("--logs", nargs="*", default=[], help="extra log files to scan (e.g. worker logs)")
+    parser.add_argument(
+        "--config", default=None, help="job config whose transcript.allow_list names terms that are not searched as names"
+    )
     parser.set_defaults(func=_verify)
 
 
 def _verify(args, _extra) -> int:
+    from pipeline.config import DEFAULT_CONFIG_PATH, load_config
     from pipeline.verify import needles_from_rows, read_manifest_rows, verify_run
 
-    needles = needles_from_rows(read_manifest_rows(args.manifest))
+    allowed = load_config(args.config or DEFAULT_CONFIG_PATH).transcript.allow_list
+    needles = needles_from_rows(read_manifest_rows(args.manifest), allowed)
     result = verify_run(args.output, needles, args.logs)
     for leak in result.leaks:
         print(f"LEAK: {leak.describe()}", file=sys.stderr)
+    if needles.skipped_names:
+        print(f"note: {needles.skipped_names} first names equal an allow-listed term and were not searched")
     print(f"scanned {result.files} files for {needles.count} identifiers: {len(result.leaks)} leaks")
     return 1 if result.leaks else 0
