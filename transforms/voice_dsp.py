@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import soxr
-from scipy.linalg import solve_toeplitz
-from scipy.signal import lfilter
 
 EPS = 1e-9
 
@@ -184,6 +182,8 @@ def cepstral_f0(log_mag: np.ndarray, rate: int, active: np.ndarray, lo_hz: float
 
 def lpc(frame: np.ndarray, order: int) -> np.ndarray:
     """LPC polynomial [1, a1..ap] of one windowed frame (autocorrelation method)."""
+    from scipy.linalg import solve_toeplitz  # scipy loads only where the McAdams method runs
+
     r = np.correlate(frame, frame, "full")[len(frame) - 1 : len(frame) + order]
     if r[0] <= EPS:
         return np.concatenate([[1.0], np.zeros(order)])
@@ -198,6 +198,8 @@ def mcadams(x: np.ndarray, rate: int, coefficient: float, order: int = 20) -> np
 
     Frames of 20 ms, 50 % overlap, Hann-windowed overlap-add (Patino et al. 2021).
     """
+    from scipy.signal import lfilter  # scipy loads only where the McAdams method runs
+
     win_len = int(0.02 * rate)
     hop = win_len // 2
     win = np.hanning(win_len + 1)[:-1]

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 
-from pipeline.config import DEFAULT_CONFIG_PATH
-
 DEFAULT_SPEECH = os.path.join("..", "shared", "data", "speech")
 
 
@@ -23,7 +21,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--speech-dir", default=DEFAULT_SPEECH, help="folder with manifest.jsonl and audio")
     parser.add_argument("--output", default=os.path.join("out", "voice_eval"), help="report folder")
-    parser.add_argument("--config", default=DEFAULT_CONFIG_PATH, help="job config whose voice method is evaluated")
+    parser.add_argument(
+        "--config", default=None, help="job config whose voice method is evaluated (default: configs/default.yaml)"
+    )
     parser.add_argument(
         "--method",
         action="append",
@@ -56,10 +56,10 @@ def parse_method(text: str):
 
 
 def _run(args, extra) -> int:
-    from pipeline.config import load_config
+    from pipeline.config import DEFAULT_CONFIG_PATH, load_config
     from pipeline.evaluation.voice import MethodSpec, evaluate, markdown_table, write_reports
 
-    voice = load_config(args.config).voice
+    voice = load_config(args.config or DEFAULT_CONFIG_PATH).voice
     specs = [MethodSpec(f"{voice.method} (config)", voice.method, dict(voice.params), voice.per_clip)]
     specs += [parse_method(m) for m in args.method]
     result = evaluate(args.speech_dir, specs, args.max_speakers, args.segments, args.segment_s)
