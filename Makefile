@@ -11,7 +11,10 @@ EVAL_STAMP := $(EVAL_VENV)/.installed
 SPEECH ?= ../shared/data/speech
 EVAL_SPEAKERS ?= 40
 
-.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice
+BENCH_CLIPS ?= 600
+BENCH_ARGS ?=
+
+.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice bench
 
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,9 +51,13 @@ evaluate-voice: $(EVAL_STAMP)  ## speaker-verification privacy (EER, top-1) + AS
 	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) \
 		--max-speakers $(EVAL_SPEAKERS) --method world_shift --output out/voice_eval
 
+bench: $(STAMP)  ## naive script vs I/O floor vs the job on one generated workload; prints a table (~6 min)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
+	$(PY) -m benchmarks.bench --clips $(BENCH_CLIPS) $(BENCH_ARGS)
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check pipeline transforms tests
-	$(VENV)/bin/ruff format --check pipeline transforms tests
+	$(VENV)/bin/ruff check pipeline transforms tests benchmarks
+	$(VENV)/bin/ruff format --check pipeline transforms tests benchmarks
 
 clean:
 	rm -rf out .pytest_cache
