@@ -15,7 +15,9 @@ def register(subparsers) -> None:
     parser.add_argument("--output", required=True, help="the run's output directory")
     parser.add_argument("--logs", nargs="*", default=[], help="extra log files to scan (e.g. worker logs)")
     parser.add_argument(
-        "--config", default=None, help="job config whose transcript.allow_list names terms that are not searched as names"
+        "--config",
+        default=None,
+        help="job config whose transcript.allow_list names terms that are not searched as names",
     )
     parser.set_defaults(func=_verify)
 
