@@ -31,7 +31,7 @@ from pipeline.failures import ClipError
 from pipeline.keys import derive_key, keyed_hex
 from pipeline.records import Clip
 from transforms.identifiers import epoch_of
-from transforms.stage import FAILURES, StageOutputs, clip_failure
+from transforms.stage import FAILURES, StageOutputs, add_counters, clip_failure
 
 STAGE = "policy"
 DELETION, OPT_OUT = "deletion_request", "opt_out"
@@ -127,9 +127,7 @@ class _DecideFn(beam.DoFn):
         self._as_of = as_of
         self._key_source = key_source
         self._epoch_months = epoch_months
-        self.received = beam.metrics.Metrics.counter(STAGE, "received")
-        self.succeeded = beam.metrics.Metrics.counter(STAGE, "succeeded")
-        self.failed = beam.metrics.Metrics.counter(STAGE, "failed")
+        add_counters(self, STAGE)
 
     def setup(self):
         self._keyring = self._key_source.keyring()

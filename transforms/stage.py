@@ -26,15 +26,20 @@ class StageOutputs(NamedTuple):
     failures: beam.PCollection
 
 
+def add_counters(fn: beam.DoFn, stage: str) -> None:
+    """Give a DoFn the stage's ``received``/``succeeded``/``failed`` counters (one namespace per stage)."""
+    fn.received = beam.metrics.Metrics.counter(stage, "received")
+    fn.succeeded = beam.metrics.Metrics.counter(stage, "succeeded")
+    fn.failed = beam.metrics.Metrics.counter(stage, "failed")
+
+
 class ClipStageFn(beam.DoFn):
     """Base DoFn: calls ``handle`` and routes exceptions to the failures output."""
 
     stage = "stage"
 
     def __init__(self):
-        self.received = beam.metrics.Metrics.counter(self.stage, "received")
-        self.succeeded = beam.metrics.Metrics.counter(self.stage, "succeeded")
-        self.failed = beam.metrics.Metrics.counter(self.stage, "failed")
+        add_counters(self, self.stage)
 
     def handle(self, clip: Clip) -> Clip:
         raise NotImplementedError

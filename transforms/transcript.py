@@ -36,7 +36,7 @@ from pydantic.dataclasses import dataclass
 from pipeline.records import Clip, Span
 from transforms.redaction.engine import Detection, Detector, DetectorSettings, build_detector_analyzer
 from transforms.redaction.operators import apply_operators
-from transforms.stage import FAILURES, StageOutputs, clip_failure
+from transforms.stage import FAILURES, StageOutputs, add_counters, clip_failure
 
 STAGE = "transcript"
 HASH_KEY_PURPOSE = "transcript-hash"
@@ -182,9 +182,7 @@ class _RedactTranscriptFn(beam.DoFn):
         self._files = files
         self._shared = shared_handle
         self._key_source = key_source
-        self.received = beam.metrics.Metrics.counter(STAGE, "received")
-        self.succeeded = beam.metrics.Metrics.counter(STAGE, "succeeded")
-        self.failed = beam.metrics.Metrics.counter(STAGE, "failed")
+        add_counters(self, STAGE)
 
     def setup(self):
         from pipeline.keys import derive_key
