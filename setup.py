@@ -48,7 +48,7 @@ setup(
         # The compliance spot-check report (kept off Dataflow workers).
         "spotcheck": ["matplotlib>=3.8", "jinja2>=3.1", "pillow>=10"],
         # Throughput benchmark (`make bench`) and profiling.
-        "bench": ["psutil>=5.9", "py-spy>=0.3", "pyinstrument>=4"],
+        "bench": ["psutil>=5.9", "pandas>=2", "py-spy>=0.3", "pyinstrument>=4"],
         # Launching on Dataflow (GCS filesystem, Dataflow runner client).
         "dataflow": ["apache-beam[gcp]>=2.60,<3"],
         "dev": [

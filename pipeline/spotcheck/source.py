@@ -180,7 +180,7 @@ def read_index(root: str) -> RunIndex:
         with filesystems().open(path) as handle:
             parquet = pq.ParquetFile(handle)
             _check_columns(path, parquet.schema_arrow, CLIP_COLUMNS)
-            table = parquet.read(columns=list(INDEX_COLUMNS))
+            table = parquet.read(columns=list(INDEX_COLUMNS), use_threads=False)
         shards.append((posixpath.basename(path), table.num_rows))
         ids += table.column("review_id").to_pylist()
         locales += table.column("locale").to_pylist()
@@ -225,7 +225,7 @@ def read_clips(root: str, review_ids: list[str]) -> list[ClipRow]:
                 and f.name not in SAME_FOR_EVERY_ROW
                 and not (pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type))
             ]
-            for batch in parquet.iter_batches(batch_size=256, columns=list(CLIP_COLUMNS) + extra):
+            for batch in parquet.iter_batches(batch_size=256, columns=list(CLIP_COLUMNS) + extra, use_threads=False):
                 mask = pc.is_in(batch.column("review_id"), value_set=_string_array(wanted))
                 for row in batch.filter(mask).to_pylist():
                     found[row["review_id"]] = ClipRow(

@@ -110,7 +110,7 @@ def summarize(root: str, rows: int = 3) -> str:
         first = next((path for path, (_, n, _) in zip(files, counts, strict=True) if n), None)
         if first is not None:
             with fs.open(first) as handle:
-                batch = next(pq.ParquetFile(handle).iter_batches(batch_size=rows))
+                batch = next(pq.ParquetFile(handle).iter_batches(batch_size=rows, use_threads=False))
             import pyarrow as pa
 
             out.append("")
