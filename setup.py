@@ -54,6 +54,7 @@ setup(
         "dev": [
             "pytest>=8",
             "psutil>=5.9",
+            "pandas>=2",  # the naive baseline in the bench smoke test
             "hypothesis>=6",
             "ruff>=0.5",
             "selenium>=4.20",
