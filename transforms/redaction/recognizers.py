@@ -395,7 +395,7 @@ class CapitalisedNameRecognizer(EntityRecognizer):
     )
     _SKIP = frozenset(
         "i i'm i'll i've i'd monday tuesday wednesday thursday friday saturday sunday january february march april "
-        "may june july august september october november december mr mrs ms dr".split()
+        "may june july august september october november december mr mrs ms dr oh ok hi c'mon asap atm".split()
     )
 
     def __init__(self, supported_language: str = "en", stop_words: frozenset[str] = frozenset()):
@@ -419,14 +419,18 @@ class CapitalisedNameRecognizer(EntityRecognizer):
                 words.pop(0)
             while words and self._skip(text[words[-1][0] : words[-1][1]]):
                 words.pop()
-            if words and self._sentence_initial(text, words[0][0]):
-                words.pop(0)  # "The", "Yesterday": capitalised because the sentence starts there
+            if words and self._sentence_initial(text, words[0][0]) and self._ordinary(text[words[0][0] : words[0][1]]):
+                # "The", "Yesterday": capitalised because the sentence starts there; a word in no English
+                # word list ("Aristóteles spent", "Opencounter is") is a name wherever it stands
+                words.pop(0)
             if self.TRIM_ENGLISH:
                 while words and self._english(text[words[-1][0] : words[-1][1]]):
                     words.pop()
             if not words or all(self._english(text[a:b]) for a, b in words):
                 continue  # "Guilty Pleasures", "Civil Rights Act": ordinary words in title case
             start, end = words[0][0], words[-1][1]
+            if text[end - 1] == "." and end - start > 2 and text[end - 3 : end - 1].isalpha():
+                end -= 1  # a full stop after a name, not an initial ("Jones." but "Faina D.")
             results.append(
                 RecognizerResult(
                     "PROPER_NAME",
@@ -449,6 +453,13 @@ class CapitalisedNameRecognizer(EntityRecognizer):
     @staticmethod
     def _english(word: str) -> bool:
         return word.lower().strip(".,'’") in ENGLISH
+
+    _CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|m|t)$|n['’]t$")
+
+    def _ordinary(self, word: str) -> bool:
+        """An ordinary word that a sentence start capitalised ("They're", "E-mail", "Yesterday")."""
+        w = self._CONTRACTION.sub("", word.lower().strip(".,'’"))
+        return all(len(p) <= 1 or p in ENGLISH or p in self.stop for p in w.split("-"))
 
     def _skip(self, word: str) -> bool:
         w = word.lower().strip(".,'’")
