@@ -29,6 +29,9 @@ def _found(results, text):
         ("She reads Entertainment Weekly every week.", []),  # every word is an English word
         ("my name is bekbolat musliyevich", []),  # lower-case transcript: no capitalisation signal
         ("Yesterday was fine. Then Monday came.", []),
+        ("Aristóteles spent a year abroad.", ["Aristóteles"]),  # sentence-initial, in no English word list
+        ("They're late. E-mail Jones.", ["Jones"]),  # contraction, hyphenated word, full stop after a name
+        ("Oh, I met Faina D. Yefremova.", ["Faina D. Yefremova"]),  # interjection; initial keeps its dot
     ],
 )
 def test_when_written_text_then_capitalised_unknown_words_found(text, names):

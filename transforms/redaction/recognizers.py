@@ -459,7 +459,7 @@ class CapitalisedNameRecognizer(EntityRecognizer):
     def _ordinary(self, word: str) -> bool:
         """An ordinary word that a sentence start capitalised ("They're", "E-mail", "Yesterday")."""
         w = self._CONTRACTION.sub("", word.lower().strip(".,'’"))
-        return all(len(p) <= 1 or p in ENGLISH or p in self.stop for p in w.split("-"))
+        return all(len(p) <= 1 or p in ENGLISH or p in self.stop or p in _STOP for p in w.split("-"))
 
     def _skip(self, word: str) -> bool:
         w = word.lower().strip(".,'’")
