@@ -55,6 +55,28 @@ def test_when_written_street_then_only_particles_join_words(lexicon, text, addre
         assert address in found and not any("Meet" in f for f in found)
 
 
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("it is the corner of Kuusiku 7 and Alexander Flat? I am in", "the corner of Kuusiku 7 and Alexander Flat"),
+        (
+            "Address:\nthe corner of 76 Boulevard de Normandie and Eriksson Bridge.",
+            "the corner of 76 Boulevard de Normandie and Eriksson Bridge",
+        ),
+        ("address:\n947 trg revolucije 17 apt. 858", "947 trg revolucije 17 apt. 858"),
+        ("pedestrians must enter on hegyalja út 98. st. the first", "hegyalja út 98."),
+        ("what's 7 times 8", None),  # a contraction and English words: no street
+        ("set 5 timers for 10 minutes", None),
+    ],
+)
+def test_when_intersection_or_foreign_lower_case_street_then_found(lexicon, text, address):
+    found = _found(StreetAddressRecognizer(lexicon).analyze(text, ["STREET_ADDRESS"]), text)
+    if address is None:
+        assert found == []
+    else:
+        assert any(address in f for f in found), found
+
+
 def test_when_metadata_value_spelled_out_then_found_and_pattern_cached():
     text = "account 4829-1055 73 and g090xf0731945822"
     values = {"ACCOUNT_ID": "ACCT-4829105573", "DEVICE_SERIAL": "G090XF0731945822"}

@@ -15,6 +15,7 @@ lists, scored lower when the word is also an ordinary English word (then only co
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Mapping
 
@@ -25,6 +26,7 @@ from transforms.redaction.english_words import ENGLISH
 from transforms.redaction.lexicon import Lexicon
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|m|t)$|n['’]t$")
 
 
 def _is_capitalised(word: str) -> bool:
@@ -254,11 +256,52 @@ class StreetAddressRecognizer(PatternRecognizer):
         r"zur|y|e|i|z|u\.|ul\.|út|útja|tér|utca|sor|körút|str\.?|strada|rúa|rua|via|calle|rue|av\.?)"
     )
 
+    # "the corner of Kuusiku 7 and Alexander Flat": an intersection names a place as well as a house number
+    CORNER = re.compile(
+        r"(?i)\b(?:the\s+)?corner\s+of\s+[^\n,?!]{2,60}?\s+and\s+[^\n,?!]{2,40}?(?=\.?\s*$|[,?!\n]|\.\s)", re.M
+    )
+    # lower-case written forms with no English word in them ("947 trg revolucije 17", "hegyalja út 98.",
+    # "rúa olmos 44"): a street name that no suffix list knows, between or before house numbers
+    FOREIGN = re.compile(r"(?<![\w.])(?:\d{1,6}\s+)?((?:[^\W\d_][\w'.-]*\s+){1,3})\d{1,5}[a-z]?\b\.?")
+    CORNER_SCORE = 0.6
+    FOREIGN_SCORE = 0.4
+
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for m in self.CORNER.finditer(text):
+            results.append(self._extra(m.start(), m.end(), self.CORNER_SCORE, "street corner"))
+        for m in self.FOREIGN.finditer(text):
+            words = list(re.finditer(r"\S+", m.group(1)))
+            if all(self._foreign(w.group()) for w in words):
+                start = m.start()
+            else:  # "on hegyalja út 98": the street is the foreign words next to the number
+                kept = list(itertools.takewhile(lambda w: self._foreign(w.group()), reversed(words)))
+                if not kept:
+                    continue
+                start = m.start(1) + kept[-1].start()
+            results.append(self._extra(start, m.end(), self.FOREIGN_SCORE, "foreign street and number"))
         for r in results:
             r.end = extend_address(self.lexicon, text, r.end)
         return results
+
+    def _foreign(self, word: str) -> bool:
+        w = _CONTRACTION.sub("", word.lower().rstrip("."))
+        return len(w) > 1 and w not in ENGLISH and w not in _STOP and w not in self.lexicon.first_names
+
+    def _extra(self, start: int, end: int, score: float, why: str) -> RecognizerResult:
+        return RecognizerResult(
+            "STREET_ADDRESS",
+            start,
+            end,
+            score,
+            analysis_explanation=AnalysisExplanation(
+                recognizer=self.name, original_score=score, textual_explanation=why
+            ),
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )
 
     def __init__(self, lexicon: Lexicon, supported_language: str = "en", context: list[str] | None = None):
         suffixes = sorted({s for s in lexicon.street_suffixes if s.isalpha()} | {"st", "rd", "ave", "blvd", "ln", "dr"})
@@ -454,11 +497,9 @@ class CapitalisedNameRecognizer(EntityRecognizer):
     def _english(word: str) -> bool:
         return word.lower().strip(".,'’") in ENGLISH
 
-    _CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|m|t)$|n['’]t$")
-
     def _ordinary(self, word: str) -> bool:
         """An ordinary word that a sentence start capitalised ("They're", "E-mail", "Yesterday")."""
-        w = self._CONTRACTION.sub("", word.lower().strip(".,'’"))
+        w = _CONTRACTION.sub("", word.lower().strip(".,'’"))
         return all(len(p) <= 1 or p in ENGLISH or p in self.stop or p in _STOP for p in w.split("-"))
 
     def _skip(self, word: str) -> bool:
