@@ -118,6 +118,8 @@ def test_when_value_repeats_then_every_whole_word_mention_found():
         ('Marie Langrova, the Technical writer, said: "I agree"', ["Technical writer"]),
         ("she works as a staff nurse in town", ["staff nurse"]),
         ("set a timer for ten minutes", []),
+        ("I used to work for Deloitte as Dairy scientist, but quit", ["Dairy scientist"]),  # "as" without article
+        ("same as the driver, please", []),  # "as the ...": a role, not a job title
     ],
 )
 def test_when_job_title_set_apart_then_found(text, titles):

@@ -534,7 +534,7 @@ class JobTitleRecognizer(EntityRecognizer):
     SCORE = 0.45
     AGENT = ("er", "or", "ist", "ian", "ant", "ent", "ologist", "grapher")
     _PHRASE = re.compile(
-        r"(?:,\s+the\s+|\b(?:as|is|was|i'm|i am)\s+an?\s+)((?:[^\W\d_][\w'-]*,?\s+){0,4}?([^\W\d_][\w'-]*))(?=\s*[,.;!?]|\s+(?:at|for|in|and|said)\b|$)",
+        r"(?:,\s+the\s+|\b(?:as|is|was|i'm|i am)\s+an?\s+|\bas\s+(?!the\b|an?\b|my\b|your\b))((?:[^\W\d_][\w'-]*,?\s+){0,4}?([^\W\d_][\w'-]*))(?=\s*[,.;!?]|\s+(?:at|for|in|and|said)\b|$)",
         re.IGNORECASE,
     )
     _LINE = re.compile(r"(?m)^[ \t]*((?:[^\W\d_][\w'-]*,?[ \t]+){0,5}([^\W\d_][\w'-]*))[ \t]*$")
