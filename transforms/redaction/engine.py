@@ -23,6 +23,7 @@ from transforms.redaction.recognizers import (
     IntroducedNameRecognizer,
     JobTitleRecognizer,
     NameGazetteerRecognizer,
+    OrganizationContextRecognizer,
     PlaceGazetteerRecognizer,
     StreetAddressRecognizer,
     clip_metadata_results,
@@ -75,6 +76,7 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
         StreetAddressRecognizer(lexicon, lang),
         CapitalisedNameRecognizer(lang, stop),
         JobTitleRecognizer(lang),
+        OrganizationContextRecognizer(lexicon, lang, stop),
     ):
         analyzer.registry.add_recognizer(recognizer)
     if settings.deny_list:

@@ -576,3 +576,67 @@ class JobTitleRecognizer(EntityRecognizer):
             )
             for start, end in spans
         ]
+
+
+class OrganizationContextRecognizer(EntityRecognizer):
+    """ORGANIZATION from the shapes company names take, beyond the suffix patterns in YAML:
+
+    - Faker's law-firm shape, any case: three surnames as "Hubbard, Fox and Gillespie";
+    - a company suffix in lower-case text, after up to three words that are not stop words
+      ("stillwater supercomputing inc.");
+    - in written text, a run of capitalised words after an employment or move phrase ("I work for Chemical
+      Abstracts Service", "later became Credit Karma"), even when every word is an ordinary English word."""
+
+    SCORE = 0.45
+    SUFFIXES = r"inc|llc|ltd|limited|corp|corporation|plc|gmbh|group|holdings"
+    LEADS = r"work(?:s|ed|ing)?\s+(?:for|at|with)|employed\s+by|joined|became|become|founded|acquired\s+by"
+    _FIRM = re.compile(r"(?i)\b([^\W\d_][\w'-]+),\s+([^\W\d_][\w'-]+),?\s+(?:and|&)\s+([^\W\d_][\w'-]+)\b")
+    _LOWER_SUFFIX = re.compile(rf"((?:\b[^\W\d_][\w'&-]*\s+){{1,3}})(?:{SUFFIXES})\b\.?")
+    _AFTER_LEAD = re.compile(rf"(?i:\b(?:{LEADS})\s+)((?:[A-Z][\w'&.-]*|and|&|of)(?:[ ]+(?:[A-Z][\w'&.-]*|and|&|of))*)")
+    _SKIP = frozenset(CapitalisedNameRecognizer._SKIP)
+
+    def __init__(self, lexicon: Lexicon, supported_language: str = "en", stop_words: frozenset[str] = frozenset()):
+        self.lexicon = lexicon
+        self.stop = stop_words | _STOP
+        super().__init__(
+            supported_entities=["ORGANIZATION"],
+            name="OrganizationContextRecognizer",
+            supported_language=supported_language,
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        spans = []
+        surnames = self.lexicon.last_names
+        for m in self._FIRM.finditer(text):
+            if all(m.group(i).lower() in surnames for i in (1, 2, 3)):
+                spans.append((m.start(), m.end()))
+        for m in self._LOWER_SUFFIX.finditer(text):
+            words = list(re.finditer(r"\S+", m.group(1)))
+            kept = list(itertools.takewhile(lambda w: w.group().lower() not in self.stop, reversed(words)))
+            if kept and all(w.group().islower() for w in kept):
+                spans.append((m.start(1) + kept[-1].start(), m.end()))
+        for m in self._AFTER_LEAD.finditer(text):
+            words = list(re.finditer(r"\S+", m.group(1)))
+            while words and (words[-1].group().lower() in self.stop or words[-1].group().lower() in self._SKIP):
+                words.pop()  # "... for Monday", "... and"
+            if words and words[0].group()[:1].isupper() and words[0].group().lower() not in self._SKIP:
+                spans.append((m.start(1) + words[0].start(), m.start(1) + words[-1].end()))
+        return [
+            RecognizerResult(
+                "ORGANIZATION",
+                start,
+                end,
+                self.SCORE,
+                analysis_explanation=AnalysisExplanation(
+                    recognizer=self.name, original_score=self.SCORE, textual_explanation="organisation shape"
+                ),
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for start, end in spans
+        ]
