@@ -65,6 +65,7 @@ def test_when_written_street_then_only_particles_join_words(lexicon, text, addre
         ),
         ("address:\n947 trg revolucije 17 apt. 858", "947 trg revolucije 17 apt. 858"),
         ("pedestrians must enter on hegyalja út 98. st. the first", "hegyalja út 98."),
+        ("The bus drops you off at 9383 ul. Chrzanowska 61 St.", "9383 ul. Chrzanowska 61"),  # house number before
         ("what's 7 times 8", None),  # a contraction and English words: no street
         ("set 5 timers for 10 minutes", None),
     ],

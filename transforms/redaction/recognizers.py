@@ -263,6 +263,7 @@ class StreetAddressRecognizer(PatternRecognizer):
     # lower-case written forms with no English word in them ("947 trg revolucije 17", "hegyalja út 98.",
     # "rúa olmos 44"): a street name that no suffix list knows, between or before house numbers
     FOREIGN = re.compile(r"(?<![\w.])(?:\d{1,6}\s+)?((?:[^\W\d_][\w'.-]*\s+){1,3})\d{1,5}[a-z]?\b\.?")
+    HOUSE_NUMBER_BEFORE = re.compile(r"(?<![\w.])\d{1,6}[ \t]+$")
     CORNER_SCORE = 0.6
     FOREIGN_SCORE = 0.4
 
@@ -282,6 +283,9 @@ class StreetAddressRecognizer(PatternRecognizer):
             results.append(self._extra(start, m.end(), self.FOREIGN_SCORE, "foreign street and number"))
         for r in results:
             r.end = extend_address(self.lexicon, text, r.end)
+            before = self.HOUSE_NUMBER_BEFORE.search(text, max(0, r.start - 8), r.start)
+            if before:  # "077 Příční 1429": a house number before a street that ends in a number
+                r.start = before.start()
         return results
 
     def _foreign(self, word: str) -> bool:
