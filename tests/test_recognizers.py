@@ -144,3 +144,18 @@ def test_when_organisation_shape_then_found(lexicon, text, orgs):
     from transforms.redaction.recognizers import OrganizationContextRecognizer
 
     assert _found(OrganizationContextRecognizer(lexicon).analyze(text, ["ORGANIZATION"]), text) == orgs
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("I am cambodian but I live in Austria.", ["cambodian"]),
+        ("We are proud Bruneians", ["Bruneians"]),
+        ("I am belizian", ["belizian"]),
+        ("I am hungry and italic", []),  # ordinary English words are never derived forms
+    ],
+)
+def test_when_nationality_word_then_found(text, found):
+    from transforms.redaction.recognizers import DemonymRecognizer
+
+    assert _found(DemonymRecognizer().analyze(text, ["NRP"]), text) == found

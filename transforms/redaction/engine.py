@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from transforms.redaction.recognizers import (
     CapitalisedNameRecognizer,
+    DemonymRecognizer,
     IntroducedNameRecognizer,
     JobTitleRecognizer,
     NameGazetteerRecognizer,
@@ -77,6 +78,7 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
         CapitalisedNameRecognizer(lang, stop),
         JobTitleRecognizer(lang),
         OrganizationContextRecognizer(lexicon, lang, stop),
+        DemonymRecognizer(lang),
     ):
         analyzer.registry.add_recognizer(recognizer)
     if settings.deny_list:

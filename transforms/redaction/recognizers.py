@@ -644,3 +644,57 @@ class OrganizationContextRecognizer(EntityRecognizer):
             )
             for start, end in spans
         ]
+
+
+@functools.lru_cache(maxsize=1)
+def demonyms() -> frozenset[str]:
+    """Regular nationality words derived from Faker's (en_US) country names: "cambodia" → "cambodian",
+    "brunei" → "bruneian", "belize" → "belizian", "japan" → "japanese", and their plurals. Irregular ones
+    ("french", "dutch", "swiss") are not derived; capitalised ones also come from spaCy's NORP. A derived
+    form that is an ordinary English word is dropped."""
+    from faker.providers.address.en_US import Provider
+
+    out = set()
+    for country in Provider.countries:
+        c = country.lower()
+        if not c.isalpha():
+            continue
+        bases = {c, c[:-1] if c[-1] in "aeiouy" else c, c[:-2] if c.endswith("ia") else c}
+        for base in bases:
+            for suffix in ("n", "an", "ian", "ese", "i", "ish", "ean"):
+                word = base + suffix
+                if len(word) >= 5 and word not in ENGLISH:
+                    out |= {word, word + "s"}
+    return frozenset(out)
+
+
+class DemonymRecognizer(EntityRecognizer):
+    """NRP: a nationality word from :func:`demonyms`, in any case ("I am cambodian")."""
+
+    SCORE = 0.55
+
+    def __init__(self, supported_language: str = "en"):
+        self.words = demonyms()
+        super().__init__(supported_entities=["NRP"], name="DemonymRecognizer", supported_language=supported_language)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return [
+            RecognizerResult(
+                "NRP",
+                m.start(),
+                m.end(),
+                self.SCORE,
+                analysis_explanation=AnalysisExplanation(
+                    recognizer=self.name, original_score=self.SCORE, textual_explanation="nationality word"
+                ),
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for m in _WORD.finditer(text)
+            if m.group().lower() in self.words
+        ]
