@@ -649,16 +649,17 @@ class OrganizationContextRecognizer(EntityRecognizer):
 @functools.lru_cache(maxsize=1)
 def demonyms() -> frozenset[str]:
     """Regular nationality words derived from Faker's (en_US) country names: "cambodia" → "cambodian",
-    "brunei" → "bruneian", "belize" → "belizian", "japan" → "japanese", and their plurals. Irregular ones
+    "brunei" → "bruneian", "belize" → "belizian", "japan" → "japanese", and their plurals; every non-English
+    word of a country's name is a base ("Brunei Darussalam", "Saudi Arabia"). Irregular ones
     ("french", "dutch", "swiss") are not derived; capitalised ones also come from spaCy's NORP. A derived
     form that is an ordinary English word is dropped."""
     from faker.providers.address.en_US import Provider
 
     out = set()
-    for country in Provider.countries:
-        c = country.lower()
-        if not c.isalpha():
-            continue
+    names = {w for country in Provider.countries for w in re.findall(r"[a-z]+", country.lower())}
+    for c in names:
+        if len(c) < 4 or c in ENGLISH or c in _STOP:
+            continue  # "united", "republic": only a country's own name ("brunei darussalam" → "brunei")
         bases = {c, c[:-1] if c[-1] in "aeiouy" else c, c[:-2] if c.endswith("ia") else c}
         for base in bases:
             for suffix in ("n", "an", "ian", "ese", "i", "ish", "ean"):
