@@ -66,6 +66,11 @@ def clip(text, **kw):
         ("what's the weather in manchester", "manchester"),
         ("Here's my SSN: 460-89-9847", "460-89-9847"),
         ("You said your email is VivianPAlbert@armyspy.com", "VivianPAlbert@armyspy.com"),
+        ("I'm Naomi Ryan, originally from Dolores, and i'm 31 y/o.", "31"),
+        ("We'll meet Thursday at Locavore.", "Thursday"),
+        ("Title VII of the Civil Rights Act of 2016 protects", "2016"),
+        ("I am cambodian but I live in Austria.", "cambodian"),
+        ("I used to work for Deloitte as Dairy scientist, but quit", "Dairy scientist"),
     ],
 )
 def test_when_pii_said_then_it_is_redacted_on_the_original_words(engines, job_config, text, pii):
@@ -77,7 +82,14 @@ def test_when_pii_said_then_it_is_redacted_on_the_original_words(engines, job_co
 
 
 @pytest.mark.parametrize(
-    "text", ["alexa what's the weather tomorrow", "computer set a timer for ten minutes", "echo play jazz"]
+    "text",
+    [
+        "alexa what's the weather tomorrow",
+        "computer set a timer for ten minutes",
+        "echo play jazz",
+        "remind me on monday to water the plants",  # weekdays count only capitalised, in written text
+        "alexa what's seven times eight",
+    ],
 )
 def test_when_only_wake_words_and_commands_then_nothing_is_redacted(engines, job_config, text):
     assert redact_clip(engines, clip(text), job_config.transcript).redacted_transcript == text
