@@ -43,6 +43,8 @@ def clip(text, **kw):
             "call me on five five five zero one four two three nine nine",
             "five five five zero one four two three nine nine",
         ),
+        # a street name made of several street-suffix words: the whole name, not up to the first
+        ("i live at forty two glen ridge dale", "forty two glen ridge dale"),
         ("ring oh seven seven double oh nine oh oh one two three", "oh seven seven double oh nine oh oh one two three"),
         (
             "my card is four one one one one one one one one one one one one one one one",

@@ -214,7 +214,8 @@ class IntroducedNameRecognizer(EntityRecognizer):
 
     def _namelike(self, word: str) -> bool:
         w = word.lower()
-        return w not in self.stop and (w not in self.lexicon.common or w in self.lexicon.first_names)
+        # A single letter after "call" is the start of a spelled code ("call g b two nine"), not a name.
+        return len(w) >= 2 and w not in self.stop and (w not in self.lexicon.common or w in self.lexicon.first_names)
 
     def analyze(self, text, entities, nlp_artifacts=None):
         results = []
@@ -314,7 +315,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         patterns = [
             Pattern(
                 "spoken street",
-                rf"(?i)\b\d{{1,6}}[a-z]?(?:\s+{word}){{0,4}}?\s+(?:{suffix})\b\.?{self.UNIT}",
+                rf"(?i)\b\d{{1,6}}[a-z]?(?:\s+{word}){{0,4}}\s+(?:{suffix})\b\.?{self.UNIT}",
                 0.6,
             ),
             # written, international: "Via delle Coste 41", "Koskikatu 25", "Erzsébet tér 19."
