@@ -197,7 +197,8 @@ class IntroducedNameRecognizer(EntityRecognizer):
 
     LEADS = (
         r"my name is|my name's|name is|i am called|i'm called|call me|this is|it's|speaking to|"
-        r"(?:call|text|message|phone|ring|email|e-mail|dial|tell|ask|remind|invite|contact)"
+        r"(?:call|text|message|phone|ring|email|e-mail|dial|tell|ask|remind|invite|contact)(?:\s+to)?|"
+        r"(?:send|write|reply)\s+(?:a\s+)?(?:message|text|note|email|e-mail)\s+to"
     )
     SCORE = 0.5
 
