@@ -13,13 +13,14 @@ what the job's audio I/O costs with every anonymisation step taken out.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from benchmarks.script import baseline_main
 
 SCHEMA = pa.schema([("clip_id", pa.string()), ("audio", pa.binary()), ("duration_s", pa.float64())])
 ROW_GROUP = 256
@@ -50,13 +51,7 @@ def run(manifest: str, output: str, rate: int = 16000) -> tuple[int, float]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--output", required=True)
-    args = parser.parse_args(argv)
-    count, seconds = run(args.manifest, args.output)
-    print(f"clips={count} audio_s={seconds:.3f}")
-    return 0
+    return baseline_main(run, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ recognizers), so the comparison measures how the work is organised, not which mo
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -23,6 +22,8 @@ import sys
 import warnings
 
 import numpy as np
+
+from benchmarks.script import baseline_main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESIDIO = os.path.join(REPO, "configs", "presidio")
@@ -81,13 +82,7 @@ def run(manifest: str, output: str, shift_semitones: float = 4.0) -> tuple[int, 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--output", required=True)
-    args = parser.parse_args(argv)
-    count, seconds = run(args.manifest, args.output)
-    print(f"clips={count} audio_s={seconds:.3f}")
-    return 0
+    return baseline_main(run, __doc__, argv)
 
 
 if __name__ == "__main__":
