@@ -29,6 +29,24 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|m|t)$|n['’]t$")
 
 
+def make_result(
+    name: str, identifier: str, entity: str, start: int, end: int, score: float, why: str
+) -> RecognizerResult:
+    """A result carrying the explanation and recognizer metadata Presidio's own recognizers attach
+    (``explain`` and the context enhancer read them)."""
+    return RecognizerResult(
+        entity,
+        start,
+        end,
+        score,
+        analysis_explanation=AnalysisExplanation(recognizer=name, original_score=score, textual_explanation=why),
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: identifier,
+        },
+    )
+
+
 def _is_capitalised(word: str) -> bool:
     return word[:1].isupper() and not word.isupper()
 
@@ -100,22 +118,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
         return results
 
     def _result(self, start: int, end: int, score: float) -> RecognizerResult:
-        return RecognizerResult(
-            "PERSON",
-            start,
-            end,
-            score,
-            analysis_explanation=self.build_explanation(score, "name word list"),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
-
-    def build_explanation(self, score: float, text: str):
-        from presidio_analyzer import AnalysisExplanation
-
-        return AnalysisExplanation(recognizer=self.name, original_score=score, textual_explanation=text)
+        return make_result(self.name, self.id, "PERSON", start, end, score, "name word list")
 
 
 CITY_SUFFIXES = (
@@ -227,19 +230,8 @@ class IntroducedNameRecognizer(EntityRecognizer):
             second = match.group(2)
             if second and second.lower() in self.lexicon.last_names and self._namelike(second):
                 end = match.end(2)
-            explanation = NameGazetteerRecognizer.build_explanation(self, self.SCORE, "introduced name")
             results.append(
-                RecognizerResult(
-                    "PERSON",
-                    match.start(1),
-                    end,
-                    self.SCORE,
-                    analysis_explanation=explanation,
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
+                make_result(self.name, self.id, "PERSON", match.start(1), end, self.SCORE, "introduced name")
             )
         return results
 
@@ -295,19 +287,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         return len(w) > 1 and w not in ENGLISH and w not in _STOP and w not in self.lexicon.first_names
 
     def _extra(self, start: int, end: int, score: float, why: str) -> RecognizerResult:
-        return RecognizerResult(
-            "STREET_ADDRESS",
-            start,
-            end,
-            score,
-            analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=score, textual_explanation=why
-            ),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
+        return make_result(self.name, self.id, "STREET_ADDRESS", start, end, score, why)
 
     def __init__(self, lexicon: Lexicon, supported_language: str = "en", context: list[str] | None = None):
         suffixes = sorted({s for s in lexicon.street_suffixes if s.isalpha()} | {"st", "rd", "ave", "blvd", "ln", "dr"})
@@ -401,21 +381,7 @@ def clip_metadata_results(values: Mapping[str, str], text: str) -> list[Recogniz
         for m in pattern.finditer(text):
             if m.end() <= m.start():
                 continue
-            results.append(
-                RecognizerResult(
-                    entity,
-                    m.start(),
-                    m.end(),
-                    1.0,
-                    analysis_explanation=AnalysisExplanation(
-                        recognizer=name, original_score=1.0, textual_explanation="clip's own metadata"
-                    ),
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: name,
-                    },
-                )
-            )
+            results.append(make_result(name, name, entity, m.start(), m.end(), 1.0, "clip's own metadata"))
     return results
 
 
@@ -480,21 +446,7 @@ class CapitalisedNameRecognizer(EntityRecognizer):
             start, end = words[0][0], words[-1][1]
             if text[end - 1] == "." and end - start > 2 and text[end - 3 : end - 1].isalpha():
                 end -= 1  # a full stop after a name, not an initial ("Jones." but "Faina D.")
-            results.append(
-                RecognizerResult(
-                    "PROPER_NAME",
-                    start,
-                    end,
-                    self.SCORE,
-                    analysis_explanation=AnalysisExplanation(
-                        recognizer=self.name, original_score=self.SCORE, textual_explanation="capitalised words"
-                    ),
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
-            )
+            results.append(make_result(self.name, self.id, "PROPER_NAME", start, end, self.SCORE, "capitalised words"))
         return results
 
     TRIM_ENGLISH = False
@@ -566,22 +518,7 @@ class JobTitleRecognizer(EntityRecognizer):
                 agent = agent and (len(words) == 1 or any(w[:1].islower() for w in words))
                 if head in self.heads or agent:
                     spans.append((m.start(1), m.end(1)))
-        return [
-            RecognizerResult(
-                "TITLE",
-                start,
-                end,
-                self.SCORE,
-                analysis_explanation=AnalysisExplanation(
-                    recognizer=self.name, original_score=self.SCORE, textual_explanation="job title"
-                ),
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end in spans
-        ]
+        return [make_result(self.name, self.id, "TITLE", start, end, self.SCORE, "job title") for start, end in spans]
 
 
 class OrganizationContextRecognizer(EntityRecognizer):
@@ -631,19 +568,7 @@ class OrganizationContextRecognizer(EntityRecognizer):
             if words and words[0].group()[:1].isupper() and words[0].group().lower() not in self._SKIP:
                 spans.append((m.start(1) + words[0].start(), m.start(1) + words[-1].end()))
         return [
-            RecognizerResult(
-                "ORGANIZATION",
-                start,
-                end,
-                self.SCORE,
-                analysis_explanation=AnalysisExplanation(
-                    recognizer=self.name, original_score=self.SCORE, textual_explanation="organisation shape"
-                ),
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
+            make_result(self.name, self.id, "ORGANIZATION", start, end, self.SCORE, "organisation shape")
             for start, end in spans
         ]
 
@@ -685,19 +610,7 @@ class DemonymRecognizer(EntityRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):
         return [
-            RecognizerResult(
-                "NRP",
-                m.start(),
-                m.end(),
-                self.SCORE,
-                analysis_explanation=AnalysisExplanation(
-                    recognizer=self.name, original_score=self.SCORE, textual_explanation="nationality word"
-                ),
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
+            make_result(self.name, self.id, "NRP", m.start(), m.end(), self.SCORE, "nationality word")
             for m in _WORD.finditer(text)
             if m.group().lower() in self.words
         ]
