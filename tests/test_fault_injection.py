@@ -181,6 +181,9 @@ def test_the_fault_run_reconciles(fault_run):
     assert o["clips_in"] == len(cases) + 2
     assert o["clips_in"] == o["reviewer_rows"] + o["escalated"] + o["policy_dropped"] + o["quarantined"]
     assert report["reconciled"] is True and report["leak_check"]["passed"] is True
+    policy = report["stages"]["policy"]
+    assert policy["received"] == policy["succeeded"] + policy["failed"] + o["policy_dropped"]
+    assert policy["failed"] == report["quarantined_by_stage"]["policy"] == 2
 
 
 def test_reviewed_audio_is_finite_unclipped_and_length_preserving(fault_run):

@@ -134,7 +134,6 @@ class _DecideFn(beam.DoFn):
         self._lexicon = compile_lexicon(self._config.escalation_terms)
 
     def process(self, clip, listed):
-        self.received.inc()
         try:
             sample_key = b""
             if self._config.sampling_fraction < 1.0:
@@ -156,9 +155,16 @@ class _DecideFn(beam.DoFn):
 
 
 class _SplitRepeatedFn(beam.DoFn):
-    """Clips whose id occurs more than once go to the ``repeated`` output for deduplication."""
+    """Clips whose id occurs more than once go to the ``repeated`` output for deduplication.
+
+    The stage's entry: ``policy/received`` counts every clip here, so received = succeeded +
+    failed (duplicates, bad timestamps) + dropped."""
+
+    def __init__(self):
+        self.received = beam.metrics.Metrics.counter(STAGE, "received")
 
     def process(self, clip, repeated):
+        self.received.inc()
         if clip.clip_id in repeated:
             yield pvalue.TaggedOutput("repeated", (clip.clip_id, clip))
         else:
