@@ -58,6 +58,107 @@ def test_when_pitch_shifted_then_frequency_moves_by_ratio_and_length_is_kept(rat
     assert dominant_hz(y[2000:-2000]) == pytest.approx(220 * ratio, rel=0.03)
 
 
+def _reference_phase_vocoder(spec: np.ndarray, stretch: float, n_fft: int, hop: int) -> np.ndarray:
+    """The straightforward per-frame phase vocoder (identity phase locking by searchsorted)."""
+    n_frames, bins = spec.shape
+    steps = np.arange(0, n_frames - 1, 1.0 / stretch)
+    steps = steps[steps < n_frames - 1]
+    mag, phase = np.abs(spec), np.angle(spec)
+    left = steps.astype(int)
+    frac = (steps - left)[:, None]
+    out_mag = (1.0 - frac) * mag[left] + frac * mag[left + 1]
+    omega = 2.0 * np.pi * hop * np.arange(bins) / n_fft
+    dphi = phase[left + 1] - phase[left] - omega
+    dphi = dphi - 2.0 * np.pi * np.round(dphi / (2.0 * np.pi)) + omega
+    acc = np.cumsum(np.vstack([phase[:1], dphi[:-1]]), axis=0)
+    idx = np.arange(bins)
+    locked = np.empty_like(acc)
+    for t in range(len(steps)):
+        m = out_mag[t]
+        peaks = idx[1:-1][(m[1:-1] >= m[:-2]) & (m[1:-1] > m[2:])]
+        if len(peaks) == 0:
+            locked[t] = acc[t]
+            continue
+        owner = peaks[np.searchsorted((peaks[:-1] + peaks[1:]) // 2, idx, side="right")]
+        src = phase[left[t]]
+        locked[t] = acc[t, owner] + src - src[owner]
+    return out_mag * np.exp(1j * locked)
+
+
+def _reference_owners(peak: np.ndarray) -> np.ndarray:
+    idx = np.arange(peak.shape[1])
+    owners = np.empty(peak.shape, int)
+    for t, row in enumerate(peak):
+        peaks = idx[row]
+        owners[t] = idx if len(peaks) == 0 else peaks[np.searchsorted((peaks[:-1] + peaks[1:]) // 2, idx, "right")]
+    return owners
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_when_peak_owners_found_for_all_frames_at_once_then_they_match_the_per_frame_search(seed):
+    rng = np.random.default_rng(seed)
+    frames, bins = int(rng.integers(1, 40)), int(rng.integers(2, 60))
+    peak = rng.random((frames, bins)) < rng.uniform(0.02, 0.6)
+    peak[rng.random(frames) < 0.2] = False  # some frames without peaks
+    owners = voice_dsp.peak_owners(peak)
+    assert np.array_equal(owners // bins, np.repeat(np.arange(frames)[:, None], bins, axis=1))
+    assert np.array_equal(owners % bins, _reference_owners(peak))
+
+
+@pytest.mark.parametrize("stretch", [0.75, 1.0, 1.26, 1.5])
+def test_when_phase_vocoder_runs_then_it_matches_the_per_frame_reference(stretch):
+    rng = np.random.default_rng(7)
+    spec = rng.standard_normal((60, 257)) + 1j * rng.standard_normal((60, 257))
+    spec[20] = 0.0  # a silent frame: no peaks, every bin keeps its own phase
+    expected = _reference_phase_vocoder(spec, stretch, 512, 128)
+    assert np.allclose(voice_dsp.phase_vocoder(spec, stretch, 512, 128), expected, rtol=0, atol=1e-9)
+    single = voice_dsp.phase_vocoder(spec.astype(np.complex64), stretch, 512, 128)
+    assert single.dtype == np.complex64
+    assert np.allclose(single, expected, rtol=0, atol=1e-3)
+
+
+def test_when_stretch_lands_exactly_on_the_last_frame_then_phase_vocoder_stays_in_range():
+    # np.arange(0, 260, 1 / 1.3) overshoots 260 by a rounding error; the old code indexed past the end.
+    spec = np.ones((261, 257), np.complex64)
+    out = voice_dsp.phase_vocoder(spec, 1.3, 512, 128)
+    assert len(out) == 338 and np.all(np.isfinite(out))
+
+
+def test_when_pitch_shifted_spectrum_then_frames_stay_on_the_input_grid():
+    x = np.zeros(RATE)
+    t = np.arange(RATE // 2) / RATE
+    x[RATE // 2 :] = 0.5 * np.sin(2 * np.pi * 220 * t)  # a tone from 0.5 s on
+    n_fft, hop = voice_dsp.frame_sizes(RATE)
+    for ratio in (0.8, 1.3):
+        energy = (np.abs(voice_dsp.pitch_shift_spectrum(x, RATE, ratio, 4, np.float32)) ** 2).sum(axis=1)
+        onset = int(np.argmax(energy > 0.1 * energy.max()))
+        assert abs(onset - (RATE // 2) / hop) <= 2
+
+
+@pytest.mark.parametrize("n_ceps", [10, 40, 80])
+def test_when_cepstral_basis_applied_then_it_equals_fft_liftering(n_ceps):
+    log_mag = np.random.default_rng(n_ceps).standard_normal((30, 257))
+    to_ceps, from_ceps = voice_dsp.cepstral_basis(257, n_ceps)
+    assert np.allclose(log_mag @ to_ceps @ from_ceps, voice_dsp.cepstral_envelope(log_mag, n_ceps), atol=1e-10)
+
+
+def test_when_matmul_is_split_into_row_blocks_then_the_product_is_unchanged():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((700, 257)).astype(np.float32), rng.standard_normal((257, 40)).astype(np.float32)
+    assert np.allclose(voice_dsp.matmul_one_thread(a, b), a @ b, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("overlap", [4, 8])
+def test_when_stft_then_istft_in_either_precision_then_signal_is_reconstructed(dtype, overlap):
+    x = harmonic(150)
+    n_fft, hop = voice_dsp.frame_sizes(RATE, overlap)
+    spec = voice_dsp.stft(x, n_fft, hop, dtype)
+    y = voice_dsp.istft(spec, n_fft, hop, len(x))
+    assert spec.dtype == (np.complex64 if dtype == np.float32 else np.complex128) and y.dtype == dtype
+    assert np.allclose(y, x, atol=1e-5)
+
+
 @pytest.mark.parametrize("alpha", [0.85, 1.18])
 def test_when_envelope_warped_then_peak_moves_by_alpha(alpha):
     bins = 257
