@@ -136,6 +136,21 @@ def envelope_warp(ratio: float, voice: PseudoVoice, params: PseudoVoiceParams) -
     return float(np.clip(ratio**params.warp_gamma * voice.warp_jitter, params.warp_min, params.warp_max))
 
 
+def envelope_offset(
+    mean_log_env: np.ndarray | None, bins: int, rate: int, voice: PseudoVoice, params: PseudoVoiceParams
+) -> np.ndarray:
+    """Per-bin log gain onto the pseudo-voice: the speaker's long-term shape (cepstral indices
+    [cms_lo, cms_hi) of ``mean_log_env``, the mean warped envelope of the active frames; None
+    without active frames) swapped for the pseudo-voice's, plus the pseudo-voice's tilt."""
+    own = (
+        np.zeros(bins) if mean_log_env is None else voice_dsp.cepstral_band(mean_log_env, params.cms_lo, params.cms_hi)
+    )
+    target = voice_dsp.random_shape(
+        np.random.default_rng(voice.shape_seed), bins, params.cms_lo, params.cms_hi, params.target_shape_db
+    )
+    return params.cms_strength * (target - own) + voice_dsp.tilt_curve(bins, rate, voice.tilt_db_per_octave)
+
+
 def reshape_log_envelope(
     log_env: np.ndarray,
     active: np.ndarray,
@@ -145,35 +160,45 @@ def reshape_log_envelope(
     params: PseudoVoiceParams,
 ) -> np.ndarray:
     """Target log envelope: warped, long-term shape replaced by the pseudo-voice's, tilted."""
-    bins = log_env.shape[-1]
     warped = voice_dsp.warp_log_envelope(log_env, warp)
-    own = voice_dsp.long_term_shape(warped, active, params.cms_lo, params.cms_hi)
-    target = voice_dsp.random_shape(
-        np.random.default_rng(voice.shape_seed), bins, params.cms_lo, params.cms_hi, params.target_shape_db
-    )
-    delta = params.cms_strength * (target - own) + voice_dsp.tilt_curve(bins, rate, voice.tilt_db_per_octave)
-    return warped + delta
+    mean = warped[active].mean(axis=0) if np.any(active) else None
+    return warped + envelope_offset(mean, log_env.shape[-1], rate, voice, params).astype(warped.dtype)
 
 
 def pseudo_voice(samples: np.ndarray, rate: int, params: PseudoVoiceParams, rng: np.random.Generator) -> np.ndarray:
-    """Move a voice onto a keyed pseudo-voice with STFT processing only (no vocoder)."""
+    """Move a voice onto a keyed pseudo-voice with STFT processing only (no vocoder).
+
+    float32 throughout: one analysis STFT (at half overlap: only the speaker's median F0 comes
+    from it), the phase vocoder's pitch-shifted STFT, the envelope gain applied to that spectrum
+    in the cepstral domain, one inverse STFT.
+    """
     voice = draw_pseudo_voice(rng, params)
-    x = np.asarray(samples, dtype=np.float64)
-    n_fft, hop = voice_dsp.frame_sizes(rate)
-    spec = voice_dsp.stft(x, n_fft, hop)
-    power = np.abs(spec) ** 2
-    log_mag = 0.5 * np.log(power + voice_dsp.EPS)
+    x = np.asarray(samples, dtype=np.float32)
+    n_fft, _ = voice_dsp.frame_sizes(rate)
+    power = np.abs(voice_dsp.stft(x, n_fft, n_fft // 2, np.float32)) ** 2
     active = voice_dsp.active_frames(power.sum(axis=1))
+    log_mag = 0.5 * np.log(power + np.float32(voice_dsp.EPS))
     ratio = shift_ratio(voice_dsp.cepstral_f0(log_mag, rate, active), voice, params)
     warp = envelope_warp(ratio, voice, params)
-    # The pitch shift also scales formants by `ratio`; the envelope step below sets them to `warp`.
-    y = voice_dsp.pitch_shift(x, rate, ratio, params.pv_overlap)
-    spec_y = voice_dsp.stft(y, n_fft, hop)
-    log_env_y = voice_dsp.cepstral_envelope(np.log(np.abs(spec_y) + voice_dsp.EPS), params.envelope_ceps)
-    active_y = active[: len(log_env_y)] if len(active) >= len(log_env_y) else np.resize(active, len(log_env_y))
-    target = reshape_log_envelope(log_env_y, active_y, rate, warp / ratio, voice, params)
-    gain = np.exp(np.clip(target - log_env_y, -6.0, 6.0))
-    return voice_dsp.istft(spec_y * gain, n_fft, hop, len(x))
+    # The pitch shift also scales formants by `ratio`; the envelope gain below sets them to `warp`.
+    # The phase vocoder's spectrum lies on the output frame grid, so the gain goes straight onto it
+    # (no inverse STFT and re-analysis in between).
+    n_fft_y, hop_y = voice_dsp.frame_sizes(rate, params.pv_overlap)
+    spec_y = voice_dsp.pitch_shift_spectrum(x, rate, ratio, params.pv_overlap, np.float32)
+    mag_y = np.abs(spec_y)
+    active_y = voice_dsp.active_frames(np.einsum("ij,ij->i", mag_y, mag_y))
+    # Smooth envelope = ceps @ from_ceps; a frequency warp of it = ceps @ (warped from_ceps).
+    to_ceps, from_ceps = voice_dsp.cepstral_basis(mag_y.shape[1], params.envelope_ceps, np.float32)
+    mag_y += np.float32(voice_dsp.EPS)
+    ceps = voice_dsp.matmul_one_thread(np.log(mag_y, out=mag_y), to_ceps)
+    warped_basis = voice_dsp.warp_log_envelope(from_ceps, warp / ratio)
+    mean = ceps[active_y].mean(axis=0) @ warped_basis if active_y.any() else None
+    offset = envelope_offset(mean, mag_y.shape[1], rate, voice, params).astype(np.float32)
+    log_gain = voice_dsp.matmul_one_thread(ceps, warped_basis - from_ceps)
+    log_gain += offset
+    np.clip(log_gain, -6.0, 6.0, out=log_gain)
+    spec_y *= np.exp(log_gain, out=log_gain)
+    return voice_dsp.istft(spec_y, n_fft_y, hop_y, len(x))
 
 
 def world_pseudo(samples: np.ndarray, rate: int, params: WorldPseudoParams, rng: np.random.Generator) -> np.ndarray:

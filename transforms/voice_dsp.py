@@ -285,13 +285,6 @@ def tilt_curve(bins: int, rate: int, db_per_octave: float, pivot_hz: float = 100
     return db_per_octave * np.log2(freqs / pivot_hz) * (np.log(10.0) / 20.0)
 
 
-def long_term_shape(log_env: np.ndarray, active: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """The speaker's long-term envelope shape: mean over active frames of cepstral indices [lo, hi)."""
-    if not np.any(active):
-        return np.zeros(log_env.shape[-1])
-    return cepstral_band(log_env[active].mean(axis=0), lo, hi)
-
-
 def cepstral_band(log_env: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """The part of one log envelope (``bins`` values) made of its cepstral indices [lo, hi)."""
     ceps = scipy.fft.irfft(np.asarray(log_env, dtype=np.float64))
