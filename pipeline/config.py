@@ -61,6 +61,10 @@ class OutputConfig:
 
     num_shards: int = Field(0, ge=0, le=10000)
     parquet_codec: Literal["snappy", "gzip", "zstd", "none"] = "snappy"
+    # A writer holds at most one row group plus one record batch of rows in memory (Beam's default
+    # is 64 MB + 1,000 rows, which is most of a worker's memory growth with audio rows).
+    row_group_mb: float = Field(8.0, ge=0.5, le=512.0)
+    record_batch_rows: int = Field(64, ge=1, le=10000)
 
 
 @dataclass(config=_STRICT, frozen=True)

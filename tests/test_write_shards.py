@@ -1,13 +1,20 @@
 """The reviewer row: exactly the schema's columns, nothing raw."""
 
 import datetime
+import glob
 
+import apache_beam as beam
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
 
+from pipeline.config import OutputConfig
+from pipeline.keys import KeySource
 from pipeline.records import Clip, RunMeta, Span
 from pipeline.schema import REVIEWER_SCHEMA
-from transforms.write_shards import review_id, to_reviewer_row
+from transforms.write_shards import WriteReviewerShards, review_id, to_reviewer_row
 
 KEY = b"r" * 32
 META = RunMeta("run-1", "cfg", "0.1.0")
@@ -55,3 +62,24 @@ def test_row_carries_no_raw_value():
 def test_review_id_is_keyed_and_stable():
     assert review_id(KEY, "c1") == review_id(KEY, "c1")
     assert review_id(KEY, "c1") != review_id(b"s" * 32, "c1")
+
+
+@pytest.mark.parametrize("row_group_mb, expect_several", [(0.5, True), (8.0, False)])
+def test_shard_writer_buffers_at_most_the_configured_row_group(tmp_path, row_group_mb, expect_several):
+    """Beam's default buffers 64 MB of rows per writer; the configured bound keeps workers flat."""
+    rng = np.random.default_rng(0)
+    clips = [
+        make_clip()._replace(clip_id=f"c{i}", samples=(0.3 * rng.standard_normal(16000)).astype(np.float32))
+        for i in range(60)
+    ]
+    output = OutputConfig(num_shards=1, row_group_mb=row_group_mb, record_batch_rows=8)
+    key = KeySource("ephemeral", "", ("ab" * 32).encode())
+    with TestPipeline() as p:
+        _ = p | beam.Create(clips) | WriteReviewerShards(str(tmp_path / "reviewer" / "part"), META, key, "flac", output)
+    files = glob.glob(str(tmp_path / "reviewer" / "*.parquet"))
+    assert len(files) == 1
+    parquet = pq.ParquetFile(files[0])
+    assert parquet.metadata.num_rows == 60
+    largest = max(parquet.metadata.row_group(i).total_byte_size for i in range(parquet.num_row_groups))
+    assert (parquet.num_row_groups > 1) == expect_several
+    assert largest <= (row_group_mb + 0.5) * 1024 * 1024

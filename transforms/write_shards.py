@@ -89,6 +89,8 @@ class WriteReviewerShards(beam.PTransform):
             self._prefix,
             REVIEWER_SCHEMA,
             codec=self._output.parquet_codec,
+            row_group_buffer_size=int(self._output.row_group_mb * 1024 * 1024),
+            record_batch_size=self._output.record_batch_rows,
             num_shards=self._output.num_shards,
             file_name_suffix=".parquet",
         )
