@@ -2,14 +2,16 @@
 
     manifest ─► ReadClips ─► ApplyPolicy ─► PseudonymizeIds ─► RedactTranscript ─► DecodeAudio
                  (validate)   (opt-out, deletion,                  (Presidio,            │
-                              retention, wake word,                 spoken forms)        ▼
-                              sampling, escalation)                               DisguiseVoice
+    manifest ─► ReadClipKeys ─┤ retention, wake word,              spoken forms)         ▼
+                 (ids only)   sampling, escalation)                               DisguiseVoice
                                                                                          │
              <output>/escalation/*.parquet ◄─ escalated ─┬─ SplitEscalated ◄─ MuteSpokenPii
              <output>/reviewer/*.parquet   ◄─ reviewed ──┘
     failures of every stage ─► Flatten ─► WriteQuarantine ─► <output>/quarantine/*.jsonl
     dropped by policy: counted per reason (policy/dropped_<reason>), written nowhere
 
+The manifest is read twice: the keys-only read feeds the policy's side inputs (repeated clip
+ids, listed accounts), so on the DirectRunner the full clips never wait in the launcher's memory.
 Order matters: policy runs before any audio is read, so dropped clips cost nothing;
 pseudonyms come next because the voice, review-id and sampling keys are per pseudonym epoch;
 text before audio because muting spoken PII needs the entity spans the text stage finds.
@@ -27,7 +29,7 @@ from pipeline.keys import KeySource
 from pipeline.records import RunMeta
 from transforms.decode_audio import DecodeAudio
 from transforms.identifiers import PseudonymizeIds
-from transforms.manifest import ReadClips
+from transforms.manifest import ReadClipKeys, ReadClips
 from transforms.mute_audio import MuteSpokenPii
 from transforms.policy import DELETION, OPT_OUT, ApplyPolicy
 from transforms.quarantine import WriteQuarantine
@@ -74,7 +76,10 @@ def build(p: beam.Pipeline, manifest: str, output_dir: str, config: JobConfig, k
     months = config.identifiers.epoch_months
 
     read = p | "ReadClips" >> ReadClips(manifest)
-    policy = read.main | "ApplyPolicy" >> ApplyPolicy(config.policy, policy_lists(config), meta.as_of, key, months)
+    keys = p | "ReadClipKeys" >> ReadClipKeys(manifest)  # ids only, for the policy's side inputs
+    policy = read.main | "ApplyPolicy" >> ApplyPolicy(
+        config.policy, policy_lists(config), meta.as_of, key, months, keys=keys
+    )
     ids = policy.main | "PseudonymizeIds" >> PseudonymizeIds(config.identifiers, key, retention)
     text = ids.main | "RedactTranscript" >> RedactTranscript(config.transcript, config, key_source=key)
     audio = text.main | "DecodeAudio" >> DecodeAudio(config.audio)

@@ -9,7 +9,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.failures import ClipError
 from tests.conftest import SAMPLES
-from transforms.manifest import ReadClips, parse_clip, resolve_uri, unparsed_id
+from transforms.manifest import ReadClipKeys, ReadClips, parse_clip, resolve_uri, unparsed_id
 
 GOOD = {
     "clip_id": "c1",
@@ -101,6 +101,27 @@ def test_read_clips_routes_good_rows_to_main_and_bad_rows_to_failures(tmp_path):
             equal_to([("c2", "manifest", "unparseable_row"), ("c3", "manifest", "missing_field")]),
             label="failures",
         )
+
+
+def test_keys_read_gives_ids_of_exactly_the_valid_rows_and_counts_nothing(tmp_path):
+    lines = [json.dumps(GOOD), '{"clip_id": "c2", broken', json.dumps({**GOOD, "clip_id": "c3", "account_id": None})]
+    lines.append(json.dumps({**GOOD, "clip_id": "c4", "account_id": "ACCT-0000000004"}))
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("\n".join(lines) + "\n")
+    p = TestPipeline()
+    keys = p | ReadClipKeys(str(manifest))
+    assert_that(keys, equal_to([("c1", "ACCT-0000000001"), ("c4", "ACCT-0000000004")]))
+    result = p.run()
+    result.wait_until_finish()
+    # Only ReadClips counts rows: a second read must not double the report's rows-in.
+    assert not result.metrics().query()["counters"]
+
+
+@pytest.mark.parametrize("name", ["manifest.jsonl", "manifest.csv", "manifest.parquet"])
+def test_keys_read_matches_the_clips_read_for_every_sample_format(name, sample_rows):
+    with TestPipeline() as p:
+        keys = p | ReadClipKeys(f"{SAMPLES}/{name}")
+        assert_that(keys, equal_to([(r["clip_id"], r["account_id"]) for r in sample_rows]))
 
 
 @pytest.mark.parametrize("name", ["manifest.jsonl", "manifest.csv", "manifest.parquet"])

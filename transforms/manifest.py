@@ -166,16 +166,10 @@ class _ParseRowFn(beam.DoFn):
         self.rows.inc()
         row, clip_id = raw, None
         try:
-            if self._fmt == "jsonl":
+            if isinstance(raw, str):
                 clip_id = unparsed_id(raw)
-                try:
-                    row = json.loads(raw)
-                except ValueError:
-                    raise ClipError("unparseable_row", "manifest line is not valid JSON") from None
-            elif self._fmt == "csv":
-                clip_id = unparsed_id(raw)
-                row = self._csv_row(raw)
-            if isinstance(row, dict) and isinstance(row.get("clip_id"), str) and row["clip_id"].strip():
+            row = decode_row(raw, self._fmt, self._header)
+            if isinstance(row.get("clip_id"), str) and row["clip_id"].strip():
                 clip_id = row["clip_id"][:MAX_CLIP_ID_CHARS]
             clip = parse_clip(row, self._dir)
         except Exception as exc:  # noqa: BLE001 - every bad row becomes a quarantine record
@@ -196,11 +190,24 @@ class _ParseRowFn(beam.DoFn):
         self.succeeded.inc()
         yield clip
 
-    def _csv_row(self, line: str) -> dict:
-        cells = next(csv.reader(io.StringIO(line)), [])
-        if len(cells) != len(self._header):
-            raise ClipError("unparseable_row", f"CSV row has {len(cells)} cells, header has {len(self._header)}")
-        return {key: (value if value != "" else None) for key, value in zip(self._header, cells, strict=True)}
+
+def decode_row(raw, fmt: str, csv_header: tuple[str, ...] = ()) -> dict:
+    """One raw manifest row (line text, or a dict from Parquet) → a dict; ClipError if it is not one."""
+    if fmt == "jsonl":
+        try:
+            row = json.loads(raw)
+        except ValueError:
+            raise ClipError("unparseable_row", "manifest line is not valid JSON") from None
+    elif fmt == "csv":
+        cells = next(csv.reader(io.StringIO(raw)), [])
+        if len(cells) != len(csv_header):
+            raise ClipError("unparseable_row", f"CSV row has {len(cells)} cells, header has {len(csv_header)}")
+        row = {key: (value if value != "" else None) for key, value in zip(csv_header, cells, strict=True)}
+    else:
+        row = raw
+    if not isinstance(row, dict):
+        raise ClipError("bad_row", "manifest row is not an object")
+    return row
 
 
 def read_csv_header(path: str) -> tuple[str, ...]:
@@ -210,6 +217,15 @@ def read_csv_header(path: str) -> tuple[str, ...]:
     with FileSystems.open(path) as handle:
         first = handle.readline().decode("utf-8-sig")
     return tuple(next(csv.reader(io.StringIO(first)), []))
+
+
+def _read_rows(pbegin, path: str, fmt: str):
+    """Raw manifest rows: dicts (Parquet) or line text (JSON Lines, CSV without its header)."""
+    if fmt == "parquet":
+        return pbegin | "ReadParquet" >> beam.io.ReadFromParquet(path)
+    skip = 1 if fmt == "csv" else 0
+    # A non-UTF-8 byte must not kill the whole read: decode leniently, validate per row.
+    return pbegin | "ReadLines" >> beam.io.ReadFromText(path, skip_header_lines=skip, coder=_LenientTextCoder())
 
 
 class ReadClips(beam.PTransform):
@@ -223,18 +239,42 @@ class ReadClips(beam.PTransform):
         self._header = read_csv_header(manifest_path) if self._fmt == "csv" else ()
 
     def expand(self, pbegin) -> StageOutputs:
-        if self._fmt == "parquet":
-            raw = pbegin | "ReadParquet" >> beam.io.ReadFromParquet(self._path)
-        else:
-            skip = 1 if self._fmt == "csv" else 0
-            # A non-UTF-8 byte must not kill the whole read: decode leniently, validate per row.
-            raw = pbegin | "ReadLines" >> beam.io.ReadFromText(
-                self._path, skip_header_lines=skip, coder=_LenientTextCoder()
-            )
+        raw = _read_rows(pbegin, self._path, self._fmt)
         results = raw | "Validate" >> beam.ParDo(_ParseRowFn(self._fmt, self._dir, self._header)).with_outputs(
             FAILURES, main="main"
         )
         return StageOutputs(results.main, results[FAILURES])
+
+
+class _KeysFn(beam.DoFn):
+    """Raw row → (clip_id, account_id) of a valid clip; nothing for a bad row, and no counters
+    (``ReadClips`` counts every row and quarantines the bad ones)."""
+
+    def __init__(self, fmt: str, manifest_dir: str, csv_header: tuple[str, ...] = ()):
+        self._fmt = fmt
+        self._dir = manifest_dir
+        self._header = csv_header
+
+    def process(self, raw):
+        if isinstance(raw, str) and not raw.strip():
+            return
+        try:
+            clip = parse_clip(decode_row(raw, self._fmt, self._header), self._dir)
+        except Exception:  # noqa: BLE001 - counted and quarantined by ReadClips
+            return
+        yield clip.clip_id, clip.account_id
+
+
+class ReadClipKeys(ReadClips):
+    """A second, keys-only read of the manifest: ``(clip_id, account_id)`` of every valid row.
+
+    The policy stage builds its side inputs (repeated clip ids, listed accounts) from these, so
+    the full clips stream straight through instead of all waiting in the runner for side inputs
+    computed from themselves."""
+
+    def expand(self, pbegin):
+        rows = _read_rows(pbegin, self._path, self._fmt)
+        return rows | "Keys" >> beam.ParDo(_KeysFn(self._fmt, self._dir, self._header))
 
 
 class _LenientTextCoder(beam.coders.Coder):

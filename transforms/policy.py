@@ -188,8 +188,13 @@ class ApplyPolicy(beam.PTransform):
     """Dedupe clip ids, join the opt-out/deletion lists, apply retention, wake-word, sampling and
     escalation rules."""
 
-    def __init__(self, config: PolicyConfig, list_paths: dict[str, tuple[str, ...]], as_of, key_source, epoch_months):
+    def __init__(
+        self, config: PolicyConfig, list_paths: dict[str, tuple[str, ...]], as_of, key_source, epoch_months, keys=None
+    ):
+        """``keys``: (clip_id, account_id) of the same clips, from a separate read (``ReadClipKeys``);
+        without it they are taken from the clips, which then wait in the runner for the side inputs."""
         super().__init__()
+        self._keys = keys
         self._epoch_months = epoch_months
         self._config = config
         self._lists = list_paths  # {"opt_out": (...), "deletion_request": (...)}, resolved paths
@@ -197,10 +202,13 @@ class ApplyPolicy(beam.PTransform):
         self._key_source = key_source
 
     def expand(self, clips) -> StageOutputs:
+        keys = self._keys
+        if keys is None:
+            keys = clips | "ClipKeys" >> beam.Map(lambda c: (c.clip_id, c.account_id))
         # Deduplicate on keys only: just the records of repeated clip ids are shuffled.
         repeated = (
-            clips
-            | "ClipIds" >> beam.Map(lambda c: (c.clip_id, 1))
+            keys
+            | "ClipIds" >> beam.Map(lambda kv: (kv[0], 1))
             | "CountIds" >> beam.CombinePerKey(sum)
             | "Repeated" >> beam.Filter(lambda kv: kv[1] > 1)
         )
@@ -215,17 +223,17 @@ class ApplyPolicy(beam.PTransform):
         kept = (split.unique, deduped.main) | "AllUnique" >> beam.Flatten()
         decided = kept | "Decide" >> beam.ParDo(
             _DecideFn(self._config, self._as_of, self._key_source, self._epoch_months),
-            beam.pvalue.AsDict(self._listed_accounts(kept)),
+            beam.pvalue.AsDict(self._listed_accounts(keys)),
         ).with_outputs(FAILURES, main="main")
         failures = (deduped[FAILURES], decided[FAILURES]) | "PolicyFailures" >> beam.Flatten()
         return StageOutputs(decided.main, failures)
 
-    def _listed_accounts(self, clips):
+    def _listed_accounts(self, keys):
         """{account_id: reasons} for accounts that are on a list AND have clips in this run.
 
         The lists (possibly millions of ids) and the clips' accounts are joined by key in a
         shuffle; only the (usually small) intersection becomes a side input."""
-        p = clips.pipeline
+        p = keys.pipeline
         entries = [
             p
             | f"Read_{reason}_{i}" >> beam.io.ReadFromText(path)
@@ -236,7 +244,7 @@ class ApplyPolicy(beam.PTransform):
         if not entries:
             return p | "NoListedAccounts" >> beam.Create([])
         listed = entries | "AllListEntries" >> beam.Flatten()
-        accounts = clips | "ClipAccounts" >> beam.Map(lambda c: (c.account_id, True))
+        accounts = keys | "ClipAccounts" >> beam.Map(lambda kv: (kv[1], True))
         return (
             {"clips": accounts, "listed": listed}
             | "JoinLists" >> beam.CoGroupByKey()
