@@ -162,3 +162,18 @@ def test_when_run_on_portable_worker_pool_then_rows_equal_direct_runner(tmp_path
         a, b = decoded(want["audio"]), decoded(got["audio"])
         assert a.shape == b.shape
         assert np.allclose(a, b, atol=2e-3), f"{review_id}: audio differs by up to {np.max(np.abs(a - b)):.4f}"
+
+
+@pytest.mark.parametrize(
+    "flags, engine",
+    [([], "FnApiRunner"), (["--runner=DirectRunner"], "FnApiRunner"), (["--runner=PortableRunner"], None)],
+)
+def test_the_local_runner_is_pinned_to_the_fn_api_runner_and_others_are_left_to_beam(flags, engine):
+    """Beam's DirectRunner would first try to download Prism from GitHub (online laptops get a
+    different engine than locked-down workers); the launcher pins the engine the tests run."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.run import local_runner
+
+    runner = local_runner(PipelineOptions(flags))
+    assert (type(runner).__name__ if runner is not None else None) == engine
