@@ -22,12 +22,14 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import ahocorasick
 
 MIN_ID_CHARS = 6
+CHUNK_BYTES = 8 << 20
+PARQUET_BATCH_ROWS = 256
 
 
 class Leak(NamedTuple):
@@ -85,29 +87,33 @@ def needles_from_rows(rows: Iterable[dict], allowed_terms: Iterable[str] = ()) -
     return Needles(_automaton(ids), _automaton(names), count, number, skipped)
 
 
-def read_manifest_rows(path: str) -> list[dict]:
-    """Manifest rows as dicts (JSONL, CSV or Parquet, any Beam filesystem); bad lines become {}."""
+def read_manifest_rows(path: str) -> Iterator[dict]:
+    """Manifest rows as dicts (JSONL, CSV or Parquet, any Beam filesystem); bad lines become {}.
+
+    Streamed: one line or one Parquet batch in memory at a time."""
     from apache_beam.io.filesystems import FileSystems
 
-    with FileSystems.open(path) as handle:
-        data = handle.read()
     lower = path.lower()
-    if lower.endswith(".parquet"):
-        import pyarrow.parquet as pq
+    with FileSystems.open(path) as handle:
+        if lower.endswith(".parquet"):
+            import pyarrow.parquet as pq
 
-        return pq.read_table(io.BytesIO(data), use_threads=False).to_pylist()
-    text = data.decode("utf-8", errors="replace")
-    if lower.endswith(".csv"):
-        return list(csv.DictReader(io.StringIO(text)))
-    rows = []
-    for line in text.split("\n"):  # as Beam's text source splits: not str.splitlines()
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            rows.append({})
-    return rows
+            for batch in pq.ParquetFile(handle).iter_batches(batch_size=1024, use_threads=False):
+                yield from batch.to_pylist()
+            return
+        if lower.endswith(".csv"):
+            text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+            yield from csv.DictReader(text)
+            return
+        # Lines end at b"\n" only, as Beam's text source splits (not str.splitlines()).
+        for raw in iter(handle.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except ValueError:
+                yield {}
 
 
 def _is_word_char(ch: str) -> bool:
@@ -139,36 +145,54 @@ def scan_bytes(data: bytes, needles: Needles, path: str, where: str) -> set[Leak
     return {Leak(kind, row, path, where) for _, (_, owners) in needles.ids.iter(lowered) for kind, row in owners}
 
 
-def _scan_parquet(data: bytes, needles: Needles, path: str) -> set[Leak]:
+def _scan_byte_stream(handle, needles: Needles, path: str) -> set[Leak]:
+    """Ids in a file's raw bytes, read in chunks that overlap by the longest id (memory stays flat)."""
+    if needles.ids is None:
+        return set()
+    overlap = needles.ids.get_stats()["longest_word"] - 1
+    leaks: set[Leak] = set()
+    tail = b""
+    while chunk := handle.read(CHUNK_BYTES):
+        data = tail + chunk
+        leaks |= scan_bytes(data, needles, path, "bytes")
+        tail = data[-overlap:] if overlap > 0 else b""
+    return leaks
+
+
+def _scan_parquet(handle, needles: Needles, path: str) -> set[Leak]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     leaks: set[Leak] = set()
     # use_threads=False: pyarrow's reader threads over a Python file object abort the
     # interpreter at exit about half the time (pyarrow 25; measured 8 of 12 runs).
-    table = pq.read_table(io.BytesIO(data), use_threads=False)
-    for name in table.column_names:
-        column = table.column(name)
-        if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
-            for value in column.to_pylist():
-                leaks |= scan_bytes(value or b"", needles, path, name)
-        else:
-            text = "\n".join(json.dumps(v, default=str, ensure_ascii=False) for v in column.to_pylist())
-            leaks |= scan_text(text, needles, path, name)
+    for batch in pq.ParquetFile(handle).iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+                for value in column.to_pylist():
+                    leaks |= scan_bytes(value or b"", needles, path, name)
+            else:
+                text = "\n".join(json.dumps(v, default=str, ensure_ascii=False) for v in column.to_pylist())
+                leaks |= scan_text(text, needles, path, name)
     return leaks
 
 
 def scan_file(path: str, needles: Needles) -> list[Leak]:
-    """Every leak of any needle in one file (any Beam filesystem)."""
+    """Every leak of any needle in one file (any Beam filesystem). Parquet shards are streamed
+    (raw bytes in chunks, then batch by batch); other outputs (quarantine, report, logs) are
+    read whole."""
     from apache_beam.io.filesystems import FileSystems
 
+    if path.endswith(".parquet"):
+        with FileSystems.open(path) as handle:
+            leaks = _scan_byte_stream(handle, needles, path)
+        with FileSystems.open(path) as handle:
+            leaks |= _scan_parquet(handle, needles, path)
+        return sorted(leaks)
     with FileSystems.open(path) as handle:
         data = handle.read()
     leaks = scan_bytes(data, needles, path, "bytes")
-    if path.endswith(".parquet"):
-        leaks |= _scan_parquet(data, needles, path)
-    else:
-        leaks |= scan_text(data.decode("utf-8", errors="replace"), needles, path, "text")
+    leaks |= scan_text(data.decode("utf-8", errors="replace"), needles, path, "text")
     return sorted(leaks)
 
 
