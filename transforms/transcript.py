@@ -25,7 +25,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -34,9 +34,11 @@ from pydantic import ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
 from pipeline.records import Clip, Span
-from transforms.redaction.engine import Detection, Detector, DetectorSettings, build_detector_analyzer
 from transforms.redaction.operators import apply_operators
 from transforms.stage import FAILURES, StageOutputs, add_counters, clip_failure
+
+if TYPE_CHECKING:  # the engine imports Presidio and spaCy: workers load it, the launcher does not
+    from transforms.redaction.engine import Detection, DetectorSettings
 
 STAGE = "transcript"
 HASH_KEY_PURPOSE = "transcript-hash"
@@ -79,6 +81,8 @@ class TranscriptConfig:
         return value
 
     def settings(self) -> DetectorSettings:
+        from transforms.redaction.engine import DetectorSettings
+
         return DetectorSettings(
             language=self.language,
             score_threshold=self.score_threshold,
@@ -128,6 +132,8 @@ class Engines:
 
     def __init__(self, files: PresidioFiles, config: TranscriptConfig | None = None):
         from presidio_anonymizer import AnonymizerEngine
+
+        from transforms.redaction.engine import Detector, build_detector_analyzer
 
         config = config or TranscriptConfig()
         configure_tldextract_offline()
