@@ -11,7 +11,7 @@ EVAL_STAMP := $(EVAL_VENV)/.installed
 SPEECH ?= ../shared/data/speech
 EVAL_SPEAKERS ?= 40
 
-BENCH_CLIPS ?= 600
+BENCH_CLIPS ?= 2400
 BENCH_ARGS ?=
 
 .PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice bench
@@ -51,7 +51,7 @@ evaluate-voice: $(EVAL_STAMP)  ## speaker-verification privacy (EER, top-1) + AS
 	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) \
 		--max-speakers $(EVAL_SPEAKERS) --method world_shift --output out/voice_eval
 
-bench: $(STAMP)  ## naive script vs I/O floor vs the job on one generated workload; prints a table (~6 min)
+bench: $(STAMP)  ## naive script vs I/O floor vs the job on one generated workload; prints a table (~8 min)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) -m benchmarks.bench --clips $(BENCH_CLIPS) $(BENCH_ARGS)
 

@@ -1,13 +1,18 @@
 """``make bench``: naive baseline vs I/O floor vs the job, on one generated workload; prints a table.
 
-In:  ``--clips N`` (and clip lengths) for :mod:`benchmarks.workload`; which approaches to run;
+In:  ``--clips N`` (default 2,400; and clip lengths) for :mod:`benchmarks.workload`; the naive
+     script runs on the first ``--naive-clips`` (300) of them, as its rate does not depend on the
+     size; which approaches to run;
      Beam flags for the job (default: DirectRunner, ``--direct_running_mode=multi_processing
      --direct_num_workers=2``); optional config overrides (``--set voice.params.f0_method=dio``).
 Out: a table on stdout — audio seconds per wall second per core (× real time), audio seconds per
      CPU second, clips/s, transcripts/s, peak RSS per worker — the ratios ours/naive and
      ours/floor, the targets of issue 7 with a yes/no each, and the same figures as JSON
-     (``<out>/bench.json``). ``--series 1000,20000`` instead measures only the job at several
-     sizes, for the memory-flatness check.
+     (``<out>/bench.json``). Floor and job also run on the first ``--steady-from`` (100) clips:
+     the two sizes separate each one's fixed start-up (imports, model loads, worker start, the
+     final leak scan) from its steady-state rate, which is what a long scheduled batch sees.
+     ``--series 1000,20000`` instead measures only the job at several sizes, for the
+     memory-flatness check.
 Fails: a non-zero exit of any approach stops the benchmark with its stderr tail; a job run whose
      report does not reconcile or does not write every clip is an error, not a figure.
 
@@ -16,7 +21,7 @@ sampled per process (:mod:`benchmarks.rss`). The machine is shared: ``uptime`` l
 with the figures, and "per core" divides by the cores the approach may use (1 for the naive
 script and the floor, ``min(direct_num_workers, cpu_count)`` for the job).
 
-    python -m benchmarks.bench --clips 300
+    python -m benchmarks.bench                       # make bench
     python -m benchmarks.bench --series 1000,20000 --set voice.params.f0_method=dio --min-s 0.4 --max-s 0.8
 """
 
@@ -128,6 +133,40 @@ def _report_rows(report: dict) -> tuple[int, int, int]:
     )
 
 
+def run_approach(name: str, manifest: str, folder: str, config: str, beam_args: list[str], key_file: str) -> dict:
+    """One measured run of ``name`` (floor, naive or ours) on ``manifest``; its table row."""
+    clips, audio_s = workload.manifest_stats(manifest)
+    if name == "ours":
+        m, report = run_job(manifest, folder, config, beam_args, key_file)
+        clips_in, written, transcripts = _report_rows(report)
+        if clips_in != clips or written != clips:
+            raise SystemExit(f"job run wrote {written} of {clips} clips (report: {clips_in} in)")
+        row = _row("ours", m, written, transcripts, audio_s, _cores(beam_args))
+        row["leak_findings"] = int(report.get("leak_check", {}).get("leaks", 0))
+        if m.exit_code:
+            print(f"  ours: exit {m.exit_code}; leak scan findings: {row['leak_findings']} (see run_report.json)")
+    else:
+        m, done, done_s = run_simple(name, manifest, folder)
+        row = _row(name, m, done, done, done_s, 1)
+    print(f"  {name}@{row['clips']}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU", flush=True)
+    return row
+
+
+def steady_state(big: dict, small: dict) -> dict:
+    """Start-up and steady-state figures from two runs of different sizes (a straight line through
+    wall and CPU time against audio seconds): what a long scheduled batch sees per clip."""
+    d_audio = big["audio_s"] - small["audio_s"]
+    d_wall = max(big["wall_s"] - small["wall_s"], 1e-6)
+    d_cpu = max(big["cpu_s"] - small["cpu_s"], 1e-6)
+    return {
+        "from_clips": [small["clips"], big["clips"]],
+        "startup_wall_s": round(small["wall_s"] - small["audio_s"] * d_wall / d_audio, 2),
+        "startup_cpu_s": round(small["cpu_s"] - small["audio_s"] * d_cpu / d_audio, 2),
+        "xrt_per_core": d_audio / d_wall / big["cores"],
+        "audio_s_per_cpu_s": d_audio / d_cpu,
+    }
+
+
 def format_table(rows: list[dict]) -> str:
     head = (
         f"{'approach':<10} {'clips':>7} {'audio s':>9} {'wall s':>8} {'CPU s':>8} {'cores':>5} "
@@ -143,7 +182,7 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def verdicts(by: dict[str, dict]) -> list[str]:
+def verdicts(by: dict[str, dict], steady: dict[str, dict] | None = None) -> list[str]:
     lines = []
     ours = by.get("ours")
     if not ours:
@@ -163,6 +202,18 @@ def verdicts(by: dict[str, dict]) -> list[str]:
         lines.append(
             f"ours/floor: {per_core:.4f} per core (floor is {1 / per_core:.1f}x faster; "
             f"target within 4x: {ok(per_core >= 0.25)})"
+        )
+    for name, st in sorted((steady or {}).items()):
+        lines.append(
+            f"{name} start-up per run: {st['startup_wall_s']:.1f} s wall, {st['startup_cpu_s']:.1f} s CPU; "
+            f"steady state ({st['from_clips'][0]} -> {st['from_clips'][1]} clips): {st['xrt_per_core']:.1f}x real time "
+            f"per core, {st['audio_s_per_cpu_s']:.1f} audio s per CPU s"
+        )
+    if steady and {"ours", "floor"} <= set(steady):
+        ratio = steady["ours"]["xrt_per_core"] / steady["floor"]["xrt_per_core"]
+        lines.append(
+            f"ours/floor in steady state: {ratio:.4f} per core (floor is {1 / ratio:.1f}x faster; "
+            f"target within 4x: {ok(ratio >= 0.25)})"
         )
     lines.append(
         f"peak RSS per worker: {ours['worker_peak_rss_mib']:.0f} MiB over {ours['workers']} worker processes "
@@ -188,7 +239,16 @@ def main(argv=None) -> int:
 
 def _main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clips", type=int, default=300)
+    parser.add_argument("--clips", type=int, default=2400)
+    parser.add_argument(
+        "--naive-clips", type=int, default=300, help="the naive script runs on the first N clips (it is slow)"
+    )
+    parser.add_argument(
+        "--steady-from",
+        type=int,
+        default=100,
+        help="also run floor and job on the first N clips; the difference gives start-up and steady state (0 = off)",
+    )
     parser.add_argument("--min-s", type=float, default=1.5)
     parser.add_argument("--max-s", type=float, default=4.0)
     parser.add_argument("--distinct-audio", type=int, default=1000)
@@ -220,30 +280,28 @@ def _main(argv=None) -> int:
             clips, audio_s = workload.manifest_stats(manifest)
             print(f"workload: {clips} clips, {audio_s:.1f} s of audio ({manifest})", flush=True)
             by: dict[str, dict] = {}
+            small: dict[str, dict] = {}
             for name in approaches:
-                if name == "ours":
-                    m, report = run_job(manifest, folder, config, beam_args, key_file)
-                    clips_in, written, transcripts = _report_rows(report)
-                    if clips_in != clips or written != clips:
-                        raise SystemExit(f"job run wrote {written} of {clips} clips (report: {clips_in} in)")
-                    row = _row("ours", m, written, transcripts, audio_s, _cores(beam_args))
-                    leaks = report.get("leak_check", {})
-                    row["leak_findings"] = int(leaks.get("leaks", 0))
-                    if m.exit_code:
-                        print(
-                            f"  ours: exit {m.exit_code}; leak scan findings: {row['leak_findings']} (see run_report.json)"
-                        )
+                if name == "naive" and args.naive_clips and args.naive_clips < clips:
+                    by[name] = run_approach(
+                        name, workload.first(manifest, args.naive_clips), folder, config, beam_args, key_file
+                    )
                 else:
-                    m, done, done_s = run_simple(name, manifest, folder)
-                    row = _row(name, m, done, done, done_s, 1)
-                by[name] = row
-                rows.append(row)
-                print(f"  {name}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU", flush=True)
+                    by[name] = run_approach(name, manifest, folder, config, beam_args, key_file)
+                rows.append(by[name])
+                if name in ("floor", "ours") and not args.series and 0 < args.steady_from < clips:
+                    small[name] = run_approach(
+                        name, workload.first(manifest, args.steady_from), folder, config, beam_args, key_file
+                    )
             if not args.series:
                 print()
-                print(format_table(rows))
+                print(format_table(rows + [{**r, "approach": f"{r['approach']}@{r['clips']}"} for r in small.values()]))
                 print()
-                print("\n".join(verdicts(by)))
+                steady = {name: steady_state(by[name], small[name]) for name in small}
+                print("\n".join(verdicts(by, steady)))
+                for row in rows:
+                    if row["approach"] in steady:
+                        row["steady_state"] = steady[row["approach"]]
         if args.series:
             print()
             print(format_table([{**r, "approach": f"ours@{r['clips']}"} for r in rows]))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import random
@@ -144,6 +145,14 @@ def generate(
             }
             handle.write(json.dumps(row) + "\n")
     return manifest
+
+
+def first(manifest: str, clips: int) -> str:
+    """A manifest of the first ``clips`` rows beside ``manifest`` (same audio, same relative paths)."""
+    path = os.path.join(os.path.dirname(manifest), f"first-{clips}.jsonl")
+    with open(manifest, encoding="utf-8") as source, open(path, "w", encoding="utf-8") as target:
+        target.writelines(itertools.islice((row for row in source if row.strip()), clips))
+    return path
 
 
 def manifest_stats(manifest: str) -> tuple[int, float]:

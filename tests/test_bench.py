@@ -87,3 +87,19 @@ def test_when_bench_runs_on_three_clips_then_each_approach_has_figures(tmp_path,
         assert row["clips"] == 3
         assert row["xrt_per_core"] > 0 and row["clips_per_s"] > 0 and row["worker_peak_rss_mib"] > 0
     assert rows["ours"]["workers"] >= 1  # multi-process DirectRunner: SDK workers are child processes
+
+
+def test_steady_state_separates_start_up_from_the_rate_per_audio_second():
+    small = {"clips": 10, "audio_s": 10.0, "wall_s": 6.0, "cpu_s": 8.0, "cores": 2}
+    big = {"clips": 110, "audio_s": 110.0, "wall_s": 16.0, "cpu_s": 28.0, "cores": 2}
+    st = bench.steady_state(big, small)
+    assert st["startup_wall_s"] == 5.0 and st["startup_cpu_s"] == 6.0
+    assert st["xrt_per_core"] == 100.0 / 10.0 / 2 and st["audio_s_per_cpu_s"] == 5.0
+
+
+def test_first_rows_manifest_keeps_the_audio_paths(small_workload):
+    subset = workload.first(small_workload[0], 2)
+    assert workload.manifest_stats(subset)[0] == 2
+    with open(subset, encoding="utf-8") as handle:
+        for row in map(json.loads, handle):
+            assert os.path.exists(os.path.join(os.path.dirname(subset), row["audio_uri"]))
