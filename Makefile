@@ -49,7 +49,8 @@ $(EVAL_STAMP): setup.py constraints.txt
 
 evaluate-voice: $(EVAL_STAMP)  ## speaker-verification privacy (EER, top-1) + ASR word error of the voice disguise
 	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) \
-		--max-speakers $(EVAL_SPEAKERS) --method world_shift --output out/voice_eval
+		--max-speakers $(EVAL_SPEAKERS) --method world_shift --method mcadams --method per_clip:pseudo_voice \
+		--output out/voice_eval
 
 bench: $(STAMP)  ## naive script vs I/O floor vs the job on one generated workload; prints a table (~8 min)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
