@@ -11,9 +11,9 @@
     dropped by policy: counted per reason (policy/dropped_<reason>), written nowhere
 
 The manifest is read twice: the keys-only read feeds the policy's side inputs (repeated clip
-ids, listed accounts), so the full clips, raw transcripts included, flow from the read to the
-writers in one fused stage instead of being materialised (Dataflow: shuffle storage) while side
-inputs computed from themselves are built.
+ids, listed accounts), so the full clips, raw transcripts included, do not wait, materialised,
+for side inputs computed from themselves. (The FnApiRunner still buffers the audio-less clip
+records once, at the Flatten that rejoins deduplicated clips; Dataflow fuses through a Flatten.)
 Order matters: policy runs before any audio is read, so dropped clips cost nothing;
 pseudonyms come next because the voice, review-id and sampling keys are per pseudonym epoch;
 text before audio because muting spoken PII needs the entity spans the text stage finds.
