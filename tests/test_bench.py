@@ -95,6 +95,8 @@ def test_steady_state_separates_start_up_from_the_rate_per_audio_second():
     st = bench.steady_state(big, small)
     assert st["startup_wall_s"] == 5.0 and st["startup_cpu_s"] == 6.0
     assert st["xrt_per_core"] == 100.0 / 10.0 / 2 and st["audio_s_per_cpu_s"] == 5.0
+    # A larger run that is not longer is noise: no rate is made up from it.
+    assert bench.steady_state({**big, "wall_s": 5.9}, small) is None
 
 
 def test_first_rows_manifest_keeps_the_audio_paths(small_workload):
