@@ -94,13 +94,11 @@ def read_manifest_rows(path: str) -> Iterator[dict]:
     from apache_beam.io.filesystems import FileSystems
 
     lower = path.lower()
+    if lower.endswith(".parquet"):
+        for batch in _parquet_batches(path, 1024):
+            yield from batch.to_pylist()
+        return
     with FileSystems.open(path) as handle:
-        if lower.endswith(".parquet"):
-            import pyarrow.parquet as pq
-
-            for batch in pq.ParquetFile(_native(path, handle)).iter_batches(batch_size=1024, use_threads=False):
-                yield from batch.to_pylist()
-            return
         if lower.endswith(".csv"):
             text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
             yield from csv.DictReader(text)
@@ -159,22 +157,28 @@ def _scan_byte_stream(handle, needles: Needles, path: str) -> set[Leak]:
     return leaks
 
 
-def _native(path: str, handle):
-    """A local path for pyarrow to open natively, else the Beam filesystem handle.
+def _parquet_batches(path: str, rows: int):
+    """Record batches of a Parquet file, ``rows`` at a time, read on this thread only.
 
-    pyarrow reading through a Python file object has aborted the interpreter at exit (exit 134)
-    in this project's runs; local files, the usual case, avoid that path entirely."""
-    return path if "://" not in path else handle
-
-
-def _scan_parquet(handle, needles: Needles, path: str) -> set[Leak]:
-    import pyarrow as pa
+    Local files are opened by pyarrow natively; a Beam filesystem handle only for remote ones:
+    pyarrow's reader over a Python file object aborted the interpreter at exit (exit 134) in
+    this project's runs, most often with reader threads (use_threads=False)."""
     import pyarrow.parquet as pq
 
+    if "://" not in path:
+        yield from pq.ParquetFile(path).iter_batches(batch_size=rows, use_threads=False)
+        return
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(path) as handle:
+        yield from pq.ParquetFile(handle).iter_batches(batch_size=rows, use_threads=False)
+
+
+def _scan_parquet(needles: Needles, path: str) -> set[Leak]:
+    import pyarrow as pa
+
     leaks: set[Leak] = set()
-    # use_threads=False: pyarrow's reader threads over a Python file object abort the
-    # interpreter at exit about half the time (pyarrow 25; measured 8 of 12 runs).
-    for batch in pq.ParquetFile(_native(path, handle)).iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
+    for batch in _parquet_batches(path, PARQUET_BATCH_ROWS):
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
                 for value in column.to_pylist():
@@ -194,9 +198,7 @@ def scan_file(path: str, needles: Needles) -> list[Leak]:
     if path.endswith(".parquet"):
         with FileSystems.open(path) as handle:
             leaks = _scan_byte_stream(handle, needles, path)
-        with FileSystems.open(path) as handle:
-            leaks |= _scan_parquet(handle, needles, path)
-        return sorted(leaks)
+        return sorted(leaks | _scan_parquet(needles, path))
     with FileSystems.open(path) as handle:
         data = handle.read()
     leaks = scan_bytes(data, needles, path, "bytes")
