@@ -15,7 +15,10 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*"]),
-    package_data={"pipeline.spotcheck": ["template.html.j2"]},
+    package_data={
+        "pipeline.spotcheck": ["template.html.j2"],
+        "transforms.redaction": ["data/*.txt.gz", "data/*.txt", "data/README.md"],
+    },
     install_requires=[
         "apache-beam>=2.60,<3",
         "pyarrow>=14",

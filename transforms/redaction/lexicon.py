@@ -1,16 +1,15 @@
 """Word lists for lower-case name and place recognition, built from Faker's locale providers.
 
-In:  Faker's person and address providers (every locale Faker ships).
+In:  Faker's person and address providers (every locale Faker ships) and the English dictionary of
+     :mod:`transforms.redaction.wordlists`.
 Out: :class:`Lexicon` — lower-cased first names, last names, places (cities, states, countries)
-     and street suffixes, plus the set of those words that are also ordinary English words
-     (``common_words.COMMON``), which only count as names with context.
+     and street suffixes, plus :func:`common_words`, the Faker words that are also ordinary English
+     words, which only count as names with context.
 Fails: ImportError if Faker is missing (it is a hard dependency of the transcript stage).
 
-``python -m transforms.redaction.lexicon [--english] DICT`` regenerates ``common_words.py`` (or
-``english_words.py``, every lower-case word of the list) from a word list
-with one word per line where proper nouns are capitalised (Debian's ``wamerican``
-``/usr/share/dict/american-english``, SCOWL): a Faker name or place that appears there in lower
-case is an ordinary word ("will", "may", "bill", "street").
+A Faker name or place word that the dictionary lists in lower case is an ordinary word ("will",
+"may", "bill", "street"); so is any word of one or two characters ("al", "jo"). Both sets are
+derived here when first used, from the Faker installed (``constraints.txt`` pins it).
 """
 
 from __future__ import annotations
@@ -18,10 +17,12 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
-import sys
 from dataclasses import dataclass
+from typing import NamedTuple
 
 ENGLISH_LOCALES = ("en", "en_US", "en_GB", "en_IE", "en_NZ", "en_CA", "en_AU")
+FIRST_NAME_ATTRS = ("first_names", "first_names_male", "first_names_female")
+PLACE_ATTRS = ("cities", "city_names", "states", "provinces", "regions", "countries")
 
 
 def _values(value) -> list[str]:
@@ -38,17 +39,14 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-def _words(values) -> set[str]:
-    """Lower-cased values plus their accent-free spelling (ASR writes "dabrowa", not "dąbrowa")."""
-    out = set()
-    for v in values:
-        v = v.strip().lower()
-        if v:
-            out.add(v)
-            folded = _fold(v)
-            if folded and folded != v:
-                out.add(folded)
-    return out
+def _lowered(values) -> set[str]:
+    return {v.strip().lower() for v in values if v.strip()}
+
+
+def _with_folds(words: frozenset[str]) -> frozenset[str]:
+    """Words plus their accent-free spelling (ASR writes "dabrowa", not "dąbrowa")."""
+    folded = {_fold(w) for w in words}
+    return frozenset(words | {f for f in folded if f})
 
 
 @dataclass(frozen=True)
@@ -61,78 +59,74 @@ class Lexicon:
     common: frozenset[str]
 
 
+class _FakerValues(NamedTuple):
+    """Faker's values, lower-cased as written (no accent folding)."""
+
+    first_names: frozenset[str]
+    last_names: frozenset[str]
+    english_names: frozenset[str]
+    places: frozenset[str]
+    street_suffixes: frozenset[str]
+
+
 @functools.lru_cache(maxsize=4)
-def build_lexicon(locales: tuple[str, ...] = ()) -> Lexicon:
-    """Names and places from Faker's providers (all locales when ``locales`` is empty)."""
+def _faker_values(locales: tuple[str, ...]) -> _FakerValues:
     from faker.providers import address, person
 
-    from transforms.redaction.common_words import COMMON
-
-    def modules(package):
+    def providers(package):
         names = [m.name for m in pkgutil.iter_modules(package.__path__)]
-        return [n for n in names if not locales or n in locales or n.split("_")[0] in locales]
+        for name in names:
+            if not locales or name in locales or name.split("_")[0] in locales:
+                yield name, importlib.import_module(f"{package.__name__}.{name}").Provider
 
-    first, last, english = set(), set(), set()
-    for name in modules(person):
-        provider = importlib.import_module(f"{person.__name__}.{name}").Provider
+    first, last, english, places, suffixes = set(), set(), set(), set(), set()
+    for name, provider in providers(person):
         names = set()
-        for attr in ("first_names", "first_names_male", "first_names_female"):
-            names |= _words(_values(getattr(provider, attr, None)))
+        for attr in FIRST_NAME_ATTRS:
+            names |= _lowered(_values(getattr(provider, attr, None)))
         first |= names
         if name in ENGLISH_LOCALES:
             english |= names
-        last |= _words(_values(getattr(provider, "last_names", None)))
-    places, suffixes = set(), set()
-    for name in modules(address):
-        provider = importlib.import_module(f"{address.__name__}.{name}").Provider
-        for attr in ("cities", "city_names", "states", "provinces", "regions", "countries"):
-            places |= _words(_values(getattr(provider, attr, None)))
-        suffixes |= _words(_values(getattr(provider, "street_suffixes", None)))
+        last |= _lowered(_values(getattr(provider, "last_names", None)))
+    for _, provider in providers(address):
+        for attr in PLACE_ATTRS:
+            places |= _lowered(_values(getattr(provider, attr, None)))
+        suffixes |= _lowered(_values(getattr(provider, "street_suffixes", None)))
+    return _FakerValues(*(frozenset(s) for s in (first, last, english, places, suffixes)))
+
+
+def is_common(word: str, dictionary: frozenset[str]) -> bool:
+    """A Faker word that is also an ordinary word: the dictionary lists it in lower case, or it has at most
+    two characters (too short to tell a name from a word: "al", "jo", "de")."""
+    return len(word) <= 2 or word in dictionary
+
+
+def _faker_words(values: _FakerValues) -> set[str]:
+    """Every first name, last name, street suffix and word of a place name, as Faker writes them."""
+    words = set(values.first_names | values.last_names | values.street_suffixes)
+    for place in values.places:
+        words.update(place.split())
+    return words
+
+
+@functools.lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Faker words of every locale (accents kept) that are also ordinary words (:func:`is_common`)."""
+    from transforms.redaction.wordlists import dictionary_words
+
+    dictionary = dictionary_words()
+    return frozenset(w for w in _faker_words(_faker_values(())) if is_common(w, dictionary))
+
+
+@functools.lru_cache(maxsize=4)
+def build_lexicon(locales: tuple[str, ...] = ()) -> Lexicon:
+    """Names and places from Faker's providers (all locales when ``locales`` is empty)."""
+    values = _faker_values(tuple(locales))
     return Lexicon(
-        frozenset(first), frozenset(last), frozenset(english), frozenset(places), frozenset(suffixes), COMMON
+        first_names=_with_folds(values.first_names),
+        last_names=_with_folds(values.last_names),
+        english_names=_with_folds(values.english_names),
+        places=_with_folds(values.places),
+        street_suffixes=_with_folds(values.street_suffixes),
+        common=common_words(),
     )
-
-
-def _generate(dict_path: str) -> None:
-    from transforms.redaction import common_words
-
-    lex = build_lexicon()
-    with open(dict_path, encoding="utf-8") as handle:
-        lower = {line.strip() for line in handle if line.strip() and line[0].islower()}
-    vocab = set(lex.first_names | lex.last_names | lex.street_suffixes)
-    for place in lex.places:
-        vocab |= set(place.split())
-    common = sorted(w for w in vocab if w in lower or len(w) <= 2)
-    body = "\n".join(f"    {w!r}," for w in common)
-    with open(common_words.__file__, "w", encoding="utf-8") as handle:
-        handle.write(
-            '"""Faker name/place words that are also ordinary English words (generated by\n'
-            "``python -m transforms.redaction.lexicon /usr/share/dict/american-english``; word list:\n"
-            'SCOWL via Debian wamerican). They count as names only with context."""\n\n'
-            f"COMMON = frozenset(\n  (\n{body}\n  )\n)\n"
-        )
-
-
-def _generate_english(dict_path: str) -> None:
-    import textwrap
-
-    from transforms.redaction import english_words
-
-    with open(dict_path, encoding="utf-8") as handle:
-        words = sorted({w for w in (line.strip() for line in handle) if w.isalpha() and w.islower() and len(w) >= 3})
-    body = "\n".join(textwrap.wrap(" ".join(words), 116))
-    with open(english_words.__file__, "w", encoding="utf-8") as handle:
-        handle.write(
-            '"""Lower-case English words (SCOWL word list via Debian ``wamerican``; proper nouns there are '
-            "capitalised,\nso names are not in it). Generated by ``python -m transforms.redaction.lexicon --english\n"
-            '/usr/share/dict/american-english``. Used to tell a capitalised ordinary word ("Guilty Pleasures") from a\n'
-            'name in written text."""\n\n'
-            f'ENGLISH = frozenset(\n    """\n{body}\n""".split()\n)\n'
-        )
-
-
-if __name__ == "__main__":
-    if sys.argv[1] == "--english":
-        _generate_english(sys.argv[2])
-    else:
-        _generate(sys.argv[1])

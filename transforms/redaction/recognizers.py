@@ -23,11 +23,12 @@ from typing import NamedTuple
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS as _STOP  # noqa: E402
 
-from transforms.redaction.english_words import ENGLISH
 from transforms.redaction.lexicon import Lexicon
+from transforms.redaction.wordlists import english_words
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|m|t)$|n['’]t$")
+ENGLISH = english_words()
 
 
 def make_result(
