@@ -209,3 +209,98 @@ def evaluate(detector, examples: Sequence[Example], batch_size: int = 64, **kwar
         found = detector.detect_batch([e.text for e in chunk], [{} for _ in chunk])
         predictions += [[(d.start, d.end, d.entity_type) for d in dets] for dets in found]
     return score(examples, predictions, **kwargs)
+
+
+# --- word level -------------------------------------------------------------------------------
+# What a reviewer reads is words: a word is left visible when any of its PII characters is not
+# redacted, and a word is over-redacted when it is hidden without holding any PII character.
+
+
+@dataclass
+class WordReport:
+    """Word-level figures per (group, label). ``recall[(group, gold label)]``: gold PII words and how
+    many were wholly redacted; ``precision[(group, predicted type)]``: words the detector hid (``predicted``)
+    and how many held PII (``hit``); ``char_precision`` the same over non-space characters. Group ``"all"``
+    holds every example; the others are the examples' splits."""
+
+    recall: dict[tuple[str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
+    precision: dict[tuple[str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
+    char_precision: dict[tuple[str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
+
+    def groups(self) -> list[str]:
+        found = {g for g, _ in self.recall} | {g for g, _ in self.precision}
+        return ["all"] + sorted(found - {"all"})
+
+    def to_dict(self) -> dict:
+        def table(counts: dict, attr: str) -> dict:
+            return {
+                group: {
+                    label: {attr: round(getattr(c, attr), 4), "n": c.gold if attr == "recall" else c.predicted}
+                    for (g, label), c in sorted(counts.items())
+                    if g == group
+                }
+                for group in self.groups()
+            }
+
+        return {
+            "word_recall": table(self.recall, "recall"),
+            "word_precision": table(self.precision, "precision"),
+            "char_precision_by_type": table(self.char_precision, "precision"),
+        }
+
+
+_ANY = "*"  # label of the overall row
+
+
+def score_words(examples: Sequence[Example], predictions: Sequence[Sequence[tuple[int, int, str]]]) -> WordReport:
+    """Word-level recall per gold label and word/character precision per predicted type, overall and per split."""
+    import re
+
+    report = WordReport()
+    for example, predicted in zip(examples, predictions, strict=True):
+        gold = _chars(example.text, example.spans)
+        pred = _chars(example.text, predicted)
+        groups = ("all", example.split) if example.split else ("all",)
+        for match in re.finditer(r"\S+", example.text):
+            idx = range(match.start(), match.end())
+            gold_idx = [i for i in idx if i in gold]
+            pred_idx = [i for i in idx if i in pred]
+            for group in groups:
+                if gold_idx:
+                    hit = int(all(i in pred for i in gold_idx))
+                    for label in (gold[gold_idx[0]], _ANY):
+                        report.recall[(group, label)].add(1, 0, hit)
+                if pred_idx:
+                    for label in (pred[pred_idx[0]], _ANY):
+                        report.precision[(group, label)].add(0, 1, int(bool(gold_idx)))
+        for i, label in pred.items():
+            for group in groups:
+                for key in (label, _ANY):
+                    report.char_precision[(group, key)].add(0, 1, int(i in gold))
+    return report
+
+
+def format_word_table(report: WordReport) -> str:
+    """Word recall per gold label and word precision per predicted type, one column per group."""
+    groups = report.groups()
+    head = f"{'':<22}" + "".join(f"{g:>16}" for g in groups)
+
+    def rows(counts: dict, attr: str) -> list[str]:
+        labels = sorted({label for _, label in counts}, key=lambda lab: (lab == _ANY, lab))
+        out = []
+        for label in labels:
+            cells = []
+            for group in groups:
+                c = counts.get((group, label))
+                n = (c.gold if attr == "recall" else c.predicted) if c else 0
+                cells.append(f"{getattr(c, attr):>9.4f} ({n:>4})" if c else f"{'-':>16}")
+            out.append(f"{'all types' if label == _ANY else label:<22}" + "".join(cells))
+        return out
+
+    lines = ["word recall by gold label (wholly redacted PII words / PII words)", head]
+    lines += rows(report.recall, "recall")
+    lines += ["", "word precision by predicted type (hidden words that hold PII / hidden words)", head]
+    lines += rows(report.precision, "precision")
+    lines += ["", "character precision by predicted type", head]
+    lines += rows(report.char_precision, "precision")
+    return "\n".join(lines)
