@@ -565,6 +565,7 @@ def generate(
 ) -> list[dict]:
     """Rows of every family in ``splits``; tune families draw from ``tune_locales`` only."""
     rng = random.Random(seed)
+    Faker.seed(seed)  # the shared generator behind make_spoken_pii's unseeded Faker("en_US") calls (SSN, IBAN, ZIP)
     sources = {loc: LocaleSource(loc, seed * 1000 + i) for i, loc in enumerate(tune_locales + heldout_locales)}
     rows = []
     for family in FAMILIES:
