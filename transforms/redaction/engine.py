@@ -71,14 +71,14 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
     lang = settings.language
     stop = frozenset(STOP_WORDS) | frozenset(settings.allow_list)
     for recognizer in (
-        NameGazetteerRecognizer(lexicon, lang),
-        PlaceGazetteerRecognizer(lexicon, lang),
-        IntroducedNameRecognizer(lexicon, lang, stop),
-        StreetAddressRecognizer(lexicon, lang),
-        CapitalisedNameRecognizer(lang, stop),
-        JobTitleRecognizer(lang),
-        OrganizationContextRecognizer(lexicon, lang, stop),
-        DemonymRecognizer(lang),
+        NameGazetteerRecognizer(lexicon, supported_language=lang),
+        PlaceGazetteerRecognizer(lexicon, supported_language=lang),
+        IntroducedNameRecognizer(lexicon, supported_language=lang, stop_words=stop),
+        StreetAddressRecognizer(lexicon, supported_language=lang),
+        CapitalisedNameRecognizer(supported_language=lang, stop_words=stop),
+        JobTitleRecognizer(supported_language=lang),
+        OrganizationContextRecognizer(lexicon, supported_language=lang, stop_words=stop),
+        DemonymRecognizer(supported_language=lang),
     ):
         analyzer.registry.add_recognizer(recognizer)
     if settings.deny_list:

@@ -1,0 +1,91 @@
+"""PERSON from Faker's first and last name lists, in any case.
+
+In:  the written form of a transcript (lower-case spoken transcripts included).
+Out: PERSON results; consecutive name words join into one ("amelia watson").
+Fails: never.
+
+A name that is also an ordinary English word ("will", "bill") scores low, so only context words
+("my name is", "call") lift it over the threshold.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import RecognizerResult
+
+from transforms.redaction.lexicon import Lexicon
+from transforms.redaction.recognizers.results import SingleEntityRecognizer
+from transforms.redaction.recognizers.words import STOP_WORDS, WORD, is_capitalised
+
+
+class NameGazetteerRecognizer(SingleEntityRecognizer):
+    """PERSON from Faker's first/last name lists, case-insensitively; consecutive name words join.
+
+    Args:
+        lexicon: Faker's names and the words among them that are ordinary English words.
+        supported_language: Language this recognizer supports.
+        context: Context words; :attr:`CONTEXT` when omitted.
+        supported_entity: Entity type of the results.
+        name: Recognizer name; the class name when omitted.
+    """
+
+    CONTEXT = [
+        "name", "call", "called", "text", "message", "tell", "ask", "dial", "ring", "phone", "contact",
+        "email", "mr", "mrs", "ms", "miss", "dr", "dear", "this", "friend", "wife", "husband", "son",
+        "daughter", "mom", "dad", "brother", "sister", "with", "remind", "invite", "meet",
+    ]  # fmt: skip
+    ENGLISH_SCORE = 0.7  # a first name from an English-speaking locale
+    FOREIGN_SCORE = 0.45  # a first name from another locale
+    LAST_SCORE = 0.4
+    COMMON_SCORE = 0.3  # a name that is also an ordinary word
+    JOIN_BONUS = 0.15  # per further word: a first name followed by a surname is stronger than either alone
+
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        supported_language: str = "en",
+        context: list[str] | None = None,
+        supported_entity: str = "PERSON",
+        name: str | None = None,
+    ):
+        self.lexicon = lexicon
+        super().__init__(supported_entity, supported_language, context if context is not None else self.CONTEXT, name)
+
+    def word_score(self, word: str) -> float:
+        lex, w = self.lexicon, word.lower()
+        if len(w) <= 2 or w in STOP_WORDS:
+            return 0.0
+        common = w in lex.common
+        if w in lex.first_names:
+            if common:
+                return self.COMMON_SCORE
+            return self.ENGLISH_SCORE if w in lex.english_names else self.FOREIGN_SCORE
+        if w in lex.last_names:
+            return self.COMMON_SCORE if common else self.LAST_SCORE
+        return 0.0
+
+    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        run: list[tuple[int, int, float]] = []
+
+        def flush():
+            if run:
+                best = max(s for _, _, s in run)
+                score = min(1.0, best + self.JOIN_BONUS * (len(run) - 1))
+                results.append(self.result(run[0][0], run[-1][1], score, "name word list"))
+                run.clear()
+
+        last_end = -1
+        for match in WORD.finditer(text):
+            score = self.word_score(match.group())
+            if score == self.COMMON_SCORE and run and not is_capitalised(match.group()):
+                score = 0.0  # "amelia ring": an ordinary word does not extend a name
+            adjacent = run and text[last_end : match.start()].strip(" .") == ""
+            if score > 0 and (not run or adjacent):
+                run.append((match.start(), match.end(), score))
+            else:
+                flush()
+                if score > 0:
+                    run.append((match.start(), match.end(), score))
+            last_end = match.end()
+        flush()
+        return results
