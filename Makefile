@@ -14,7 +14,7 @@ EVAL_SPEAKERS ?= 40
 BENCH_CLIPS ?= 2400
 BENCH_ARGS ?=
 
-.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice bench
+.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice bench train-ner
 
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ evaluate-redaction: $(STAMP)  ## redaction recall/precision on the spoken set an
 	if [ -f ../shared/data/pii/presidio_synth_v2.jsonl ]; then \
 		$(PY) -m pipeline evaluate-redaction --labels ../shared/data/pii/presidio_synth_v2.jsonl; fi
 
+train-ner: $(STAMP)  ## train the spoken-text NER model shipped in transforms/redaction/models/spoken_ner (CPU, ~5 min)
+	$(PY) -m pipeline train-ner --output transforms/redaction/models/spoken_ner
+
 $(EVAL_STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(EVAL_VENV)
 	$(EVAL_VENV)/bin/python -m pip install --quiet --upgrade pip wheel
@@ -56,9 +59,10 @@ bench: $(STAMP)  ## naive script vs I/O floor vs the job on one generated worklo
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) -m benchmarks.bench --clips $(BENCH_CLIPS) $(BENCH_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff (style) and import-linter (imports run job -> stages -> core, see pyproject.toml)
 	$(VENV)/bin/ruff check pipeline transforms tests benchmarks
 	$(VENV)/bin/ruff format --check pipeline transforms tests benchmarks
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf out .pytest_cache

@@ -60,6 +60,7 @@ setup(
             "pandas>=2",  # the naive baseline in the bench smoke test
             "hypothesis>=6",
             "ruff>=0.5",
+            "import-linter>=2.1",
             "selenium>=4.20",
             "matplotlib>=3.8",
             "jinja2>=3.1",

@@ -32,14 +32,14 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     from pipeline.config import load_config
-    from pipeline.records import Span
+    from transforms.core.records import Span
     from transforms.redaction.operators import apply_operators
-    from transforms.transcript import Engines, configure_tldextract_offline, read_presidio_files
+    from transforms.transcript import Engines, configure_tldextract_offline
 
     with open(args.labels, encoding="utf-8") as handle:
         texts = [json.loads(line)["text"] for line in handle][: args.n]
     config = load_config()
-    engines = Engines(read_presidio_files(config.transcript, config), config.transcript)
+    engines = Engines.from_config(config.transcript, config.base_dir)
     batch = config.transcript.batch_size
     meta = {"PERSON": "Jennifer", "ACCOUNT_ID": "ACCT-4829105573", "DEVICE_SERIAL": "G090XF0731945822"}
 

@@ -26,7 +26,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from transforms import voice  # noqa: E402
+from transforms import disguise as voice  # noqa: E402
 
 RATE = 16000
 TARGET = 0.02

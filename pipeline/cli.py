@@ -1,7 +1,7 @@
 """One CLI, ``python -m pipeline <command>``.
 
-Each subcommand is a module in ``pipeline/commands/`` exposing ``register(subparsers)``, which
-adds its parser and sets ``func`` (returning an exit code). Adding a command never edits this file.
+Each subcommand is a module in ``pipeline/commands/`` declaring its name, help, arguments and
+``run`` (see :mod:`pipeline.commands`). Adding a command never edits this file.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        if hasattr(module, "register"):
-            module.register(sub)
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.DESCRIPTION)
+        module.add_arguments(command)
+        command.set_defaults(func=module.run, accepts_extra=getattr(module, "ACCEPTS_EXTRA", False))
     return parser
 
 

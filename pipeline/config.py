@@ -7,7 +7,7 @@ Fails: :class:`ConfigError` on an unreadable file, an unknown key, a wrong type 
      A privacy tool must not fall back to defaults on a bad file, so nothing here does.
 
 Secrets never live here: pseudonym keys come from a file or an environment variable (see
-``pipeline.keys``); a ``key``/``secret`` field in YAML is rejected as an unknown key.
+``transforms.core.keys``); a ``key``/``secret`` field in YAML is rejected as an unknown key.
 """
 
 from __future__ import annotations

@@ -21,46 +21,31 @@ text before audio because muting spoken PII needs the entity spans the text stag
 
 from __future__ import annotations
 
-import posixpath
 from typing import NamedTuple
 
 import apache_beam as beam
 
 from pipeline.config import JobConfig
-from pipeline.keys import KeySource
-from pipeline.records import RunMeta
+from pipeline.layout import OutputPaths, output_paths
+from transforms.core.keys import KeySource
+from transforms.core.records import RunMeta
 from transforms.decode_audio import DecodeAudio
 from transforms.identifiers import PseudonymizeIds
 from transforms.manifest import ReadClipKeys, ReadClips
 from transforms.mute_audio import MuteSpokenPii
 from transforms.policy import DELETION, OPT_OUT, ApplyPolicy
 from transforms.quarantine import WriteQuarantine
-from transforms.transcript import RedactTranscript
+from transforms.transcript import RedactTranscript, read_presidio_files
 from transforms.voice import DisguiseVoice
 from transforms.write_shards import WriteReviewerShards
 
 
-class OutputPaths(NamedTuple):
-    """Where each output of a run goes, under one output directory."""
+class JobOutputs(NamedTuple):
+    """What the job writes: file names of the reviewer, escalation and quarantine shards."""
 
-    root: str
-    reviewer_prefix: str
-    escalation_prefix: str
-    quarantine_prefix: str
-    report: str
-    log: str
-
-
-def output_paths(output_dir: str) -> OutputPaths:
-    root = output_dir.rstrip("/")
-    return OutputPaths(
-        root=root,
-        reviewer_prefix=posixpath.join(root, "reviewer", "part"),
-        escalation_prefix=posixpath.join(root, "escalation", "part"),
-        quarantine_prefix=posixpath.join(root, "quarantine", "part"),
-        report=posixpath.join(root, "run_report.json"),
-        log=posixpath.join(root, "logs", "launcher.log"),
-    )
+    reviewer: beam.PCollection
+    escalation: beam.PCollection
+    quarantine: beam.PCollection
 
 
 def policy_lists(config: JobConfig) -> dict[str, tuple[str, ...]]:
@@ -71,42 +56,62 @@ def policy_lists(config: JobConfig) -> dict[str, tuple[str, ...]]:
     }
 
 
+class AnonymizeClips(beam.PTransform):
+    """The whole anonymization job: a manifest in, reviewer/escalation shards and quarantine out.
+
+    Applied to a pipeline's root (``p | AnonymizeClips(...)``). Everything a worker needs is read
+    here, at construction on the launcher: the opt-out/deletion list paths and the Presidio YAML.
+    """
+
+    def __init__(self, manifest: str, paths: OutputPaths, config: JobConfig, key: KeySource, meta: RunMeta):
+        super().__init__()
+        self._manifest = manifest
+        self._paths = paths
+        self._config = config
+        self._key = key
+        self._meta = meta
+        self._lists = policy_lists(config)
+        self._presidio = read_presidio_files(config.transcript, config.base_dir)
+
+    def expand(self, pbegin) -> JobOutputs:
+        c, key, meta, paths = self._config, self._key, self._meta, self._paths
+        months, retention = c.identifiers.epoch_months, c.policy.retention_days
+
+        read = pbegin | "ReadClips" >> ReadClips(self._manifest)
+        keys = pbegin | "ReadClipKeys" >> ReadClipKeys(self._manifest)  # ids only, for the policy's side inputs
+        policy = read.main | "ApplyPolicy" >> ApplyPolicy(c.policy, self._lists, meta.as_of, key, months, keys=keys)
+        ids = policy.main | "PseudonymizeIds" >> PseudonymizeIds(c.identifiers, key, retention)
+        text = ids.main | "RedactTranscript" >> RedactTranscript(c.transcript, self._presidio, key_source=key)
+        audio = text.main | "DecodeAudio" >> DecodeAudio(c.audio)
+        voice = audio.main | "DisguiseVoice" >> DisguiseVoice(c.voice, key)
+        muted = voice.main | "MuteSpokenPii" >> MuteSpokenPii(c.mute)
+
+        reviewed, escalated = muted.main | "SplitEscalated" >> beam.Partition(lambda clip, _: int(clip.escalate), 2)
+        fmt = c.audio.output_format
+        shards = reviewed | "WriteReviewerShards" >> WriteReviewerShards(
+            paths.reviewer_prefix, meta, key, fmt, c.output
+        )
+        restricted = escalated | "WriteEscalationShards" >> WriteReviewerShards(
+            paths.escalation_prefix, meta, key, fmt, c.output, stage="encode_escalation"
+        )
+
+        failures = (
+            read.failures,
+            policy.failures,
+            ids.failures,
+            text.failures,
+            audio.failures,
+            voice.failures,
+            muted.failures,
+            shards.failures,
+            restricted.failures,
+        ) | "AllFailures" >> beam.Flatten()
+        quarantined = failures | "WriteQuarantine" >> WriteQuarantine(paths.quarantine_prefix, meta.run_id)
+        return JobOutputs(shards.written, restricted.written, quarantined)
+
+
 def build(p: beam.Pipeline, manifest: str, output_dir: str, config: JobConfig, key: KeySource, meta: RunMeta):
-    """Add the whole anonymization job to pipeline ``p``."""
+    """Add the whole anonymization job to pipeline ``p``; returns where its outputs go."""
     paths = output_paths(output_dir)
-    retention = config.policy.retention_days
-    months = config.identifiers.epoch_months
-
-    read = p | "ReadClips" >> ReadClips(manifest)
-    keys = p | "ReadClipKeys" >> ReadClipKeys(manifest)  # ids only, for the policy's side inputs
-    policy = read.main | "ApplyPolicy" >> ApplyPolicy(
-        config.policy, policy_lists(config), meta.as_of, key, months, keys=keys
-    )
-    ids = policy.main | "PseudonymizeIds" >> PseudonymizeIds(config.identifiers, key, retention)
-    text = ids.main | "RedactTranscript" >> RedactTranscript(config.transcript, config, key_source=key)
-    audio = text.main | "DecodeAudio" >> DecodeAudio(config.audio)
-    voice = audio.main | "DisguiseVoice" >> DisguiseVoice(config.voice, key)
-    muted = voice.main | "MuteSpokenPii" >> MuteSpokenPii(config.mute)
-
-    reviewed, escalated = muted.main | "SplitEscalated" >> beam.Partition(lambda clip, _: int(clip.escalate), 2)
-    fmt = config.audio.output_format
-    shards = reviewed | "WriteReviewerShards" >> WriteReviewerShards(
-        paths.reviewer_prefix, meta, key, fmt, config.output
-    )
-    restricted = escalated | "WriteEscalationShards" >> WriteReviewerShards(
-        paths.escalation_prefix, meta, key, fmt, config.output, stage="encode_escalation"
-    )
-
-    failures = (
-        read.failures,
-        policy.failures,
-        ids.failures,
-        text.failures,
-        audio.failures,
-        voice.failures,
-        muted.failures,
-        shards.failures,
-        restricted.failures,
-    ) | "AllFailures" >> beam.Flatten()
-    failures | "WriteQuarantine" >> WriteQuarantine(paths.quarantine_prefix, meta.run_id)
+    p | "AnonymizeClips" >> AnonymizeClips(manifest, paths, config, key, meta)
     return paths

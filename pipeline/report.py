@@ -43,19 +43,16 @@ def counters_from_result(result) -> dict[str, dict[str, int]]:
 
 def count_written(paths) -> dict[str, int]:
     """Rows actually on disk: Parquet row counts (from footers) and quarantine lines."""
-    import pyarrow.parquet as pq
     from apache_beam.io.filesystems import FileSystems
+
+    from pipeline.parquet_io import num_rows
 
     def files(prefix: str) -> list[str]:
         found = FileSystems.match([prefix + "*"])[0].metadata_list
         return sorted(m.path for m in found)
 
     def parquet_rows(paths_found: list[str]) -> int:
-        total = 0
-        for path in paths_found:
-            with FileSystems.open(path) as handle:
-                total += pq.ParquetFile(handle).metadata.num_rows
-        return total
+        return sum(num_rows(path) for path in paths_found)
 
     reviewer_files = files(paths.reviewer_prefix)
     escalation_files = files(paths.escalation_prefix)

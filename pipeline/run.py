@@ -23,8 +23,9 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 import pipeline
 from pipeline import graph, report
 from pipeline.config import ConfigError, config_hash, load_config
-from pipeline.keys import KeyError_, resolve_key_source
-from pipeline.records import RunMeta
+from pipeline.layout import OutputPaths, output_paths
+from transforms.core.keys import KeyUnavailableError, resolve_key_source
+from transforms.core.records import RunMeta
 
 LOG = logging.getLogger("pipeline.run")
 EXIT_SETUP, EXIT_UNRECONCILED, EXIT_LEAK = 2, 1, 3
@@ -34,11 +35,11 @@ class SetupError(RuntimeError):
     """The run cannot start; the message says why (and holds no secret)."""
 
 
-def prepare_output(output_dir: str, overwrite: bool) -> graph.OutputPaths:
+def prepare_output(output_dir: str, overwrite: bool) -> OutputPaths:
     """Refuse to mix runs: an existing output needs ``--overwrite``, which removes only our files."""
     from apache_beam.io.filesystems import FileSystems
 
-    paths = graph.output_paths(output_dir)
+    paths = output_paths(output_dir)
     ours = [paths.reviewer_prefix, paths.escalation_prefix, paths.quarantine_prefix, paths.report, paths.log]
     existing = [m.path for prefix in ours for m in FileSystems.match([prefix + "*"])[0].metadata_list]
     if existing and not overwrite:
@@ -115,7 +116,7 @@ def run_job(args, beam_args: list[str]) -> int:
             raise SetupError(f"manifest {args.input!r} not found")
         as_of = parse_as_of(args.as_of)
         paths = prepare_output(args.output, args.overwrite)
-    except (ConfigError, KeyError_, SetupError, ValueError) as exc:
+    except (ConfigError, KeyUnavailableError, SetupError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SETUP
 

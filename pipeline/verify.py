@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import ahocorasick
 
+from pipeline.parquet_io import iter_batches
+
 MIN_ID_CHARS = 6
 CHUNK_BYTES = 8 << 20
 PARQUET_BATCH_ROWS = 256
@@ -95,7 +97,7 @@ def read_manifest_rows(path: str) -> Iterator[dict]:
 
     lower = path.lower()
     if lower.endswith(".parquet"):
-        for batch in _parquet_batches(path, 1024):
+        for batch in iter_batches(path, 1024):
             yield from batch.to_pylist()
         return
     with FileSystems.open(path) as handle:
@@ -157,28 +159,11 @@ def _scan_byte_stream(handle, needles: Needles, path: str) -> set[Leak]:
     return leaks
 
 
-def _parquet_batches(path: str, rows: int):
-    """Record batches of a Parquet file, ``rows`` at a time, read on this thread only.
-
-    Local files are opened by pyarrow natively; a Beam filesystem handle only for remote ones:
-    pyarrow's reader over a Python file object aborted the interpreter at exit (exit 134) in
-    this project's runs, most often with reader threads (use_threads=False)."""
-    import pyarrow.parquet as pq
-
-    if "://" not in path:
-        yield from pq.ParquetFile(path).iter_batches(batch_size=rows, use_threads=False)
-        return
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(path) as handle:
-        yield from pq.ParquetFile(handle).iter_batches(batch_size=rows, use_threads=False)
-
-
 def _scan_parquet(needles: Needles, path: str) -> set[Leak]:
     import pyarrow as pa
 
     leaks: set[Leak] = set()
-    for batch in _parquet_batches(path, PARQUET_BATCH_ROWS):
+    for batch in iter_batches(path, PARQUET_BATCH_ROWS):
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
                 for value in column.to_pylist():

@@ -25,9 +25,9 @@ def job_config():
 @pytest.fixture(scope="session")
 def engines(job_config):
     """Real Presidio analyzer + anonymizer with the project's Presidio YAML and spaCy model."""
-    from transforms.transcript import Engines, read_presidio_files
+    from transforms.transcript import Engines
 
-    return Engines(read_presidio_files(job_config.transcript, job_config))
+    return Engines.from_config(job_config.transcript, job_config.base_dir)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from pipeline.failures import ClipError
 from transforms import audio_io
+from transforms.core.failures import ClipError
 
 RATE = 16000
 
@@ -120,7 +120,8 @@ def test_when_samples_are_encoded_then_they_decode_back(fmt, mime):
     signal = tone(RATE)
     data, got_mime = audio_io.encode(signal, RATE, fmt)
     assert got_mime == mime
-    back = audio_io.decode(data, RATE, 600)
+    back, rate = audio_io.decode(data, 600, RATE)
+    assert rate == RATE
     assert abs(len(back) - len(signal)) < 0.01 * RATE
     n = min(len(back), len(signal))
     assert np.corrcoef(back[:n], signal[:n])[0, 1] > 0.95

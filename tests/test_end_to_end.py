@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
-from pipeline.schema import REVIEWER_SCHEMA
 from pipeline.verify import needles_from_rows, scan_file, scan_outputs
 from tests.conftest import SAMPLE_MANIFEST, SAMPLES, run_cli
+from transforms.core.schema import REVIEWER_SCHEMA
 
 
 @pytest.fixture(scope="module")

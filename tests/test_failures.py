@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.failures import MAX_MESSAGE_CHARS, ClipError, failure_from, scrub
+from transforms.core.failures import MAX_MESSAGE_CHARS, ClipError, failure_from, scrub
 
 
 @pytest.mark.parametrize(

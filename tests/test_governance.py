@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from pipeline.keys import KeyError_, parse_keyring
 from tests.conftest import REPO, SAMPLE_MANIFEST, run_cli
+from transforms.core.keys import KeyUnavailableError, parse_keyring
 
 AS_OF = "2026-11-22"
 EPOCH_KEY = "cd" * 32  # every sample clip is recorded in the 2026-07 epoch
@@ -58,14 +58,14 @@ def run(tmp_path, out, config, key, *extra):
     ],
 )
 def test_when_keyring_is_malformed_then_it_is_refused(raw, message):
-    with pytest.raises(KeyError_, match=message):
+    with pytest.raises(KeyUnavailableError, match=message):
         parse_keyring(raw, "key file k")
 
 
 def test_when_an_epoch_key_is_destroyed_then_its_clips_cannot_be_pseudonymised():
     ring = parse_keyring(json.dumps({"epochs": {"2026-07": EPOCH_KEY}}).encode(), "k")
     assert ring.key_for("2026-07") == bytes.fromhex(EPOCH_KEY)
-    with pytest.raises(KeyError_, match="2026-01"):
+    with pytest.raises(KeyUnavailableError, match="2026-01"):
         ring.key_for("2026-01")
     assert EPOCH_KEY not in repr(ring)
 

@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 
-from transforms.identifiers import epoch_of, pseudonym
+from transforms.core.epochs import epoch_of
+from transforms.identifiers import pseudonym
 
 KEY = b"k" * 32
 UTC = datetime.timezone.utc

@@ -1,5 +1,5 @@
 """``python -m pipeline inspect``: schema, rows per shard, a few rows, never audio bytes or
-restricted rows; and the command module does not shadow the standard library's ``inspect``."""
+restricted rows; and no command module is named like a standard-library module."""
 
 from __future__ import annotations
 
@@ -72,13 +72,13 @@ def test_cli_without_shards_exits_2(tmp_path):
     assert "no reviewer shards" in proc.stderr
 
 
-def test_the_command_module_does_not_shadow_stdlib_inspect():
-    code = (
-        "import pipeline.cli, pipeline.commands.inspect as cmd, inspect, sysconfig, os;"
-        "pipeline.cli.build_parser();"
-        "assert inspect.__file__.startswith(sysconfig.get_paths()['stdlib']), inspect.__file__;"
-        "assert callable(inspect.signature) and cmd.__name__ == 'pipeline.commands.inspect';"
-        "print('ok')"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+def test_when_commands_are_listed_then_no_module_is_named_like_a_standard_library_module():
+    import pkgutil
+
+    from pipeline import cli, commands
+
+    names = [m.name for m in pkgutil.iter_modules(commands.__path__)]
+    assert "inspect_output" in names
+    assert not set(names) & set(sys.stdlib_module_names)
+    parser = cli.build_parser()
+    assert parser.parse_args(["inspect", "out"]).func.__module__ == "pipeline.commands.inspect_output"

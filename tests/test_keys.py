@@ -2,13 +2,13 @@
 
 import pytest
 
-from pipeline.keys import ENV_VAR, KeyError_, KeySource, derive_key, resolve_key_source
+from transforms.core.keys import ENV_VAR, KeySource, KeyUnavailableError, derive_key, resolve_key_source
 
 HEX_KEY = "ab" * 32
 
 
 def test_when_no_key_source_is_given_then_the_job_refuses():
-    with pytest.raises(KeyError_, match="no pseudonym key"):
+    with pytest.raises(KeyUnavailableError, match="no pseudonym key"):
         resolve_key_source(None, False, environ={})
 
 
@@ -22,13 +22,13 @@ def test_when_env_var_holds_a_hex_key_then_it_is_used(monkeypatch):
 def test_when_key_file_is_short_then_it_is_refused_without_showing_it(tmp_path):
     path = tmp_path / "key"
     path.write_text("abcd")
-    with pytest.raises(KeyError_) as info:
+    with pytest.raises(KeyUnavailableError) as info:
         resolve_key_source(str(path), False, environ={})
     assert "abcd" not in str(info.value)
 
 
 def test_when_key_file_is_missing_then_it_is_refused(tmp_path):
-    with pytest.raises(KeyError_, match="cannot read key file"):
+    with pytest.raises(KeyUnavailableError, match="cannot read key file"):
         resolve_key_source(str(tmp_path / "absent"), False, environ={})
 
 
@@ -39,7 +39,7 @@ def test_when_key_file_is_valid_then_it_loads_bytes(tmp_path):
 
 
 def test_when_both_file_and_ephemeral_are_given_then_it_refuses(tmp_path):
-    with pytest.raises(KeyError_, match="not both"):
+    with pytest.raises(KeyUnavailableError, match="not both"):
         resolve_key_source(str(tmp_path / "k"), True, environ={})
 
 
@@ -59,5 +59,5 @@ def test_derived_keys_differ_per_purpose():
 
 def test_env_source_without_variable_fails_on_load(monkeypatch):
     monkeypatch.delenv("SOME_UNSET_VAR", raising=False)
-    with pytest.raises(KeyError_, match="not set"):
+    with pytest.raises(KeyUnavailableError, match="not set"):
         KeySource("env", "SOME_UNSET_VAR").load()

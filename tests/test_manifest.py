@@ -7,8 +7,8 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.failures import ClipError
 from tests.conftest import SAMPLES
+from transforms.core.failures import ClipError
 from transforms.manifest import ReadClipKeys, ReadClips, parse_clip, read_ranges, resolve_uri, unparsed_id
 
 GOOD = {

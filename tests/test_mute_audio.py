@@ -10,7 +10,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that
 
-from pipeline.records import Clip, Span, Word
+from transforms.core.records import Clip, Span, Word
 from transforms.mute_audio import (
     MuteConfig,
     MuteError,

@@ -7,9 +7,9 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.failures import ClipError
-from pipeline.keys import KeySource
-from pipeline.records import Clip
+from transforms.core.failures import ClipError
+from transforms.core.keys import KeySource
+from transforms.core.records import Clip
 from transforms.policy import ApplyPolicy, PolicyConfig, compile_lexicon, decide, sample_unit
 
 UTC = datetime.timezone.utc
@@ -37,19 +37,19 @@ def clip(clip_id="c1", account="A1", days_old=10, wake=True, transcript="alexa p
         (clip(days_old=181), frozenset(), PolicyConfig(), "retention"),
         (clip(days_old=29), frozenset(), PolicyConfig(retention_days=28), "retention"),
         (clip(wake=False), frozenset(), PolicyConfig(), "no_wake_word"),
-        (clip(), frozenset(), PolicyConfig(), ""),
-        (clip(days_old=179), frozenset(), PolicyConfig(), ""),
-        (clip(wake=None), frozenset(), PolicyConfig(), ""),
-        (clip(wake=False), frozenset(), PolicyConfig(no_wake_word="keep"), ""),
+        (clip(), frozenset(), PolicyConfig(), None),
+        (clip(days_old=179), frozenset(), PolicyConfig(), None),
+        (clip(wake=None), frozenset(), PolicyConfig(), None),
+        (clip(wake=False), frozenset(), PolicyConfig(no_wake_word="keep"), None),
     ],
 )
 def test_when_a_rule_applies_then_the_clip_is_dropped_for_that_reason(c, listed, config, reason):
-    assert decide(c, listed, config, AS_OF, KEY, None).drop == reason
+    assert decide(c, listed, config, AS_OF, KEY, None).drop_reason == reason
 
 
 def test_when_no_wake_word_is_flagged_then_the_clip_goes_on_with_a_flag():
     decision = decide(clip(wake=False), frozenset(), PolicyConfig(no_wake_word="flag"), AS_OF, KEY, None)
-    assert decision.drop == "" and decision.clip.flags == ("no_wake_word",)
+    assert decision.drop_reason is None and decision.clip.flags == ("no_wake_word",)
 
 
 def test_when_recorded_in_the_future_then_it_is_an_error_not_a_drop():
@@ -72,7 +72,7 @@ def test_when_recorded_in_the_future_then_it_is_an_error_not_a_drop():
 def test_when_transcript_matches_the_lexicon_then_the_clip_is_escalated(transcript, escalate):
     lexicon = compile_lexicon(["help me", "emergency", "kill"])
     decision = decide(clip(transcript=transcript), frozenset(), PolicyConfig(), AS_OF, KEY, lexicon)
-    assert decision.drop == "" and decision.clip.escalate is escalate
+    assert decision.drop_reason is None and decision.clip.escalate is escalate
 
 
 def test_sampling_is_deterministic_keyed_and_close_to_the_fraction():
@@ -82,8 +82,8 @@ def test_sampling_is_deterministic_keyed_and_close_to_the_fraction():
     kept = sum(u < 0.1 for u in units) / len(units)
     assert 0.085 < kept < 0.115
     config = PolicyConfig(sampling_fraction=0.1)
-    dropped = [decide(clip(f"clip-{i}"), frozenset(), config, AS_OF, KEY, None).drop for i in range(200)]
-    assert set(dropped) == {"", "not_sampled"}
+    dropped = [decide(clip(f"clip-{i}"), frozenset(), config, AS_OF, KEY, None).drop_reason for i in range(200)]
+    assert set(dropped) == {None, "not_sampled"}
 
 
 def test_apply_policy_joins_lists_dedupes_and_routes_failures(tmp_path):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.records import RunMeta
 from pipeline.report import ReconciliationError, build_report, format_table, reconcile
+from transforms.core.records import RunMeta
 
 META = RunMeta("r", "c", "v")
 

@@ -21,10 +21,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.schema import REVIEWER_SCHEMA
 from pipeline.spotcheck.build import spot_check
 from tests.conftest import run_cli
 from transforms.audio_io import encode
+from transforms.core.schema import REVIEWER_SCHEMA
 
 RATE = 16000
 RUN_ID = "20260101T000000Z-synthetic"

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import load_config, parse_config
-from pipeline.keys import KeySource
-from pipeline.records import Clip
+from transforms.core.keys import KeySource
+from transforms.core.records import Clip
 from transforms.transcript import Engines, RedactTranscript, read_presidio_files, redact_clip
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,7 +27,7 @@ def job_config():
 
 @pytest.fixture(scope="session")
 def engines(job_config):
-    return Engines(read_presidio_files(job_config.transcript, job_config), job_config.transcript)
+    return Engines.from_config(job_config.transcript, job_config.base_dir)
 
 
 def clip(text, **kw):
@@ -161,7 +161,7 @@ def test_when_mask_and_hash_operators_then_applied_per_entity(engines, job_confi
 def test_when_hash_configured_without_key_then_stage_refuses_to_build(job_config):
     config = _config(job_config, operators={"default": "hash"})
     with pytest.raises(ValueError):
-        RedactTranscript(config, job_config)
+        RedactTranscript(config, read_presidio_files(config, job_config.base_dir))
 
 
 FILLER = st.sampled_from(["alexa", "call", "my name is", "play jazz", "i live at", "email", "and", "tomorrow"])
@@ -199,7 +199,9 @@ def test_when_stage_runs_then_clips_redacted_and_too_long_quarantined(job_config
         out = (
             p
             | beam.Create(clips)
-            | RedactTranscript(config, job_config, key_source=KeySource("ephemeral", "", b"k" * 32))
+            | RedactTranscript(
+                config, read_presidio_files(config, job_config.base_dir), KeySource("ephemeral", "", b"k" * 32)
+            )
         )
         assert_that(
             out.main | "Text" >> beam.Map(lambda c: (c.clip_id, c.redacted_transcript)),

@@ -10,10 +10,14 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that
 
-from pipeline.keys import KeySource, derive_key
-from pipeline.records import Clip
-from transforms import voice, voice_dsp
-from transforms.voice import METHODS, DisguiseVoice, VoiceConfig, validate_voice_config
+from tests import voice_reference
+from transforms import disguise as voice
+from transforms.core.keys import KeySource, derive_key
+from transforms.core.records import Clip
+from transforms.disguise import METHODS
+from transforms.disguise import dsp as voice_dsp
+from transforms.disguise.pseudo_voice import draw_pseudo_voice
+from transforms.voice import DisguiseVoice, VoiceConfig, validate_voice_config
 
 RATE = 16000
 KEY = b"v" * 32
@@ -53,7 +57,7 @@ def test_when_stft_then_istft_then_signal_is_reconstructed():
 def test_when_pitch_shifted_then_frequency_moves_by_ratio_and_length_is_kept(ratio):
     t = np.arange(RATE) / RATE
     x = 0.5 * np.sin(2 * np.pi * 220 * t)
-    y = voice_dsp.pitch_shift(x, RATE, ratio)
+    y = voice_reference.pitch_shift(x, RATE, ratio)
     assert len(y) == len(x)
     assert dominant_hz(y[2000:-2000]) == pytest.approx(220 * ratio, rel=0.03)
 
@@ -100,7 +104,7 @@ def test_when_peak_owners_found_for_all_frames_at_once_then_they_match_the_per_f
     frames, bins = int(rng.integers(1, 40)), int(rng.integers(2, 60))
     peak = rng.random((frames, bins)) < rng.uniform(0.02, 0.6)
     peak[rng.random(frames) < 0.2] = False  # some frames without peaks
-    owners = voice_dsp.peak_owners(peak)
+    owners = voice_reference.peak_owners(peak)
     assert np.array_equal(owners // bins, np.repeat(np.arange(frames)[:, None], bins, axis=1))
     assert np.array_equal(owners % bins, _reference_owners(peak))
 
@@ -139,7 +143,7 @@ def test_when_pitch_shifted_spectrum_then_frames_stay_on_the_input_grid():
 def test_when_cepstral_basis_applied_then_it_equals_fft_liftering(n_ceps):
     log_mag = np.random.default_rng(n_ceps).standard_normal((30, 257))
     to_ceps, from_ceps = voice_dsp.cepstral_basis(257, n_ceps)
-    assert np.allclose(log_mag @ to_ceps @ from_ceps, voice_dsp.cepstral_envelope(log_mag, n_ceps), atol=1e-10)
+    assert np.allclose(log_mag @ to_ceps @ from_ceps, voice_reference.cepstral_envelope(log_mag, n_ceps), atol=1e-10)
 
 
 def test_when_matmul_is_split_into_row_blocks_then_the_product_is_unchanged():
@@ -252,7 +256,7 @@ def test_when_input_holds_nan_then_disguise_refuses():
 
 def test_when_pseudo_voice_applied_then_pitch_moves_to_the_drawn_target():
     params = voice.build_params("pseudo_voice", {"max_shift_semitones": 12})
-    target = voice.draw_pseudo_voice(voice.voice_rng(KEY, "acct", "2026-07"), params).f0_hz
+    target = draw_pseudo_voice(voice.voice_rng(KEY, "acct", "2026-07"), params).f0_hz
     y = voice.disguise(harmonic(110, 2.0), RATE, "pseudo_voice", params, voice.voice_rng(KEY, "acct", "2026-07"))
     n_fft, hop = voice_dsp.frame_sizes(RATE)
     power = np.abs(voice_dsp.stft(y, n_fft, hop)) ** 2
@@ -265,7 +269,7 @@ def test_when_pseudo_voice_applied_then_pitch_moves_to_the_drawn_target():
 
 def _pseudo(key=KEY, account="acct", epoch="2026-07", clip=None):
     params = voice.build_params("pseudo_voice", {})
-    return voice.draw_pseudo_voice(voice.voice_rng(key, account, epoch, clip), params)
+    return draw_pseudo_voice(voice.voice_rng(key, account, epoch, clip), params)
 
 
 def test_when_same_key_speaker_and_epoch_then_same_pseudo_voice():

@@ -11,9 +11,9 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 
 from pipeline.config import OutputConfig
-from pipeline.keys import KeySource
-from pipeline.records import Clip, RunMeta, Span
-from pipeline.schema import REVIEWER_SCHEMA
+from transforms.core.keys import KeySource
+from transforms.core.records import Clip, RunMeta, Span
+from transforms.core.schema import REVIEWER_SCHEMA
 from transforms.write_shards import WriteReviewerShards, review_id, to_reviewer_row
 
 KEY = b"r" * 32

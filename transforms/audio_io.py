@@ -5,7 +5,7 @@ In:  a URI readable through ``apache_beam.io.filesystems.FileSystems`` (local pa
      container ffmpeg understands is decoded through pydub with the ffmpeg binary from the
      ``imageio-ffmpeg`` wheel (no apt, no root).
 Out: mono float32 samples in [-1, 1] at the configured rate; encoded FLAC or Ogg bytes.
-Fails: :class:`pipeline.failures.ClipError` with a code — ``audio_missing``, ``audio_unreadable``,
+Fails: :class:`transforms.core.failures.ClipError` with a code — ``audio_missing``, ``audio_unreadable``,
      ``audio_empty``, ``audio_too_long``, ``audio_invalid_samples`` — and a message that names
      no file and no clip data.
 
@@ -25,7 +25,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from pipeline.failures import ClipError
+from transforms.core.failures import ClipError
 
 _BLOCK_FRAMES = 1 << 16
 MIME_TYPES = {"flac": "audio/flac", "ogg": "audio/ogg"}
@@ -64,8 +64,9 @@ def load(uri: str, target_rate: int, max_duration_s: float, max_bytes: int = 1 <
     return _finish(samples, rate, target_rate)
 
 
-def decode(data: bytes, target_rate: int, max_duration_s: float) -> np.ndarray:
-    """Decode in-memory encoded audio to mono float32 at ``target_rate``."""
+def decode(data: bytes, max_duration_s: float, target_rate: int | None = None) -> tuple[np.ndarray, int]:
+    """Decode in-memory encoded audio to mono float32; ``(samples, rate)`` at ``target_rate`` if
+    given, else at the audio's own rate."""
     if not data:
         raise ClipError("audio_empty", "audio file is empty")
     try:
@@ -74,7 +75,8 @@ def decode(data: bytes, target_rate: int, max_duration_s: float) -> np.ndarray:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
         samples, rate = _decode_ffmpeg(data, max_duration_s)
-    return _finish(samples, rate, target_rate)
+    target_rate = target_rate or rate
+    return _finish(samples, rate, target_rate), target_rate
 
 
 def _decode_soundfile(stream, max_duration_s: float) -> tuple[np.ndarray, int]:

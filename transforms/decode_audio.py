@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from pipeline.records import Clip
 from transforms import audio_io
-from transforms.stage import ClipStageFn, StageOutputs, apply_stage
+from transforms.core.records import Clip
+from transforms.core.stage import ClipStageFn, StageOutputs, apply_stage
 
 
 class _DecodeAudioFn(ClipStageFn):
@@ -21,12 +21,11 @@ class _DecodeAudioFn(ClipStageFn):
     def __init__(self, config):
         super().__init__()
         self._config = config
-        self.audio_ms = beam.metrics.Metrics.distribution(self.stage, "audio_ms")
 
     def handle(self, clip: Clip) -> Clip:
         rate = self._config.sample_rate
         samples = audio_io.load(clip.audio_uri, rate, self._config.max_duration_s)
-        self.audio_ms.update(int(1000 * len(samples) / rate))
+        self.counters.observe("audio_ms", int(1000 * len(samples) / rate))
         return clip._replace(samples=samples, sample_rate=rate)
 
 

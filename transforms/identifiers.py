@@ -21,23 +21,10 @@ import datetime
 
 import apache_beam as beam
 
-from pipeline.keys import derive_key, keyed_hex
-from pipeline.records import Clip
-from transforms.stage import ClipStageFn, StageOutputs, apply_stage
-
-
-def epoch_of(recorded_at: datetime.datetime, months: int) -> str:
-    """Label of the ``months``-long window (aligned to January 1970) holding ``recorded_at``: 'YYYY-MM'."""
-    index = ((recorded_at.year - 1970) * 12 + recorded_at.month - 1) // months
-    start = index * months
-    return f"{1970 + start // 12:04d}-{start % 12 + 1:02d}"
-
-
-def epoch_end(epoch: str, months: int) -> datetime.date:
-    """First day after the epoch that starts at ``epoch`` ('YYYY-MM')."""
-    year, month = map(int, epoch.split("-"))
-    index = year * 12 + month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
+from transforms.core.epochs import epoch_end, epoch_of
+from transforms.core.keys import derive_key, keyed_hex
+from transforms.core.records import Clip
+from transforms.core.stage import ClipStageFn, StageOutputs, apply_stage
 
 
 def pseudonym(key: bytes, epoch: str, account_id: str, hex_chars: int = 32) -> str:

@@ -6,7 +6,7 @@ In:  a manifest of raw clips — JSON Lines (``.jsonl``/``.json``), CSV (``.csv`
      ``gs://``), ``transcript``, optional ``words`` (word, start_s, end_s), ``account_id``,
      ``first_name``, ``device_serial``, ``recorded_at`` (ISO 8601), ``locale``,
      ``wake_word_detected``, and any extra columns (read, never written anywhere).
-Out: validated :class:`pipeline.records.Clip` records.
+Out: validated :class:`transforms.core.records.Clip` records.
 Fails: an unparseable line or a row with a missing or wrongly typed field becomes a failure
      (stage ``manifest``) with a message naming the field, never its value.
 
@@ -27,11 +27,10 @@ import re
 from typing import Any
 
 import apache_beam as beam
-from apache_beam import pvalue
 
-from pipeline.failures import ClipError, failure_from
-from pipeline.records import Clip, Word
-from transforms.stage import FAILURES, StageOutputs
+from transforms.core.failures import ClipError, failure_from
+from transforms.core.records import Clip, Failure, Word
+from transforms.core.stage import FAILURES, StageCounters, StageOutputs, guarded
 
 STAGE = "manifest"
 MAX_CLIP_ID_CHARS = 200
@@ -149,6 +148,23 @@ def unparsed_id(line: str) -> str:
     return "unparsed-" + hashlib.sha256(line.encode("utf-8", "replace")).hexdigest()[:12]
 
 
+def row_failure(exc: Exception, raw, fmt: str, csv_header: tuple[str, ...] = ()) -> Failure:
+    """The failure record of a raw manifest row: its clip id if one can be read, every raw value of
+    the row (and, for a line that does not parse, every word of it) scrubbed from the message."""
+    try:
+        row = decode_row(raw, fmt, csv_header)
+    except Exception:  # noqa: BLE001 - the row itself is what failed
+        row = None
+    clip_id = unparsed_id(raw) if isinstance(raw, str) else None
+    if row is None:
+        return failure_from(exc, STAGE, clip_id or "unknown", (), str(raw))
+    if isinstance(row.get("clip_id"), str) and row["clip_id"].strip():
+        clip_id = row["clip_id"][:MAX_CLIP_ID_CHARS]
+    sensitive = [str(row.get(k, "")) for k in ("account_id", "first_name", "device_serial", "audio_uri")]
+    transcript = row.get("transcript", "")
+    return failure_from(exc, STAGE, clip_id or "unknown", sensitive, transcript if isinstance(transcript, str) else "")
+
+
 class _ParseRowFn(beam.DoFn):
     """Raw row (line text or dict) → Clip, or a failure."""
 
@@ -156,39 +172,17 @@ class _ParseRowFn(beam.DoFn):
         self._fmt = fmt
         self._dir = manifest_dir
         self._header = csv_header
-        self.rows = beam.metrics.Metrics.counter(STAGE, "rows")
-        self.succeeded = beam.metrics.Metrics.counter(STAGE, "succeeded")
-        self.failed = beam.metrics.Metrics.counter(STAGE, "failed")
+        self.counters = StageCounters(STAGE)
 
     def process(self, raw):
         if isinstance(raw, str) and not raw.strip():
             return  # blank lines are not rows
-        self.rows.inc()
-        row, clip_id = raw, None
-        try:
-            if isinstance(raw, str):
-                clip_id = unparsed_id(raw)
-            row = decode_row(raw, self._fmt, self._header)
-            if isinstance(row.get("clip_id"), str) and row["clip_id"].strip():
-                clip_id = row["clip_id"][:MAX_CLIP_ID_CHARS]
-            clip = parse_clip(row, self._dir)
-        except Exception as exc:  # noqa: BLE001 - every bad row becomes a quarantine record
-            self.failed.inc()
-            sensitive = (
-                [str(row.get(k, "")) for k in ("account_id", "first_name", "device_serial", "audio_uri")]
-                if isinstance(row, dict)
-                else []
-            )
-            transcript = row.get("transcript", "") if isinstance(row, dict) else str(raw)
-            yield pvalue.TaggedOutput(
-                FAILURES,
-                failure_from(
-                    exc, STAGE, clip_id or "unknown", sensitive, transcript if isinstance(transcript, str) else ""
-                ),
-            )
-            return
-        self.succeeded.inc()
-        yield clip
+        self.counters.count("rows")
+        yield from guarded(
+            self.counters,
+            lambda: parse_clip(decode_row(raw, self._fmt, self._header), self._dir),
+            lambda exc: row_failure(exc, raw, self._fmt, self._header),
+        )
 
 
 def decode_row(raw, fmt: str, csv_header: tuple[str, ...] = ()) -> dict:

@@ -26,9 +26,9 @@ import numpy as np
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
-from pipeline.failures import ClipError
-from pipeline.records import Clip, Span, Word
-from transforms.stage import ClipStageFn, StageOutputs, apply_stage
+from transforms.core.failures import ClipError
+from transforms.core.records import Clip, Span, Word
+from transforms.core.stage import ClipStageFn, StageOutputs, apply_stage
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -162,17 +162,14 @@ class _MuteSpokenPiiFn(ClipStageFn):
     def __init__(self, config: MuteConfig):
         super().__init__()
         self._config = config
-        self.clips_muted = beam.metrics.Metrics.counter(self.stage, "clips_muted")
-        self.intervals_muted = beam.metrics.Metrics.counter(self.stage, "intervals_muted")
-        self.pii_without_timings = beam.metrics.Metrics.counter(self.stage, "pii_without_timings")
 
     def handle(self, clip: Clip) -> Clip:
         if clip.pii_spans and not clip.words:
-            self.pii_without_timings.inc()
+            self.counters.count("pii_without_timings")
         samples, intervals = mute_clip_audio(clip, self._config)
         if intervals:
-            self.clips_muted.inc()
-            self.intervals_muted.inc(len(intervals))
+            self.counters.count("clips_muted")
+            self.counters.count("intervals_muted", len(intervals))
         return clip._replace(samples=samples, muted_intervals=intervals)
 
 

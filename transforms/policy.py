@@ -27,11 +27,11 @@ from apache_beam import pvalue
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
-from pipeline.failures import ClipError
-from pipeline.keys import derive_key, keyed_hex
-from pipeline.records import Clip
-from transforms.identifiers import epoch_of
-from transforms.stage import FAILURES, StageOutputs, add_counters, clip_failure
+from transforms.core.epochs import epoch_of
+from transforms.core.failures import ClipError
+from transforms.core.keys import derive_key, keyed_hex
+from transforms.core.records import Clip
+from transforms.core.stage import FAILURES, ClipStageFn, StageCounters, StageOutputs, clip_failure, guarded
 
 STAGE = "policy"
 DELETION, OPT_OUT = "deletion_request", "opt_out"
@@ -52,10 +52,11 @@ class PolicyConfig:
 
 
 class Decision(NamedTuple):
-    """What policy does with one clip: ``drop`` is a reason or ''; ``clip`` carries flags."""
+    """What policy does with one clip: kept (``drop_reason`` None, ``clip`` carries its flags) or
+    dropped for ``drop_reason``."""
 
-    drop: str
     clip: Clip
+    drop_reason: str | None = None
 
 
 def compile_lexicon(terms) -> re.Pattern | None:
@@ -85,19 +86,19 @@ def decide(
         raise ClipError("future_timestamp", "field 'recorded_at' is in the future")
     for reason in (DELETION, OPT_OUT):
         if reason in listed:
-            return Decision(reason, clip)
+            return Decision(clip, reason)
     if as_of - clip.recorded_at > datetime.timedelta(days=config.retention_days):
-        return Decision("retention", clip)
+        return Decision(clip, "retention")
     flags = list(clip.flags)
     if clip.wake_word_detected is False:
         if config.no_wake_word == "drop":
-            return Decision("no_wake_word", clip)
+            return Decision(clip, "no_wake_word")
         if config.no_wake_word == "flag":
             flags.append("no_wake_word")
     if config.sampling_fraction < 1.0 and sample_unit(sample_key, clip.clip_id) >= config.sampling_fraction:
-        return Decision("not_sampled", clip)
+        return Decision(clip, "not_sampled")
     escalate = bool(lexicon and lexicon.search(clip.transcript))
-    return Decision("", clip._replace(flags=tuple(flags), escalate=escalate))
+    return Decision(clip._replace(flags=tuple(flags), escalate=escalate))
 
 
 def clip_fingerprint(clip: Clip) -> str:
@@ -106,52 +107,55 @@ def clip_fingerprint(clip: Clip) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
 
 
-class _DedupeFn(beam.DoFn):
+class _DedupeFn(ClipStageFn):
     """(clip_id, [clips]) → the first clip by fingerprint; the rest are quarantined."""
+
+    stage = STAGE
 
     def process(self, element):
         _, clips = element
         ordered = sorted(clips, key=clip_fingerprint)
         yield ordered[0]
         for duplicate in ordered[1:]:
-            beam.metrics.Metrics.counter(STAGE, "failed").inc()
-            error = ClipError("duplicate_clip_id", "another manifest row has the same clip_id")
-            yield pvalue.TaggedOutput(FAILURES, clip_failure(error, STAGE, duplicate))
+            yield from guarded(
+                self.counters, self._duplicate, lambda exc, clip=duplicate: clip_failure(exc, STAGE, clip)
+            )
+
+    @staticmethod
+    def _duplicate():
+        raise ClipError("duplicate_clip_id", "another manifest row has the same clip_id")
 
 
-class _DecideFn(beam.DoFn):
+class _DecideFn(ClipStageFn):
     """clip (+ side input {account_id: reasons}) → kept clip; drops counted; errors quarantined."""
 
+    stage = STAGE
+    count_received = False  # counted on entry, by _SplitRepeatedFn
+
     def __init__(self, config: PolicyConfig, as_of: datetime.datetime, key_source, epoch_months: int):
+        super().__init__()
         self._config = config
         self._as_of = as_of
         self._key_source = key_source
         self._epoch_months = epoch_months
-        add_counters(self, STAGE)
 
     def setup(self):
         self._keyring = self._key_source.keyring()
         self._lexicon = compile_lexicon(self._config.escalation_terms)
 
-    def process(self, clip, listed):
-        try:
-            sample_key = b""
-            if self._config.sampling_fraction < 1.0:
-                epoch_key = self._keyring.key_for(epoch_of(clip.recorded_at, self._epoch_months))
-                sample_key = derive_key(epoch_key, "sampling")
-            reasons = frozenset(listed.get(clip.account_id, ()))
-            decision = decide(clip, reasons, self._config, self._as_of, sample_key, self._lexicon)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a quarantine record
-            self.failed.inc()
-            yield pvalue.TaggedOutput(FAILURES, clip_failure(exc, STAGE, clip))
-            return
-        if decision.drop:
-            beam.metrics.Metrics.counter(STAGE, f"dropped_{decision.drop}").inc()
-            return
-        self.succeeded.inc()
+    def handle(self, clip: Clip, listed) -> Clip | None:
+        sample_key = b""
+        if self._config.sampling_fraction < 1.0:
+            epoch_key = self._keyring.key_for(epoch_of(clip.recorded_at, self._epoch_months))
+            sample_key = derive_key(epoch_key, "sampling")
+        reasons = frozenset(listed.get(clip.account_id, ()))
+        decision = decide(clip, reasons, self._config, self._as_of, sample_key, self._lexicon)
+        if decision.drop_reason:
+            self.counters.count(f"dropped_{decision.drop_reason}")
+            return None
         if decision.clip.escalate:
-            beam.metrics.Metrics.counter(STAGE, "escalated").inc()
-        yield decision.clip
+            self.counters.count("escalated")
+        return decision.clip
 
 
 class _SplitRepeatedFn(beam.DoFn):
@@ -161,10 +165,10 @@ class _SplitRepeatedFn(beam.DoFn):
     failed (duplicates, bad timestamps) + dropped."""
 
     def __init__(self):
-        self.received = beam.metrics.Metrics.counter(STAGE, "received")
+        self.counters = StageCounters(STAGE)
 
     def process(self, clip, repeated):
-        self.received.inc()
+        self.counters.received.inc()
         if clip.clip_id in repeated:
             yield pvalue.TaggedOutput("repeated", (clip.clip_id, clip))
         else:

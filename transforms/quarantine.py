@@ -1,6 +1,6 @@
 """Quarantine output: ``WriteQuarantine``.
 
-In:  :class:`pipeline.records.Failure` records from every stage, flattened.
+In:  :class:`transforms.core.records.Failure` records from every stage, flattened.
 Out: JSON Lines under ``<output>/quarantine/`` (a sibling of the reviewer shards, never inside
      them): ``clip_id``, ``stage``, ``error_type``, ``message`` (already sanitised), ``run_id``.
      Counters ``quarantine/<stage>`` feed the run report.

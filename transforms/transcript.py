@@ -21,6 +21,7 @@ in ``setup()``, shared across threads.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
@@ -28,14 +29,13 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import apache_beam as beam
-from apache_beam import pvalue
 from apache_beam.utils import shared
 from pydantic import ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
-from pipeline.records import Clip, Span
+from transforms.core.records import Clip, Span
+from transforms.core.stage import FAILURES, StageCounters, StageOutputs, clip_failure, guarded
 from transforms.redaction.operators import apply_operators
-from transforms.stage import FAILURES, StageOutputs, add_counters, clip_failure
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: workers load it, the launcher does not
     from transforms.redaction.engine import Detection, DetectorSettings
@@ -118,11 +118,12 @@ class PresidioFiles(NamedTuple):
     recognizers: str
 
 
-def read_presidio_files(config, job_config) -> PresidioFiles:
-    """Read the Presidio YAML named by a TranscriptConfig (paths relative to the job config)."""
+def read_presidio_files(config: TranscriptConfig, base_dir: str) -> PresidioFiles:
+    """Read the Presidio YAML named by a TranscriptConfig (relative paths are relative to ``base_dir``,
+    the job config's directory)."""
     texts = []
     for name in ("analyzer_conf", "nlp_conf", "recognizers_conf"):
-        with open(job_config.resolve(getattr(config, name)), encoding="utf-8") as handle:
+        with open(os.path.join(base_dir, getattr(config, name)), encoding="utf-8") as handle:
             texts.append(handle.read())
     return PresidioFiles(*texts)
 
@@ -151,6 +152,11 @@ class Engines:
         self.analyzer = analyzer
         self.anonymizer = AnonymizerEngine()
 
+    @classmethod
+    def from_config(cls, config: TranscriptConfig, base_dir: str) -> Engines:
+        """Engines built from the Presidio YAML a config names (relative to ``base_dir``)."""
+        return cls(read_presidio_files(config, base_dir), config)
+
 
 def clip_metadata(clip: Clip) -> dict[str, str]:
     """The clip's own identifiers by entity type (empty values left out)."""
@@ -169,7 +175,7 @@ def redact_clip(
     key: bytes | None = None,
 ) -> Clip:
     """Redact one clip's transcript (``detections`` from a batch run, else detected here)."""
-    from pipeline.failures import ClipError
+    from transforms.core.failures import ClipError
 
     if len(clip.transcript) > config.max_chars:
         raise ClipError("transcript_too_long", f"transcript longer than {config.max_chars} characters")
@@ -188,10 +194,10 @@ class _RedactTranscriptFn(beam.DoFn):
         self._files = files
         self._shared = shared_handle
         self._key_source = key_source
-        add_counters(self, STAGE)
+        self.counters = StageCounters(STAGE)
 
     def setup(self):
-        from pipeline.keys import derive_key
+        from transforms.core.keys import derive_key
 
         self._engines = self._shared.acquire(lambda: Engines(self._files, self._config))
         self._key = None
@@ -199,19 +205,17 @@ class _RedactTranscriptFn(beam.DoFn):
             self._key = derive_key(self._key_source.load(), HASH_KEY_PURPOSE)
 
     def process(self, batch: list[Clip]) -> Iterable:
-        self.received.inc(len(batch))
+        self.counters.received.inc(len(batch))
         detections = self._detect_batch(batch)
         for clip, found in zip(batch, detections, strict=True):
-            try:
-                result = redact_clip(self._engines, clip, self._config, found, self._key)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a quarantine record
-                self.failed.inc()
-                yield pvalue.TaggedOutput(FAILURES, clip_failure(exc, STAGE, clip))
-                continue
-            self.succeeded.inc()
-            for span in result.entities:
-                beam.metrics.Metrics.counter(STAGE, f"entity_{span.entity_type}").inc()
-            yield result
+            on_error = functools.partial(clip_failure, stage=STAGE, clip=clip)
+            yield from guarded(self.counters, functools.partial(self._redact, clip, found), on_error)
+
+    def _redact(self, clip: Clip, found) -> Clip:
+        result = redact_clip(self._engines, clip, self._config, found, self._key)
+        for span in result.entities:
+            self.counters.count(f"entity_{span.entity_type}")
+        return result
 
     def _detect_batch(self, batch: list[Clip]) -> list:
         """Detection over the whole batch (spaCy ``nlp.pipe``); on a batch error, None per clip, so each
@@ -228,15 +232,15 @@ class _RedactTranscriptFn(beam.DoFn):
 class RedactTranscript(beam.PTransform):
     """Redact PII from every clip's transcript with Presidio (batched through spaCy).
 
-    ``key_source`` (a :class:`pipeline.keys.KeySource`) is required only when a ``hash`` operator is
+    ``key_source`` (a :class:`transforms.core.keys.KeySource`) is required only when a ``hash`` operator is
     configured; the job refuses to build without it rather than fall back to another operator."""
 
-    def __init__(self, config, job_config, key_source=None):
+    def __init__(self, config: TranscriptConfig, files: PresidioFiles, key_source=None):
         super().__init__()
         if config.needs_key() and key_source is None:
             raise ValueError("transcript.operators uses 'hash' but RedactTranscript got no key_source")
         self._config = config
-        self._files = read_presidio_files(config, job_config)
+        self._files = files
         self._key_source = key_source
 
     def expand(self, clips) -> StageOutputs:

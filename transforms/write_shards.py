@@ -3,7 +3,7 @@
 In:  fully processed clips (disguised ``samples``, ``redacted_transcript``, ``speaker_pseudonym``).
 Out: Parquet shards under a prefix (``<output>/reviewer/`` or the restricted
      ``<output>/escalation/``) written by Beam's Parquet sink against the one explicit
-     ``pipeline.schema.REVIEWER_SCHEMA``; the composite also returns encode failures.
+     ``transforms.core.schema.REVIEWER_SCHEMA``; the composite also returns encode failures.
 Fails: a clip that cannot be encoded is quarantined (stage ``encode``/``encode_escalation``).
 
 :func:`to_reviewer_row` names every column it writes; raw identifiers, the original transcript,
@@ -16,11 +16,11 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
-from pipeline.keys import derive_key, keyed_hex
-from pipeline.records import Clip, RunMeta
-from pipeline.schema import REVIEWER_SCHEMA
 from transforms import audio_io
-from transforms.stage import ClipStageFn, apply_stage
+from transforms.core.keys import derive_key, keyed_hex
+from transforms.core.records import Clip, RunMeta
+from transforms.core.schema import REVIEWER_SCHEMA
+from transforms.core.stage import ClipStageFn, apply_stage
 
 
 def review_id(key: bytes, clip_id: str) -> str:

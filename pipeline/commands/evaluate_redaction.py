@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 
+from pipeline.commands import add_config_flag, job_config
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "evaluate-redaction",
-        help="character-level recall/precision of transcript redaction on a labelled set",
-        description="Run the transcript stage's detector over a labelled JSONL set "
-        '({"id","text","spans":[{"start","end","label"}]}) and report type-agnostic character recall '
-        "(1 - leak rate) and precision, per-label leak shares, typed precision/recall/F2, and the worst misses.",
-    )
+NAME = "evaluate-redaction"
+HELP = "character-level recall/precision of transcript redaction on a labelled set"
+DESCRIPTION = (
+    "Run the transcript stage's detector over a labelled JSONL set "
+    '({"id","text","spans":[{"start","end","label"}]}) and report type-agnostic character recall '
+    "(1 - leak rate) and precision, per-label leak shares, typed precision/recall/F2, and the worst misses."
+)
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("--labels", required=True, help="labelled JSONL file")
-    parser.add_argument("--config", default=None, help="job config YAML (default: configs/default.yaml)")
+    add_config_flag(parser)
     parser.add_argument(
         "--label-map", action="append", default=[], metavar="GOLD=OURS",
         help="map a gold label to an entity type (repeatable; adds to the built-in GPE=LOCATION etc.)",
@@ -28,13 +31,11 @@ def register(subparsers) -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N examples (0 = all)")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the report as JSON here")
     parser.add_argument("--worst", type=int, default=10, help="how many worst misses to list")
-    parser.set_defaults(func=_run)
 
 
-def _run(args, extra) -> int:
-    from pipeline.config import DEFAULT_CONFIG_PATH, load_config
+def run(args, extra) -> int:
     from pipeline.evaluation.redaction import DEFAULT_LABEL_MAP, evaluate, format_table, load_examples
-    from transforms.transcript import Engines, read_presidio_files
+    from transforms.transcript import Engines
 
     label_map = dict(DEFAULT_LABEL_MAP)
     for item in args.label_map:
@@ -42,13 +43,13 @@ def _run(args, extra) -> int:
         if not gold or not ours:
             raise SystemExit(f"--label-map expects GOLD=OURS, got {item!r}")
         label_map[gold] = ours
-    config = load_config(args.config or DEFAULT_CONFIG_PATH)
+    config = job_config(args)
     examples = load_examples(args.labels, label_map, split_by=args.split_by)
     if args.split:
         examples = [e for e in examples if e.split == args.split]
     if args.limit:
         examples = examples[: args.limit]
-    engines = Engines(read_presidio_files(config.transcript, config), config.transcript)
+    engines = Engines.from_config(config.transcript, config.base_dir)
     report = evaluate(engines.detector, examples, batch_size=config.transcript.batch_size, worst=args.worst)
     print(format_table(report))
     if args.json_path:

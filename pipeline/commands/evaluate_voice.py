@@ -9,21 +9,23 @@ from __future__ import annotations
 import json
 import os
 
+from pipeline.commands import add_config_flag, job_config
+
 DEFAULT_SPEECH = os.path.join("..", "shared", "data", "speech")
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "evaluate-voice",
-        help="measure how well the voice disguise defeats speaker recognition and keeps words",
-        description="Speaker-verification attack (Resemblyzer) and ASR word error (Whisper tiny.en) on a speech "
-        "folder with manifest.jsonl (path, speaker). Writes voice_eval.json/.md/.png.",
-    )
+NAME = "evaluate-voice"
+HELP = "measure how well the voice disguise defeats speaker recognition and keeps words"
+DESCRIPTION = (
+    "Speaker-verification attack (Resemblyzer) and ASR word error (Whisper tiny.en) on a speech "
+    "folder with manifest.jsonl (path, speaker). Writes voice_eval.json/.md/.png."
+)
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("--speech-dir", default=DEFAULT_SPEECH, help="folder with manifest.jsonl and audio")
     parser.add_argument("--output", default=os.path.join("out", "voice_eval"), help="report folder")
-    parser.add_argument(
-        "--config", default=None, help="job config whose voice method is evaluated (default: configs/default.yaml)"
-    )
+    add_config_flag(parser, "job config whose voice method is evaluated")
     parser.add_argument(
         "--method",
         action="append",
@@ -35,7 +37,6 @@ def register(subparsers) -> None:
     parser.add_argument("--max-speakers", type=int, default=40, help="first N speakers of the manifest (0 = all)")
     parser.add_argument("--segments", type=int, default=3, help="segments cut from each utterance")
     parser.add_argument("--segment-s", type=float, default=4.0, help="segment length in seconds")
-    parser.set_defaults(func=_run)
 
 
 def parse_method(text: str):
@@ -44,7 +45,7 @@ def parse_method(text: str):
     The ``per_clip:`` prefix draws a new pseudo-voice for every segment (config ``per_clip: true``).
     """
     from pipeline.evaluation.voice import MethodSpec
-    from transforms.voice import build_params
+    from transforms.disguise import build_params
 
     per_clip = text.startswith("per_clip:")
     name, _, raw = text.removeprefix("per_clip:").partition("=")
@@ -55,11 +56,10 @@ def parse_method(text: str):
     return MethodSpec(text, name, params, per_clip)
 
 
-def _run(args, extra) -> int:
-    from pipeline.config import DEFAULT_CONFIG_PATH, load_config
+def run(args, extra) -> int:
     from pipeline.evaluation.voice import MethodSpec, evaluate, markdown_table, write_reports
 
-    voice = load_config(args.config or DEFAULT_CONFIG_PATH).voice
+    voice = job_config(args).voice
     specs = [MethodSpec(f"{voice.method} (config)", voice.method, dict(voice.params), voice.per_clip)]
     specs += [parse_method(m) for m in args.method]
     result = evaluate(args.speech_dir, specs, args.max_speakers, args.segments, args.segment_s)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from pipeline.commands import add_config_flag, job_config
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "explain",
-        help="show which recognizer found which entity in a text, with scores and context",
-        description="Run the transcript stage's detector on TEXT (your own input; nothing is logged) and "
-        "print the written form it analysed, every Presidio result with recognizer, score before/after "
-        "context, the context word that lifted it, and the final redaction.",
-    )
+NAME = "explain"
+HELP = "show which recognizer found which entity in a text, with scores and context"
+DESCRIPTION = (
+    "Run the transcript stage's detector on TEXT (your own input; nothing is logged) and "
+    "print the written form it analysed, every Presidio result with recognizer, score before/after "
+    "context, the context word that lifted it, and the final redaction."
+)
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("text", help="a transcript to analyse")
-    parser.add_argument("--config", default=None, help="job config YAML (default: configs/default.yaml)")
+    add_config_flag(parser)
     parser.add_argument("--first-name", default="", help="pretend this is the clip's first_name")
     parser.add_argument("--account-id", default="", help="pretend this is the clip's account_id")
     parser.add_argument("--device-serial", default="", help="pretend this is the clip's device_serial")
-    parser.set_defaults(func=_run)
 
 
 def explain_lines(engines, text: str, metadata: dict[str, str], operators) -> list[str]:
@@ -39,19 +41,18 @@ def explain_lines(engines, text: str, metadata: dict[str, str], operators) -> li
         )
     kept = detector.detect(norm, metadata)
     spans = [(d.entity_type, d.start, d.end) for d in kept]
-    from pipeline.records import Span
+    from transforms.core.records import Span
 
     redacted, _ = apply_operators(engines.anonymizer, text, [Span(*s) for s in spans], operators, "explain")
     lines += ["", f"kept after thresholds/allow-list/merge: {len(kept)}", f"redacted: {redacted}"]
     return lines
 
 
-def _run(args, extra) -> int:
-    from pipeline.config import DEFAULT_CONFIG_PATH, load_config
-    from transforms.transcript import Engines, read_presidio_files
+def run(args, extra) -> int:
+    from transforms.transcript import Engines
 
-    config = load_config(args.config or DEFAULT_CONFIG_PATH)
-    engines = Engines(read_presidio_files(config.transcript, config), config.transcript)
+    config = job_config(args)
+    engines = Engines.from_config(config.transcript, config.base_dir)
     metadata = {
         k: v
         for k, v in (

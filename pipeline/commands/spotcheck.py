@@ -11,23 +11,23 @@ from __future__ import annotations
 import os
 import sys
 
+NAME = "spotcheck"
+HELP = "write an HTML spot-check of a sample of a run's reviewer output"
+DESCRIPTION = (
+    "Draw a random sample of reviewer clips (stratified by locale and by whether entities were "
+    "redacted) and write one self-contained HTML report: audio players, highlighted redacted transcripts, "
+    "muted intervals, spectrogram + pitch plots, and the run's counts and checks. Reads reviewer-side "
+    "outputs only."
+)
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "spotcheck",
-        help="write an HTML spot-check of a sample of a run's reviewer output",
-        description="Draw a random sample of reviewer clips (stratified by locale and by whether entities were "
-        "redacted) and write one self-contained HTML report: audio players, highlighted redacted transcripts, "
-        "muted intervals, spectrogram + pitch plots, and the run's counts and checks. Reads reviewer-side "
-        "outputs only.",
-    )
+
+def add_arguments(parser) -> None:
     parser.add_argument("--output", required=True, metavar="DIR", help="output directory of the run to check")
     parser.add_argument("--report", required=True, metavar="FILE", help="HTML file to write")
     parser.add_argument("--sample", type=_non_negative, default=50, help="clips to sample (default 50)")
     parser.add_argument(
         "--seed", type=int, default=None, help="seed for the draw (default: random, shown in the report)"
     )
-    parser.set_defaults(func=_spotcheck)
 
 
 def _non_negative(text: str) -> int:
@@ -39,7 +39,7 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def _spotcheck(args, _extra) -> int:
+def run(args, _extra) -> int:
     from pipeline.spotcheck.source import SpotCheckError
 
     try:

@@ -2,31 +2,28 @@
 
 import sys
 
+from pipeline.commands import add_config_flag, job_config
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "verify",
-        help="scan every file a run wrote for raw identifiers; exit 1 on any hit",
-        description="Scan every file under --output (reviewer and escalation shards, quarantine, report, "
-        "logs) and any --logs files for each raw account_id and device_serial of the manifest, and each "
-        "first_name as a whole word. Findings name the kind, manifest row and file, never the value.",
-    )
+NAME = "verify"
+HELP = "scan every file a run wrote for raw identifiers; exit 1 on any hit"
+DESCRIPTION = (
+    "Scan every file under --output (reviewer and escalation shards, quarantine, report, "
+    "logs) and any --logs files for each raw account_id and device_serial of the manifest, and each "
+    "first_name as a whole word. Findings name the kind, manifest row and file, never the value."
+)
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("--manifest", required=True, help="the manifest the run read")
     parser.add_argument("--output", required=True, help="the run's output directory")
     parser.add_argument("--logs", nargs="*", default=[], help="extra log files to scan (e.g. worker logs)")
-    parser.add_argument(
-        "--config",
-        default=None,
-        help="job config whose transcript.allow_list names terms that are not searched as names",
-    )
-    parser.set_defaults(func=_verify)
+    add_config_flag(parser, "job config whose transcript.allow_list names terms that are not searched as names")
 
 
-def _verify(args, _extra) -> int:
-    from pipeline.config import DEFAULT_CONFIG_PATH, load_config
+def run(args, _extra) -> int:
     from pipeline.verify import needles_from_rows, read_manifest_rows, verify_run
 
-    allowed = load_config(args.config or DEFAULT_CONFIG_PATH).transcript.allow_list
+    allowed = job_config(args).transcript.allow_list
     needles = needles_from_rows(read_manifest_rows(args.manifest), allowed)
     result = verify_run(args.output, needles, args.logs)
     for leak in result.leaks:

@@ -116,7 +116,7 @@ def eval_key(label: str, which: str) -> bytes:
 
 def anonymise_all(segs: list[Segment], spec: MethodSpec, key: bytes) -> tuple[list[np.ndarray], float]:
     """Anonymise every segment (one clip each, pseudo-voice per speaker); returns (audio, CPU s)."""
-    from transforms import voice
+    from transforms import disguise as voice
 
     params = voice.build_params(spec.method, spec.params)
     out = []

@@ -20,9 +20,11 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 from pipeline.spotcheck import markup, plots, sampling, source
+from transforms import audio_io
 
 NOT_RECORDED = source.NOT_RECORDED
 DURATION_TOLERANCE_S = 0.05
+MAX_DECODE_S = 3600.0  # clips longer than this are shown as undecodable (the job caps clips far lower)
 # Labels for the outcome keys we know; any other key is shown under its own name.
 OUTCOME_LABELS = {
     "clips_in": "clips in",
@@ -82,7 +84,7 @@ def clip_view(clip: source.ClipRow) -> dict[str, Any]:
     image = None
     decoded_s = None
     try:
-        samples, rate = plots.decode(clip.audio)
+        samples, rate = audio_io.decode(clip.audio, MAX_DECODE_S)
         decoded_s = samples.size / rate
         if abs(decoded_s - duration) > DURATION_TOLERANCE_S:
             problems.append(f"audio lasts {decoded_s:.2f} s but duration_s says {duration:.2f} s")

@@ -20,14 +20,6 @@ MUTED_COLOUR = "#d62728"
 DYNAMIC_RANGE_DB = 80.0
 
 
-def decode(audio: bytes) -> tuple[np.ndarray, int]:
-    """Mono float64 samples and rate from FLAC/Ogg/WAV bytes."""
-    import soundfile as sf
-
-    samples, rate = sf.read(io.BytesIO(audio), dtype="float64", always_2d=True)
-    return samples.mean(axis=1), int(rate)
-
-
 def pitch_track(samples: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     """``(times_s, f0_hz)`` with unvoiced frames as NaN."""
     import pyworld

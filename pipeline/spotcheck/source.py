@@ -21,10 +21,9 @@ import posixpath
 from collections import Counter
 from typing import Any, NamedTuple
 
-REVIEWER_DIR = "reviewer"
-QUARANTINE_DIR = "quarantine"
-ESCALATION_DIR = "escalation"
-REPORT_FILE = "run_report.json"
+from pipeline.layout import ESCALATION_DIR, QUARANTINE_DIR, REPORT_FILE, REVIEWER_DIR, SHARD_STEM
+from pipeline.parquet_io import num_rows, open_parquet
+
 NOT_RECORDED = "not recorded"
 
 # Columns read for every row (cheap); the audio column is read only for the sampled rows.
@@ -98,7 +97,7 @@ def filesystems():
     return FileSystems
 
 
-def match_files(root: str, directory: str, pattern: str = "part*") -> list[str]:
+def match_files(root: str, directory: str, pattern: str = SHARD_STEM + "*") -> list[str]:
     found = filesystems().match([posixpath.join(root, directory, pattern)])[0].metadata_list
     return sorted(m.path for m in found)
 
@@ -140,18 +139,16 @@ def count_quarantine(root: str) -> Counter | None:
 
 def count_escalated(root: str) -> int | None:
     """Rows under escalation/, counted from Parquet footers or lines — no row is ever read."""
-    import pyarrow.parquet as pq
-
     files = match_files(root, ESCALATION_DIR, "*")
     if not files:
         return None
     rows = 0
     for path in files:
+        if path.endswith(".parquet"):
+            rows += num_rows(path)
+            continue
         with filesystems().open(path) as handle:
-            if path.endswith(".parquet"):
-                rows += pq.ParquetFile(handle).metadata.num_rows
-            else:
-                rows += sum(1 for line in handle.read().splitlines() if line.strip())
+            rows += sum(1 for line in handle.read().splitlines() if line.strip())
     return rows
 
 
@@ -170,15 +167,12 @@ def _check_columns(path: str, schema, wanted) -> None:
 
 def read_index(root: str) -> RunIndex:
     """Index every reviewer row (no audio), and count the side outputs."""
-    import pyarrow.parquet as pq
-
     root = root.rstrip("/")
     report, problem = read_report(root)
     shards, ids, locales, durations, types = [], [], [], [], []
     run_ids, hashes, epochs = Counter(), Counter(), Counter()
     for path in reviewer_files(root):
-        with filesystems().open(path) as handle:
-            parquet = pq.ParquetFile(handle)
+        with open_parquet(path) as parquet:
             _check_columns(path, parquet.schema_arrow, CLIP_COLUMNS)
             table = parquet.read(columns=list(INDEX_COLUMNS), use_threads=False)
         shards.append((posixpath.basename(path), table.num_rows))
@@ -210,13 +204,11 @@ def read_clips(root: str, review_ids: list[str]) -> list[ClipRow]:
     """The sampled rows with their audio, in the order of ``review_ids``; streams shard batches."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     wanted = set(review_ids)
     found: dict[str, ClipRow] = {}
     for path in reviewer_files(root.rstrip("/")):
-        with filesystems().open(path) as handle:
-            parquet = pq.ParquetFile(handle)
+        with open_parquet(path) as parquet:
             schema = parquet.schema_arrow
             extra = [
                 f.name

@@ -2,7 +2,7 @@
 
 In:  a run's output directory.
 Out: text: the run report's headline, the reviewer schema (and whether it is the contract schema
-     ``pipeline.schema.REVIEWER_SCHEMA``), rows per reviewer shard (from Parquet footers), the
+     ``transforms.core.schema.REVIEWER_SCHEMA``), rows per reviewer shard (from Parquet footers), the
      first few rows with long text shortened and binary columns replaced by their size and MIME
      type (no audio bytes are printed), quarantine counts by stage and escalation row counts
      (escalated rows are restricted: counted, never printed).
@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import posixpath
 
+from pipeline.layout import REVIEWER_DIR
+from pipeline.parquet_io import iter_batches, open_parquet
 from pipeline.spotcheck import source
 
 MAX_TEXT = 100
@@ -29,7 +31,7 @@ def _short(value) -> str:
 
 def schema_lines(schema) -> list[str]:
     """One line per column: name, type, nullability, and how it differs from the contract."""
-    from pipeline.schema import REVIEWER_SCHEMA
+    from transforms.core.schema import REVIEWER_SCHEMA
 
     lines = []
     for field in schema:
@@ -66,10 +68,7 @@ def row_lines(table) -> list[str]:
 
 def summarize(root: str, rows: int = 3) -> str:
     """The whole terminal summary of the run under ``root``."""
-    import pyarrow.parquet as pq
-
     root = root.rstrip("/")
-    fs = source.filesystems()
     out = [f"run output: {root}"]
     report, problem = source.read_report(root)
     if report is None:
@@ -90,12 +89,11 @@ def summarize(root: str, rows: int = 3) -> str:
     files = source.reviewer_files(root)
     schemas, counts = [], []
     for path in files:
-        with fs.open(path) as handle:
-            parquet = pq.ParquetFile(handle)
+        with open_parquet(path) as parquet:
             schemas.append(parquet.schema_arrow)
             counts.append((posixpath.basename(path), parquet.metadata.num_rows, parquet.metadata.num_row_groups))
     out.append("")
-    out.append(f"reviewer schema ({posixpath.join(root, source.REVIEWER_DIR)}/):")
+    out.append(f"reviewer schema ({posixpath.join(root, REVIEWER_DIR)}/):")
     out += schema_lines(schemas[0])
     differing = [name for (name, _, _), schema in zip(counts, schemas, strict=True) if not schema.equals(schemas[0])]
     if differing:
@@ -109,8 +107,7 @@ def summarize(root: str, rows: int = 3) -> str:
     if rows > 0:
         first = next((path for path, (_, n, _) in zip(files, counts, strict=True) if n), None)
         if first is not None:
-            with fs.open(first) as handle:
-                batch = next(pq.ParquetFile(handle).iter_batches(batch_size=rows, use_threads=False))
+            batch = next(iter_batches(first, rows))
             import pyarrow as pa
 
             out.append("")

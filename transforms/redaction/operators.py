@@ -18,9 +18,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 
-from pipeline.records import Span
-
-OPERATORS = ("tag", "surrogate", "mask", "hash")
+from transforms.core.records import Span
 
 # Faker providers used for surrogates; other entity types fall back to a tag.
 _SURROGATES = {

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import sys
 
+NAME = "inspect"
+HELP = "summarise a run's outputs in the terminal"
+DESCRIPTION = (
+    "Print a run's reviewer schema, rows per shard, a few rows (no audio bytes), and the "
+    "quarantine and escalation counts."
+)
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "inspect",
-        help="summarise a run's outputs in the terminal",
-        description="Print a run's reviewer schema, rows per shard, a few rows (no audio bytes), and the "
-        "quarantine and escalation counts.",
-    )
+
+def add_arguments(parser) -> None:
     parser.add_argument("output", metavar="DIR", help="output directory of a run")
     parser.add_argument("--rows", type=int, default=3, help="rows to show (default 3; 0 for none)")
-    parser.set_defaults(func=_inspect)
 
 
-def _inspect(args, _extra) -> int:
+def run(args, _extra) -> int:
     from pipeline.spotcheck.source import SpotCheckError
     from pipeline.spotcheck.summary import summarize
 

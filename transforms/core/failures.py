@@ -1,7 +1,7 @@
 """Turning exceptions into PII-free failure records.
 
 In:  an exception raised while a stage handled one clip (or one raw manifest row).
-Out: a :class:`pipeline.records.Failure` with clip id, stage, error type and a sanitised message.
+Out: a :class:`transforms.core.records.Failure` with clip id, stage, error type and a sanitised message.
 
 Expected problems raise :class:`ClipError` with a message we wrote ourselves. For anything else
 the library's message is scrubbed: the clip's own identifiers, every word of its transcript,
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pipeline.records import Failure
+from transforms.core.records import Failure
 
 MAX_MESSAGE_CHARS = 200
 _EMAIL = re.compile(r"\S+@\S+")

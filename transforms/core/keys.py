@@ -11,7 +11,7 @@ In:  a key file (any Beam filesystem path, e.g. ``gs://bucket/keyring.json``), o
 Out: a picklable :class:`KeySource` that DoFns load in ``setup()`` (``keyring()``); ``derive_key``
      separates keys per purpose (pseudonyms, review ids, voice parameters, sampling) so one output
      reveals nothing about another.
-Fails: :class:`KeyError_` when no source is given or the key is unusable — the job refuses to
+Fails: :class:`KeyUnavailableError` when no source is given or the key is unusable — the job refuses to
      start. Keys never appear in ``repr``, logs, reports or error messages.
 """
 
@@ -30,7 +30,7 @@ ENV_VAR = "VOICEANON_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 32
 
 
-class KeyError_(RuntimeError):
+class KeyUnavailableError(RuntimeError):
     """No usable pseudonym key. The message never contains key material."""
 
 
@@ -50,7 +50,7 @@ class KeySource:
         return f"KeySource(kind={self.kind!r}, ref={self.ref!r})"
 
     def keyring(self) -> Keyring:
-        """The per-epoch keyring; raises KeyError_ with a key-free message."""
+        """The per-epoch keyring; raises KeyUnavailableError with a key-free message."""
         raw, where = self._raw()
         return parse_keyring(raw, where)
 
@@ -58,7 +58,7 @@ class KeySource:
         """A single key for purposes that are not per epoch; a keyring source has none."""
         raw, where = self._raw()
         if raw.strip().startswith(b"{"):
-            raise KeyError_(f"{where} is a keyring; use keyring().key_for(epoch)")
+            raise KeyUnavailableError(f"{where} is a keyring; use keyring().key_for(epoch)")
         return _parse_key(raw, where)
 
     def _raw(self) -> tuple[bytes, str]:
@@ -68,7 +68,7 @@ class KeySource:
         if self.kind == "env":
             raw = os.environ.get(self.ref, "")
             if not raw:
-                raise KeyError_(f"environment variable {self.ref} is not set")
+                raise KeyUnavailableError(f"environment variable {self.ref} is not set")
             return raw.encode(), f"environment variable {self.ref}"
         if self.kind == "file":
             from apache_beam.io.filesystems import FileSystems
@@ -77,16 +77,16 @@ class KeySource:
                 with FileSystems.open(self.ref) as handle:
                     raw = handle.read()
             except Exception as exc:  # noqa: BLE001 - any filesystem error means no key
-                raise KeyError_(f"cannot read key file {self.ref}: {type(exc).__name__}") from None
+                raise KeyUnavailableError(f"cannot read key file {self.ref}: {type(exc).__name__}") from None
             return raw, f"key file {self.ref}"
-        raise KeyError_(f"unknown key source kind {self.kind!r}")
+        raise KeyUnavailableError(f"unknown key source kind {self.kind!r}")
 
 
 _EPOCH = re.compile(r"^\d{4}-\d{2}$")
 
 
 class Keyring:
-    """Per-epoch keys. ``key_for(epoch)`` raises KeyError_ for an epoch whose key is gone."""
+    """Per-epoch keys. ``key_for(epoch)`` raises KeyUnavailableError for an epoch whose key is gone."""
 
     def __init__(self, epochs: dict[str, bytes] | None = None, master: bytes | None = None):
         self._epochs = dict(epochs or {})
@@ -104,7 +104,7 @@ class Keyring:
             return self._epochs[epoch]
         if self._master is not None:
             return derive_key(self._master, f"epoch/{epoch}")
-        raise KeyError_(f"no key for pseudonym epoch {epoch} in the keyring")
+        raise KeyUnavailableError(f"no key for pseudonym epoch {epoch} in the keyring")
 
 
 def parse_keyring(raw: bytes, where: str) -> Keyring:
@@ -117,11 +117,13 @@ def parse_keyring(raw: bytes, where: str) -> Keyring:
             if not isinstance(epochs, dict) or not epochs:
                 raise ValueError
         except (ValueError, KeyError, TypeError):
-            raise KeyError_(f'{where} is not a keyring of the form {{"epochs": {{"YYYY-MM": "<hex>"}}}}') from None
+            raise KeyUnavailableError(
+                f'{where} is not a keyring of the form {{"epochs": {{"YYYY-MM": "<hex>"}}}}'
+            ) from None
         keys = {}
         for epoch, value in epochs.items():
             if not _EPOCH.match(str(epoch)):
-                raise KeyError_(f"{where}: epoch names must look like YYYY-MM")
+                raise KeyUnavailableError(f"{where}: epoch names must look like YYYY-MM")
             keys[str(epoch)] = _parse_key(str(value).encode(), f"{where} epoch {epoch}")
         return Keyring(epochs=keys)
     return Keyring(master=_parse_key(raw, where))
@@ -134,7 +136,7 @@ def _parse_key(raw: bytes, where: str) -> bytes:
     except (binascii.Error, ValueError):
         key = raw
     if len(key) < MIN_KEY_BYTES:
-        raise KeyError_(f"{where} holds a key shorter than {MIN_KEY_BYTES} bytes")
+        raise KeyUnavailableError(f"{where} holds a key shorter than {MIN_KEY_BYTES} bytes")
     return key
 
 
@@ -145,7 +147,7 @@ def resolve_key_source(key_file: str | None, ephemeral: bool, environ=os.environ
     """
     chosen = [name for name, on in (("--key-file", bool(key_file)), ("--ephemeral-key", ephemeral)) if on]
     if len(chosen) > 1:
-        raise KeyError_("use either --key-file or --ephemeral-key, not both")
+        raise KeyUnavailableError("use either --key-file or --ephemeral-key, not both")
     if key_file:
         source = KeySource("file", key_file)
     elif ephemeral:
@@ -153,7 +155,7 @@ def resolve_key_source(key_file: str | None, ephemeral: bool, environ=os.environ
     elif environ.get(ENV_VAR):
         source = KeySource("env", ENV_VAR)
     else:
-        raise KeyError_(
+        raise KeyUnavailableError(
             f"no pseudonym key: pass --key-file PATH, set {ENV_VAR}, or pass --ephemeral-key "
             "for a throw-away key (pseudonyms then change every run)"
         )

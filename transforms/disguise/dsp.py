@@ -1,4 +1,4 @@
-"""Plain DSP functions behind the voice plug-ins in :mod:`transforms.voice` (no Beam here).
+"""Plain DSP functions behind the voice plug-ins of :mod:`transforms.disguise` (no Beam here).
 
 In:  mono float arrays at a sample rate; envelopes as (frames × bins) arrays.
 Out: arrays of the same length (time signals) or shape (envelopes).
@@ -103,18 +103,6 @@ def peak_regions(peak: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return peaks, np.diff(ends, prepend=0), empty
 
 
-def peak_owners(peak: np.ndarray) -> np.ndarray:
-    """For each bin of a (frames × bins) peak mask, the flat index of the peak that owns it.
-
-    The same regions as :func:`peak_regions`, spelled out bin by bin (clearer, a little slower).
-    """
-    frames, bins = peak.shape
-    peaks, lengths, empty = peak_regions(peak)
-    owner = np.repeat(peaks, lengths).reshape(frames, bins)
-    owner[empty] = np.flatnonzero(empty)[:, None] * bins + np.arange(bins)
-    return owner
-
-
 def phase_vocoder(spec: np.ndarray, stretch: float, n_fft: int, hop: int) -> np.ndarray:
     """Time-stretch an STFT by ``stretch`` (>1 = longer), with identity phase locking.
 
@@ -211,21 +199,6 @@ def pitch_shift_spectrum(x: np.ndarray, rate: int, ratio: float, overlap: int = 
     # Resample first (pitch × ratio, length / ratio), then stretch back to the original length.
     spec = stft(soxr.resample(np.asarray(x, dtype=dtype), rate * ratio, rate), n_fft, hop, dtype)
     return phase_vocoder(spec, ratio, n_fft, hop)
-
-
-def pitch_shift(x: np.ndarray, rate: int, ratio: float, overlap: int = 4) -> np.ndarray:
-    """Multiply pitch (and, as a side effect, the formant scale) by ``ratio``; same length."""
-    if abs(ratio - 1.0) < 1e-3:
-        return np.asarray(x, dtype=np.float64)
-    n_fft, hop = frame_sizes(rate, overlap)
-    return istft(pitch_shift_spectrum(x, rate, ratio, overlap), n_fft, hop, len(x))
-
-
-def cepstral_envelope(log_mag: np.ndarray, n_ceps: int) -> np.ndarray:
-    """Smooth log-magnitude envelope from the first ``n_ceps`` real-cepstrum coefficients."""
-    ceps = scipy.fft.irfft(log_mag, axis=-1)
-    ceps[..., n_ceps : -n_ceps + 1 if n_ceps > 1 else None] = 0.0
-    return scipy.fft.rfft(ceps, axis=-1, overwrite_x=True).real
 
 
 @functools.lru_cache(maxsize=16)
