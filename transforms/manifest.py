@@ -176,9 +176,9 @@ class _ParseRowFn(beam.DoFn):
 
     def process(self, raw):
         if isinstance(raw, str) and not raw.strip():
-            return  # blank lines are not rows
+            return iter(())  # blank lines are not rows
         self.counters.count("rows")
-        yield from guarded(
+        return guarded(
             self.counters,
             lambda: parse_clip(decode_row(raw, self._fmt, self._header), self._dir),
             lambda exc: row_failure(exc, raw, self._fmt, self._header),
