@@ -1,6 +1,7 @@
 """Governance end to end: keyring epochs, opt-out/deletion, escalation, per-clip mode, reruns, verify."""
 
 import glob
+import hashlib
 import json
 import os
 
@@ -12,7 +13,7 @@ from tests.conftest import REPO, SAMPLE_MANIFEST, run_cli
 from transforms.core.keys import KeyUnavailableError, parse_keyring
 
 AS_OF = "2026-11-22"
-EPOCH_KEY = "cd" * 32  # every sample clip is recorded in the 2026-07 epoch
+EPOCH_KEY = hashlib.sha256(b"governance epoch key").hexdigest()  # every sample clip is recorded in the 2026-07 epoch
 
 
 def write_config(tmp_path, **sections) -> str:
@@ -129,7 +130,7 @@ def test_a_different_key_gives_unlinkable_pseudonyms(tmp_path):
     config = write_config(tmp_path)
     out_a, out_b = tmp_path / "a", tmp_path / "b"
     run(tmp_path, out_a, config, write_keyring(tmp_path, {"2026-07": EPOCH_KEY}))
-    run(tmp_path, out_b, config, write_keyring(tmp_path, {"2026-07": "ef" * 32}))
+    run(tmp_path, out_b, config, write_keyring(tmp_path, {"2026-07": hashlib.sha256(b"another key").hexdigest()}))
     a, b = rows_of(out_a), rows_of(out_b)
     assert a and len(a) == len(b)
     assert not {r["speaker_pseudonym"] for r in a} & {r["speaker_pseudonym"] for r in b}

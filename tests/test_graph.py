@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import glob
+import hashlib
 import json
 
 import apache_beam as beam
@@ -25,7 +26,7 @@ def test_when_the_job_runs_in_process_then_every_clip_is_accounted_for_and_rows_
     tmp_path, job_config, sample_rows
 ):
     paths = output_paths(str(tmp_path / "out"))
-    key = KeySource("ephemeral", "", ("cd" * 32).encode())
+    key = KeySource("ephemeral", "", hashlib.sha256(b"graph test key").hexdigest().encode())
     meta = RunMeta("test-run", "cfg", "0", AS_OF)
     with TestPipeline() as p:
         outputs = p | AnonymizeClips(SAMPLE_MANIFEST, paths, job_config, key, meta)

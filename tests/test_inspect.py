@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import base64
 import re
-import subprocess
 import sys
 
 import pytest
 
 from pipeline.spotcheck.summary import summarize
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
 from tests.test_spotcheck import CONFIG_HASH, ESCALATED_MARKER, FULL_REPORT, LAYOUT, RAW_CLIP_ID, RUN_ID, write_run
 
 

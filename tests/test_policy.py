@@ -1,6 +1,7 @@
 """Policy: every drop reason, escalation, keyed sampling, list joins and dedupe in a real pipeline."""
 
 import datetime
+import hashlib
 
 import apache_beam as beam
 import pytest
@@ -15,7 +16,7 @@ from transforms.policy import ApplyPolicy, PolicyConfig, compile_lexicon, decide
 UTC = datetime.timezone.utc
 AS_OF = datetime.datetime(2026, 11, 22, tzinfo=UTC)
 KEY = b"s" * 32
-KEYSOURCE = KeySource("ephemeral", "", ("ab" * 32).encode())
+KEYSOURCE = KeySource("ephemeral", "", hashlib.sha256(b"policy test key").hexdigest().encode())
 
 
 def clip(clip_id="c1", account="A1", days_old=10, wake=True, transcript="alexa play music") -> Clip:

@@ -1,6 +1,7 @@
 """Transcript stage: recognizers on spoken forms, clip metadata, allow-list, operators, Beam stage."""
 
 import datetime
+import hashlib
 import json
 import os
 
@@ -200,7 +201,9 @@ def test_when_stage_runs_then_clips_redacted_and_too_long_quarantined(job_config
             p
             | beam.Create(clips)
             | RedactTranscript(
-                config, read_presidio_files(config, job_config.base_dir), KeySource("ephemeral", "", b"k" * 32)
+                config,
+                read_presidio_files(config, job_config.base_dir),
+                KeySource("ephemeral", "", hashlib.sha256(b"transcript test key").hexdigest().encode()),
             )
         )
         assert_that(

@@ -2,6 +2,7 @@
 
 import datetime
 import glob
+import hashlib
 
 import apache_beam as beam
 import numpy as np
@@ -73,7 +74,7 @@ def test_shard_writer_buffers_at_most_the_configured_row_group(tmp_path, row_gro
         for i in range(60)
     ]
     output = OutputConfig(num_shards=1, row_group_mb=row_group_mb, record_batch_rows=8)
-    key = KeySource("ephemeral", "", ("ab" * 32).encode())
+    key = KeySource("ephemeral", "", hashlib.sha256(b"shard test key").hexdigest().encode())
     with TestPipeline() as p:
         _ = p | beam.Create(clips) | WriteReviewerShards(str(tmp_path / "reviewer" / "part"), META, key, "flac", output)
     files = glob.glob(str(tmp_path / "reviewer" / "*.parquet"))

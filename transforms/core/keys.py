@@ -6,8 +6,10 @@ In:  a key file (any Beam filesystem path, e.g. ``gs://bucket/keyring.json``), o
      - a keyring: JSON ``{"epochs": {"2026-07": "<hex>", "2027-01": "<hex>"}}`` — one independent
        key per pseudonym epoch. Destroying an epoch's key makes that epoch's pseudonyms, review
        ids, sampling and voice parameters unlinkable for good. This is the production form.
-     - a single key (hex or raw bytes, at least 32 bytes): epoch keys are derived from it, which
-       is convenient but means the single key links every epoch for as long as it exists.
+     - a single hex key (at least 32 bytes = 64 hex digits; whitespace around it ignored): epoch keys
+       are derived from it, which is convenient but means the single key links every epoch for as
+       long as it exists. Nothing else (a passphrase, raw bytes, a truncated hex string, a key whose
+       bytes are all the same) is accepted.
 Out: a picklable :class:`KeySource` that DoFns load in ``setup()`` (``keyring()``); ``derive_key``
      separates keys per purpose (pseudonyms, review ids, voice parameters, sampling) so one output
      reveals nothing about another.
@@ -24,6 +26,7 @@ import json
 import os
 import re
 import secrets
+import stat
 from dataclasses import dataclass, field
 
 ENV_VAR = "VOICEANON_PSEUDONYM_KEY"
@@ -107,14 +110,21 @@ class Keyring:
         raise KeyUnavailableError(f"no key for pseudonym epoch {epoch} in the keyring")
 
 
+_HEX = re.compile(rb"^[0-9a-fA-F]+$")
+# Whitespace around a key (a trailing newline, CRLF, spaces) is ignored everywhere — file, environment
+# variable, keyring values — and nowhere else: a key with whitespace inside is refused.
+_AROUND = b" \t\r\n\x0b\x0c"
+
+
 def parse_keyring(raw: bytes, where: str) -> Keyring:
-    """A keyring from key-file bytes: JSON keyring, or a single key (hex or raw)."""
-    text = raw.strip()
+    """A keyring from key-file bytes: exactly one of the documented forms — a JSON keyring
+    ``{"epochs": {"YYYY-MM": "<hex>", ...}}``, or a single hex key of at least 32 bytes."""
+    text = raw.strip(_AROUND)
     if text.startswith(b"{"):
         try:
             data = json.loads(text)
             epochs = data["epochs"]
-            if not isinstance(epochs, dict) or not epochs:
+            if set(data) != {"epochs"} or not isinstance(epochs, dict) or not epochs:
                 raise ValueError
         except (ValueError, KeyError, TypeError):
             raise KeyUnavailableError(
@@ -124,31 +134,65 @@ def parse_keyring(raw: bytes, where: str) -> Keyring:
         for epoch, value in epochs.items():
             if not _EPOCH.match(str(epoch)):
                 raise KeyUnavailableError(f"{where}: epoch names must look like YYYY-MM")
-            keys[str(epoch)] = _parse_key(str(value).encode(), f"{where} epoch {epoch}")
+            if not isinstance(value, str):
+                raise KeyUnavailableError(f"{where} epoch {epoch}: the key must be a hex string")
+            keys[str(epoch)] = _parse_key(value.encode(), f"{where} epoch {epoch}")
         return Keyring(epochs=keys)
     return Keyring(master=_parse_key(raw, where))
 
 
 def _parse_key(raw: bytes, where: str) -> bytes:
-    text = raw.strip()
-    try:
-        key = binascii.unhexlify(text)
-    except (binascii.Error, ValueError):
-        key = raw
+    """A hex key of at least MIN_KEY_BYTES bytes; anything else (a passphrase, raw bytes, a hex
+    string with a character missing or whitespace inside, a key whose bytes are all the same) is
+    refused. The message never shows the value."""
+    text = raw.strip(_AROUND)
+    if not _HEX.match(text) or len(text) % 2:
+        raise KeyUnavailableError(
+            f"{where} is not a hex key (an even number of 0-9/a-f digits, at least {2 * MIN_KEY_BYTES}) "
+            "nor a keyring JSON"
+        )
+    key = binascii.unhexlify(text)
     if len(key) < MIN_KEY_BYTES:
         raise KeyUnavailableError(f"{where} holds a key shorter than {MIN_KEY_BYTES} bytes")
+    if len(set(key)) == 1:
+        raise KeyUnavailableError(f"{where} holds a trivial key (every byte the same); generate a random one")
     return key
 
 
-def resolve_key_source(key_file: str | None, ephemeral: bool, environ=os.environ) -> KeySource:
+def key_file_exposure(path: str) -> str | None:
+    """'world' or 'group' when a local key file can be read by other users (as ssh checks), else None."""
+    if "://" in path:
+        return None  # object stores: access is the bucket's IAM, not file modes
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # unreadable files are refused when the key is loaded
+    if mode & stat.S_IROTH:
+        return "world"
+    if mode & stat.S_IRGRP:
+        return "group"
+    return None
+
+
+def resolve_key_source(
+    key_file: str | None, ephemeral: bool, environ=os.environ, exposed_key_file: str = "warn"
+) -> KeySource:
     """Pick the key source from CLI flags and the environment, and check it loads.
 
-    Exactly one of: a key file, the environment variable, or ``--ephemeral-key``.
+    Exactly one of: a key file, the environment variable, or ``--ephemeral-key``. A local key file
+    that other users can read is refused when ``exposed_key_file`` is ``"refuse"``; with ``"warn"``
+    the caller reports it (``key_file_exposure``).
     """
     chosen = [name for name, on in (("--key-file", bool(key_file)), ("--ephemeral-key", ephemeral)) if on]
     if len(chosen) > 1:
         raise KeyUnavailableError("use either --key-file or --ephemeral-key, not both")
     if key_file:
+        exposure = key_file_exposure(key_file)
+        if exposure and exposed_key_file == "refuse":
+            raise KeyUnavailableError(
+                f"key file {key_file} is readable by {'every user' if exposure == 'world' else 'its group'}; "
+                "chmod 600 it (identifiers.exposed_key_file: refuse)"
+            )
         source = KeySource("file", key_file)
     elif ephemeral:
         source = KeySource("ephemeral", "", secrets.token_hex(MIN_KEY_BYTES).encode())
