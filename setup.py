@@ -18,7 +18,6 @@ setup(
     package_data={
         "pipeline.spotcheck": ["template.html.j2"],
         "transforms.redaction": ["data/*.txt.gz", "data/*.txt", "data/README.md"],
-        "transforms.redaction.models": ["spoken_ner/*", "spoken_ner/ner/*", "spoken_ner/vocab/*"],
     },
     install_requires=[
         "apache-beam>=2.60,<3",
