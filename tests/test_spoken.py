@@ -55,6 +55,21 @@ def test_when_span_maps_back_then_it_covers_the_spoken_words():
     assert text[slice(*norm.to_original(start + 2, start + 3))] == "five five five zero one four two"
 
 
+@pytest.mark.parametrize(
+    "text, written, spoken",
+    [
+        ("call jen\u200bnifer", "call jennifer", "jen\u200bnifer"),
+        ("call five five\u200b five zero one", "call 55501", "five five\u200b five zero one"),
+        ("call ｆｉｖｅ ｆｉｖｅ ｆｉｖｅ", "call 555", "ｆｉｖｅ ｆｉｖｅ ｆｉｖｅ"),
+    ],
+)
+def test_when_text_is_disguised_then_it_is_folded_and_maps_back_to_the_original(text, written, spoken):
+    norm = normalize(text)
+    assert norm.text == written and norm.original == text
+    start = len("call ")
+    assert text[slice(*norm.to_original(start, len(written)))] == spoken
+
+
 WORDS = st.sampled_from(
     "one two three four five six seven eight nine zero oh double triple dot at dash com gmail john "
     "twenty hundred thousand and first march the a i g x street call my number is".split()

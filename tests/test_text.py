@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.core.text import fold, is_ignorable, skeleton
+from transforms.core.text import fold, is_ignorable, skeleton, skeleton_char
 
 ZWSP, ZWJ, ZWNJ, SHY = "\u200b", "\u200d", "\u200c", "\u00ad"  # zero-width space / joiner / non-joiner, soft hyphen
 BOM, LRM, VS16, CGJ = "\ufeff", "\u200e", "\ufe0f", "\u034f"  # BOM, left-to-right mark, variation selector, CGJ
@@ -91,10 +91,30 @@ def test_when_a_folded_span_maps_back_then_it_covers_the_original_characters(tex
         ("Дмитрий", "звонил ДМИТРИЙ вчера"),
         ("혜진", "\u1112\u1168\u110c\u1175\u11ab에게"),
         ("ACCT-4829", "acct-٤٨٢٩"),
+        ("José", "call JOSE"),  # accents do not matter, either way
+        ("Jose", "call josé"),
     ],
 )
 def test_when_a_value_is_disguised_then_its_skeleton_is_still_found(needle, haystack):
     assert skeleton(needle) in skeleton(haystack)
+
+
+@pytest.mark.parametrize(
+    "char, key",
+    [
+        ("A", "a"),
+        ("\u0410", "a"),
+        ("\u0406", "i"),
+        ("é", "e"),
+        ("Й", "и"),
+        ("ß", "ß"),
+        ("혜", "혜"),
+        ("İ", "i"),
+        ("7", "7"),
+    ],
+)
+def test_skeleton_char_is_one_character_per_character(char, key):
+    assert skeleton_char(char) == key
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,10 @@ Out: :func:`fold` — a :class:`Folded` text in which invisible characters are g
      ("G09ОXF", Cyrillic О) is written in Latin — plus, for every folded character, the
      ``[start, end)`` of the original characters it came from, so a detection in the folded text
      maps back onto the original, including any invisible characters inside it.
-     :func:`skeleton` — a comparison key without offsets: folded, every look-alike letter mapped
-     to Latin and case-folded, so ``skeleton(needle) in skeleton(haystack)`` finds a raw value
-     however it was disguised (for the leak verifier).
+     :func:`skeleton` — a comparison key without offsets: folded, case-folded, accents removed and
+     every look-alike letter mapped to Latin, so ``skeleton(needle) in skeleton(haystack)`` finds a raw value
+     however it was disguised (for the leak verifier); :func:`skeleton_char`, the same per
+     character with offsets kept 1:1 (for the clip's own identifiers in its transcript).
 Fails: never.
 
 Why each step (issue 12, class 5): a zero-width space inside a name ("jen\\u200bnifer") or a
@@ -108,14 +109,45 @@ def fold(text: str) -> Folded:
 
 
 def skeleton(text: str) -> str:
-    """Comparison key: :func:`fold`, case-folded, every letter with a Latin look-alike in Latin.
+    """Comparison key: :func:`fold`, case-folded, accents removed, look-alike letters in Latin.
 
     No offsets; equal skeletons read the same. Use ``skeleton(value) in skeleton(line)`` to find a
-    raw value that was disguised by invisible characters, compatibility forms, case or homoglyphs.
+    raw value that was disguised by invisible characters, compatibility forms, case, accents or
+    homoglyphs ("José" is found in "JOSE", "Jennifer" in "јеnnifеr").
     """
     latin = _latin_lookalikes()
     # case-fold first, so a capital and a small letter of one script meet the same table entry
-    return "".join(latin.get(c, c) for c in fold(text).text.casefold()).casefold()
+    bare = "".join(c for c in unicodedata.normalize("NFD", fold(text).text.casefold()) if not _is_mark(c))
+    return unicodedata.normalize("NFC", "".join(latin.get(c, c) for c in bare).casefold())
+
+
+def skeleton_char(char: str) -> str:
+    """One character's comparison key, always a single character, so offsets stay 1:1 (a matcher
+    that squeezes text character by character uses it on both the value and the text).
+
+    Like :func:`skeleton` for one already-folded character, except that a character whose case
+    fold is longer ("ß" → "ss") is lower-cased instead.
+    """
+    if char.isascii():
+        return char.lower()
+    latin = _latin_lookalikes()
+    low = _base(_one_char_fold(char))
+    return _one_char_fold(latin.get(low, low))
+
+
+def _base(char: str) -> str:
+    """A precomposed letter without its marks ("é" → "e", "й" → "и"); Hangul syllables stay whole."""
+    parts = unicodedata.normalize("NFD", char)
+    return parts[0] if len(parts) > 1 and all(_is_mark(c) for c in parts[1:]) else char
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
+
+
+def _one_char_fold(char: str) -> str:
+    low = char.casefold()
+    return low if len(low) == 1 else char.lower() if len(char.lower()) == 1 else char
 
 
 def _clusters(text: str):
@@ -149,7 +181,7 @@ def _extends(cluster: str, char: str) -> bool:
 
 
 def _is_token_char(char: str) -> bool:
-    return char.isalnum() or unicodedata.category(char).startswith("M")
+    return char.isalnum() or _is_mark(char)
 
 
 def _fold_mixed_tokens(chars: list[str]) -> str:

@@ -5,8 +5,11 @@ In:  a transcript as an ASR system writes it ("call five five five dash zero one
 Out: :class:`Normalized` — the written form ("call 555-0142", "sachin.rao@rediffmail.com",
      "born on march 3rd 1985") plus, for every character of it, the original characters it came
      from, so a span found in the written form maps back onto the words the speaker said.
-Fails: never; text that is not spoken-form passes through unchanged (identity map), so written
-     transcripts ("Here's my SSN: 460-89-9847") keep every character and offset.
+Fails: never; text that is not spoken-form passes through unchanged (identity map) apart from
+     folding, so written transcripts ("Here's my SSN: 460-89-9847") keep every character and offset.
+
+Text is folded first (:mod:`transforms.core.text`): zero-width characters, compatibility forms and
+homoglyphs inside mixed-script tokens do not hide a word from the recognizers.
 
 Only alphabetic words are rewritten; digits, punctuation and whitespace between them are copied,
 so regex recognizers built for written text keep working on written input.
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from transforms.core.text import fold
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -80,7 +85,22 @@ class _Tok:
 
 
 def normalize(text: str) -> Normalized:
-    """Rewrite spoken numbers, letters-and-digits codes, e-mail addresses, domains and ordinal dates."""
+    """Rewrite spoken numbers, letters-and-digits codes, e-mail addresses, domains and ordinal dates.
+
+    The text is folded first (:func:`transforms.core.text.fold`: invisible characters removed, NFKC,
+    look-alike letters of mixed-script tokens in Latin), so detection sees what a reader sees; the
+    offset map runs through both steps back to ``text``, so a span covers any invisible character
+    inside the original words ("jen\u200bnifer" is one word)."""
+    folded = fold(text)
+    written = _written(folded.text)
+    if folded.identity:
+        return written
+    starts = tuple(folded.starts[s] for s in written.starts)
+    ends = tuple(folded.ends[e - 1] for e in written.ends)
+    return Normalized(written.text, text, starts, ends)
+
+
+def _written(text: str) -> Normalized:
     toks = [_Tok(m.group(), m.start(), m.end(), "num" if m.group().isdigit() else "word") for m in _WORD.finditer(text)]
     toks = _numbers(text, toks)
     toks = _ordinal_dates(text, toks)

@@ -1,26 +1,46 @@
 """The clip's own identifiers (account id, first name, device serial) found in its transcript.
 
-In:  the written form of a transcript and the clip's identifiers by entity type.
+In:  the written form of a transcript (already folded: :func:`transforms.core.text.fold`) and the
+     clip's identifiers by entity type.
 Out: Presidio ``RecognizerResult`` s of score 1.0, named ``ClipMetadata_<ENTITY>``; spans of ``text``.
 Fails: never; an empty value matches nothing.
 
 Not a registered recognizer: the values change with every clip, and Presidio's ad-hoc recognizers
-built and compiled one per value on every call. Matching is plain substring search instead.
+built and compiled one per value on every call. Matching is plain substring search instead, over
+the text squeezed to one comparison key per character (:func:`transforms.core.text.skeleton_char`:
+case-folded, look-alike letters of any script in Latin; 0 read as o), so "Дмитрий", "혜진" and "G09ОXF" (with a
+Cyrillic О) are found like "jennifer".
+
+Spelled-out values: separators (spaces, dots, dashes) are skipped, so "j e n n i f e r",
+"four eight two nine" (written "4829") and "jen nifer" match. A match that joins several words is
+kept only when it is a spelling, not a phrase: every joined word is one character, or the match
+holds a digit, or at least one joined word of two or more letters is not an ordinary English word
+(SCOWL, :mod:`transforms.redaction.wordlists`) — a million customers include an Ina, and "remind me
+in a minute" must not lose "in a"; but a name split into syllables stays one name even when a
+syllable is a word ("rose mary", "jen ni fer": the list has "fer").
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import NamedTuple
 
 from presidio_analyzer import RecognizerResult
 
+from transforms.core.text import fold, is_ignorable, skeleton_char
 from transforms.redaction.recognizers.results import make_result
+
+# Scripts written without spaces between words, where a name runs straight into a particle or a
+# surname ("혜진에게", "김혜진", "王伟的"): no word boundary is required around a match.
+_UNSPACED_SCRIPTS = ("HANGUL", "CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
+_SEPARATORS = ".-"
+_LETTER_PREFIX = re.compile(r"^[^\W\d_]+")
 
 
 class _Squeezed(NamedTuple):
-    """Lower-cased text without spaces, dots and dashes, and where each kept character came from."""
+    """One comparison key per kept character (spaces, dots, dashes left out) and where each came from."""
 
     text: str
     origin: list[int]
@@ -29,21 +49,32 @@ class _Squeezed(NamedTuple):
 def _squeeze(text: str) -> _Squeezed:
     chars, origin = [], []
     for i, ch in enumerate(text):
-        if ch.isspace() or ch in ".-":
+        if _is_separator(ch):
             continue
-        low = ch.casefold()
-        chars.append(low if len(low) == 1 else "\0")  # keep offsets 1:1 ("ß".casefold() is "ss")
+        chars.append(_key(ch))
         origin.append(i)
     return _Squeezed("".join(chars), origin)
 
 
-def _is_ascii_alnum(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+def _key(ch: str) -> str:
+    """Comparison key of one character: :func:`skeleton_char`, with the digit 0 read as the letter o
+    (the spoken-form layer writes "oh" as 0, so a serial's letter O said aloud is a 0)."""
+    return "o" if ch == "0" else skeleton_char(ch)
+
+
+def _is_separator(ch: str) -> bool:
+    return ch.isspace() or ch in _SEPARATORS or is_ignorable(ch)
+
+
+def _is_word_char(ch: str) -> bool:
+    """A letter, digit or combining mark of any script (Devanagari vowel signs are marks)."""
+    return ch.isalnum() or unicodedata.category(ch).startswith("M")
 
 
 def metadata_spans(value: str, text: str, squeezed: _Squeezed | None = None) -> list[tuple[int, int]]:
     """``[start, end)`` spans of ``text`` that spell ``value`` or one of its variants, with any
-    spaces, dots or dashes between its characters and no letter or digit right before or after.
+    spaces, dots or dashes between its characters and no letter or digit right before or after
+    (in scripts written with spaces), joining several words only as a spelling (module docstring).
 
     Plain substring search in the squeezed text: no pattern is compiled per value (compiling one
     per clip cost about 1 ms a clip, as nearly every clip brings new identifiers). Spans inside a
@@ -51,12 +82,11 @@ def metadata_spans(value: str, text: str, squeezed: _Squeezed | None = None) -> 
     squeezed = squeezed or _squeeze(text)
     spans = []
     for variant in _variants(value):
+        bounded = not _unspaced(variant)
         at = squeezed.text.find(variant)
         while at >= 0:
             start, end = squeezed.origin[at], squeezed.origin[at + len(variant) - 1] + 1
-            if (start == 0 or not _is_ascii_alnum(text[start - 1])) and (
-                end == len(text) or not _is_ascii_alnum(text[end])
-            ):
+            if (not bounded or _bounded(text, start, end)) and _spelling(text[start:end]):
                 spans.append((start, end))
             at = squeezed.text.find(variant, at + 1)
     kept: list[tuple[int, int]] = []
@@ -64,6 +94,26 @@ def metadata_spans(value: str, text: str, squeezed: _Squeezed | None = None) -> 
         if not kept or end > kept[-1][1]:
             kept.append((start, end))
     return kept
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    return (start == 0 or not _is_word_char(text[start - 1])) and (end == len(text) or not _is_word_char(text[end]))
+
+
+def _unspaced(variant: str) -> bool:
+    return any(ch.isalpha() and unicodedata.name(ch, "").startswith(_UNSPACED_SCRIPTS) for ch in variant)
+
+
+def _spelling(matched: str) -> bool:
+    """One word, or several joined as a spelling: all one character, or with a digit, or not a phrase
+    of ordinary words ("jen nifer", "rose mary" yes; "in a", "b ill" no)."""
+    words = [w for w in re.split(r"[\s.\-]+", "".join(c for c in matched if not is_ignorable(c))) if w]
+    if len(words) <= 1 or all(len(w) == 1 for w in words) or any(c.isdigit() for c in matched):
+        return True
+    from transforms.redaction.wordlists import dictionary_words
+
+    dictionary = dictionary_words()
+    return not all(w.lower() in dictionary for w in words if len(w) > 1)
 
 
 def clip_metadata_results(values: Mapping[str, str], text: str) -> list[RecognizerResult]:
@@ -84,11 +134,13 @@ def clip_metadata_results(values: Mapping[str, str], text: str) -> list[Recogniz
 
 
 def _variants(value: str) -> list[str]:
-    squashed = re.sub(r"[^0-9a-z]", "", value.lower())
+    """The value's comparison keys: its letters and digits (any script), its digits alone and its
+    letters-and-digits tail after a letter prefix ("ACCT-"), the last two when they hold four digits."""
+    squashed = "".join(skeleton_char(ch) for ch in fold(value).text if _is_word_char(ch))
     variants = [squashed] if squashed else []
-    digits = re.sub(r"\D", "", value)
-    alnum_tail = re.sub(r"^[a-z]+", "", squashed)
+    digits = "".join(ch for ch in squashed if ch.isdigit())
+    alnum_tail = _LETTER_PREFIX.sub("", squashed)
     for extra in (alnum_tail, digits):
-        if len(re.sub(r"\D", "", extra)) >= 4 and extra not in variants:
+        if sum(ch.isdigit() for ch in extra) >= 4 and extra not in variants:
             variants.append(extra)
-    return variants
+    return ["".join(_key(ch) for ch in v) for v in variants]
