@@ -48,8 +48,9 @@ LABEL_MAP = {"PERSON": "PERSON", "PER": "PERSON", "LOCATION": "LOCATION", "GPE":
 SEED = 13
 DATA_SEED = 101  # the evaluation set is seed 7
 DEV_SEED = 202
-PER_FAMILY = 200
-EPOCHS = 10
+PER_FAMILY = 150
+EPOCHS = 5
+SALADS = 6000
 
 CONFIG = """
 [nlp]
@@ -127,11 +128,17 @@ def _mapped(spans: Iterable[dict]) -> list[Span]:
     return [(int(s["start"]), int(s["end"]), LABEL_MAP.get(s["label"], "")) for s in spans]
 
 
-def generator_examples(seed: int, per_family: int) -> list[tuple[str, list[Span]]]:
-    """Tune families, tune locales only (no held-out locale either)."""
+def generator_examples(
+    seed: int, per_family: int, exclude: Sequence[str] = (), only: Sequence[str] = ()
+) -> list[tuple[str, list[Span]]]:
+    """Tune families (less ``exclude``, or just ``only``), tune locales only (no held-out locale either)."""
     gen = load_generator()
     rows = gen.generate(seed=seed, per_family=per_family, splits=("tune",), heldout_locales=(), id_prefix="train")
-    return [(row["text"], _mapped(row["spans"])) for row in rows]
+    return [
+        (row["text"], _mapped(row["spans"]))
+        for row in rows
+        if row["family"] not in exclude and (not only or row["family"] in only)
+    ]
 
 
 def spoken_pii_examples(path: str = SPOKEN_PII) -> list[tuple[str, list[Span]]]:
@@ -340,9 +347,41 @@ def perturb_context(examples, vocabulary: Sequence[str], seed: int, share: float
     return out
 
 
-def build_training_data(seed: int = DATA_SEED, per_family: int = PER_FAMILY, presidio_path: str = PRESIDIO_SYNTH):
+def random_context(vocabulary: Sequence[str], seed: int, n: int) -> list[tuple[str, list[Span]]]:
+    """``n`` word salads of ordinary words with one or two names or places at random positions: the
+    entity's own form has to carry it. Names that are also English words ("will", "grace") are left out
+    here; they appear only in real sentence frames."""
+    gen = load_generator()
+    english = gen._english_words()
+    rng = random.Random(seed)
+    sources = [gen.LocaleSource(loc, seed + 50 + i) for i, loc in enumerate(gen.TUNE_LOCALES)]
+    kinds = ("city", "locality", "landmark", "road", "village")
+    out = []
+    while len(out) < n:
+        source = rng.choice(sources)
+        pieces: list[tuple[str, str | None]] = [(rng.choice(vocabulary), None) for _ in range(rng.randrange(2, 9))]
+        for _ in range(rng.choice((1, 1, 2))):
+            if rng.random() < 0.5:
+                value, label = source.person(rng, None)[0], "PERSON"
+            else:
+                value, label = source.place(rng, rng.choice(kinds))[0], "LOCATION"
+            if any(w in english for w in value.split()) and label == "PERSON":
+                continue
+            pieces.insert(rng.randrange(len(pieces) + 1), (value, label))
+        if any(label for _, label in pieces):
+            out.append(_rebuild(pieces))
+    return out
+
+
+def build_training_data(
+    seed: int = DATA_SEED,
+    per_family: int = PER_FAMILY,
+    presidio_path: str = PRESIDIO_SYNTH,
+    exclude_families: Sequence[str] = (),
+    salads: int = 0,
+):
     """(examples, recipe): examples are (text, spans with the model's labels or "" for other PII)."""
-    generated = generator_examples(seed, per_family)
+    generated = generator_examples(seed, per_family, exclude=exclude_families)
     presidio = presidio_examples(presidio_path, seed)
     spoken_pii = spoken_pii_examples()
     vocabulary = context_vocabulary(generated + presidio + spoken_pii)
@@ -355,6 +394,8 @@ def build_training_data(seed: int = DATA_SEED, per_family: int = PER_FAMILY, pre
             presidio, seed, 4
         ),
     }
+    if salads:
+        sources[f"{salads} word salads with tune-locale names and places"] = random_context(vocabulary, seed, salads)
     examples, recipe = [], {}
     for name, rows in sources.items():
         forms = both_forms(rows)
@@ -422,8 +463,14 @@ def train(
     epochs: int = EPOCHS,
     per_family: int = PER_FAMILY,
     presidio_path: str = PRESIDIO_SYNTH,
+    exclude_families: Sequence[str] = (),
+    salads: int = SALADS,
 ) -> dict:
-    """Train and write the model; returns the record also written to ``training.json``."""
+    """Train and write the model; returns the record also written to ``training.json``.
+
+    ``exclude_families``: tune families left out of training and used as the dev set instead (a
+    leave-families-out estimate of how the recipe does on sentence frames it never saw; the held-out
+    families stay unseen either way). Without it the dev set is every tune family (a sanity check)."""
     import spacy
     from spacy.training import Example  # noqa: F401 - imported for its registry side effects
     from spacy.util import compounding, minibatch
@@ -431,8 +478,8 @@ def train(
     started = time.perf_counter()
     spacy.util.fix_random_seed(seed)
     rng = random.Random(seed)
-    data, recipe = build_training_data(DATA_SEED, per_family, presidio_path)
-    dev_data = both_forms(generator_examples(DEV_SEED, 30))  # tune families only: a sanity check, not a held-out figure
+    data, recipe = build_training_data(DATA_SEED, per_family, presidio_path, exclude_families, salads)
+    dev_data = both_forms(generator_examples(DEV_SEED, 30, only=exclude_families))
     nlp, config = make_nlp(seed, epochs)
     train_examples = to_examples(nlp, data)
     dev_examples = to_examples(nlp, dev_data)
@@ -449,7 +496,9 @@ def train(
             nlp.update(batch, drop=0.2, sgd=optimizer, losses=losses)
         with nlp.use_params(optimizer.averages):
             dev = ner_scores(nlp, dev_examples)
-            if dev["f"] > best_f:
+            # leave-families-out runs keep their best epoch on the left-out families; a full run keeps the last
+            # (its dev set is made of the training families: no basis for choosing)
+            if dev["f"] > best_f or not exclude_families:
                 best_f, best = dev["f"], nlp.get_pipe("ner").model.to_bytes()
         history.append({"epoch": epoch + 1, "loss": round(float(losses.get("ner", 0.0)), 1), "dev": dev})
         LOG.info("epoch %d loss %.1f dev %s", epoch + 1, losses.get("ner", 0.0), dev)
@@ -475,11 +524,12 @@ def train(
         "dev_seed": DEV_SEED,
         "epochs": epochs,
         "per_family": per_family,
+        "excluded_families (dev set)": list(exclude_families),
         "recipe": recipe,
         "training_examples": len(train_examples),
         "training_entities": dict(sorted(labels.items())),
         "dev_examples": len(dev_examples),
-        "best_dev_f": best_f,
+        "kept_dev_f": best_f,
         "history": history,
         "data_seconds": round(built, 1),
         "seconds": round(time.perf_counter() - started, 1),
@@ -488,4 +538,54 @@ def train(
     with open(os.path.join(out_dir, "training.json"), "w", encoding="utf-8") as handle:
         json.dump(record, handle, indent=2)
         handle.write("\n")
+    write_readme(out_dir, record)
     return record
+
+
+def write_readme(out_dir: str, record: dict) -> None:
+    """The model card: what the model is, how it was trained (from ``record``), where its data came from."""
+    recipe = "\n".join(
+        f"| {name} | {counts['sentences']:,} | {counts['with written forms']:,} |"
+        for name, counts in record["recipe"].items()
+    )
+    entities = ", ".join(f"{label} {n:,}" for label, n in record["training_entities"].items())
+    excluded = record.get("excluded_families (dev set)") or []
+    dev = f"tune families {', '.join(excluded)} (left out of training)" if excluded else "every tune family, seed 202"
+    kept = "the epoch best on the dev set" if excluded else "the last epoch"
+    text = f"""# spoken_ner — PERSON / LOCATION / STREET_ADDRESS in lower-case spoken transcripts
+
+A spaCy {record["spacy_version"]} pipeline: the tokenizer and vocabulary of `{record["base_tokenizer"]}` and one
+`ner` component with its own small hash-embedding CNN (width 64, depth 3; no word vectors). The transcript
+stage appends it to its spaCy pipeline (`transforms/redaction/recognizers/spoken_ner_recognizer.py`), runs
+it inside `nlp.pipe` over the batch, and reports its spans through Presidio as `SpokenNerRecognizer`, for
+spoken-style (no capital letter) transcripts only.
+
+Regenerate: `make train-ner` (= `python -m pipeline train-ner --output transforms/redaction/models/spoken_ner`);
+measure: `python -m pipeline.training.evaluate_spoken --detector model|rules|both`.
+
+## Training run
+- seed {record["seed"]} (spaCy and shuffling), data seed {record["data_seed"]}, {record["epochs"]} epochs, Adam 0.002,
+  dropout 0.2, averaged weights; kept: {kept}; its entity F on the dev set ({dev}): {record["kept_dev_f"]}
+- {record["training_examples"]:,} training sentences; gold entities {entities}
+- time: {record["seconds"] / 60:.1f} min on a shared 2-core CPU (data building {record["data_seconds"]:.0f} s)
+- size on disk: {record["model_bytes"] / 2**20:.1f} MiB (`ner/model` holds the weights; `vocab/` is the base
+  model's vocabulary)
+
+## Data recipe
+No held-out family and no held-out locale of `data/eval/spoken_multilocale.jsonl` is used. Each sentence
+is used as said and, where different, as the stage's spoken-form layer writes it ("five five five" →
+"555"), because that written form is what spaCy sees inside the stage.
+
+| source | sentences | with written forms |
+|---|---|---|
+{recipe}
+
+## Sources and licences
+- Faker (MIT): names, places and street names of the tune locales (`data/eval/make_spoken_multilocale.py`).
+- presidio-research `data/synth_dataset_v2.json` (MIT, Microsoft; `../shared/data/pii/presidio_synth_v2.jsonl`),
+  even template ids only, lower-cased, punctuation dropped, numbers said as words.
+- `data/eval/spoken_pii.jsonl` (this project), tune split only.
+- spaCy and `en_core_web_sm` (MIT): tokenizer and vocabulary.
+"""
+    with open(os.path.join(out_dir, "README.md"), "w", encoding="utf-8") as handle:
+        handle.write(text)
