@@ -216,3 +216,100 @@ def test_when_stage_runs_then_clips_redacted_and_too_long_quarantined(job_config
             equal_to([("long", "transcript")]),
             label="failures",
         )
+
+
+@pytest.mark.parametrize(
+    "text, metadata, survivor",
+    [
+        # invisible characters, compatibility forms and homoglyphs do not hide a value; the whole
+        # original word is replaced, invisible characters included
+        ("call jen\u200bnifer now", {"first_name": "Jennifer"}, "nifer"),
+        ("call \u0458\u0435nnif\u0435r now", {"first_name": "Jennifer"}, "nnif"),
+        ("call ｊｅｎｎｉｆｅｒ now", {"first_name": "Jennifer"}, "ｊｅｎ"),
+        ("serial G090XF\u200d0731945822 please", {"device_serial": "G090XF0731945822"}, "0731945822"),
+        ("serial G090\u0425F0731945822 please", {"device_serial": "G090XF0731945822"}, "0731945822"),
+        ("account ٤٨٢٩١٠٥٥٧٣ please", {"account_id": "ACCT-4829105573"}, "٤٨٢٩"),
+        # names in other scripts
+        ("позвони Дмитрий сейчас", {"first_name": "Дмитрий"}, "Дмитрий"),
+        ("혜진에게 전화해", {"first_name": "혜진"}, "혜진"),
+    ],
+)
+def test_when_own_identifier_is_disguised_then_it_is_redacted_on_the_original(
+    engines, job_config, text, metadata, survivor
+):
+    result = redact_clip(engines, clip(text, **metadata), job_config.transcript)
+    assert survivor not in result.redacted_transcript
+    assert "\u200b" not in result.redacted_transcript and "\u200d" not in result.redacted_transcript
+    for span in result.pii_spans:
+        assert 0 <= span.start < span.end <= len(text)
+
+
+@pytest.mark.parametrize(
+    "text, first_name",
+    [
+        ("remind me in a minute", "Ina"),  # ordinary words are not joined into a name
+        ("this is a test", "Isa"),
+    ],
+)
+def test_when_ordinary_words_spell_the_first_name_then_they_are_not_the_name(engines, text, first_name):
+    detections = engines.detector.detect_batch([text], [{"PERSON": first_name}])[0]
+    assert not any(d.recognizer == "ClipMetadata_PERSON" for d in detections)
+
+
+@pytest.mark.parametrize(
+    "text, first_name, as_word",
+    [
+        ("pay the electricity bill", "Bill", True),
+        ("i will call you later", "Will", True),
+        ("call priyanka now", "Priyanka", False),  # not a word: a name, whatever spaCy's tag
+        ("позвони Дмитрий", "Дмитрий", False),
+    ],
+)
+def test_when_own_first_name_is_an_ordinary_word_then_it_is_redacted_and_flagged(
+    engines, job_config, text, first_name, as_word
+):
+    detections = engines.detector.detect_batch([text], [{"PERSON": first_name}])[0]
+    own = [d for d in detections if d.recognizer == "ClipMetadata_PERSON"]
+    assert own and all(d.as_word is as_word for d in own)
+    out = redact_clip(engines, clip(text, first_name=first_name), job_config.transcript).redacted_transcript
+    assert first_name.lower() not in out.lower()
+
+
+def _keyring_file(tmp_path, epochs):
+    path = tmp_path / "keyring.json"
+    path.write_text(json.dumps({"epochs": {e: os.urandom(32).hex() for e in epochs}}))
+    return KeySource("file", str(path))
+
+
+def test_when_hash_operator_with_a_keyring_then_hashes_are_keyed_per_epoch(job_config, tmp_path):
+    """The documented production key form (a keyring file) works for the hash operator; the same value
+    hashes alike within an epoch and unrelated across epochs; an epoch without a key quarantines."""
+    from apache_beam.metrics.metric import MetricsFilter
+
+    config = _config(job_config, operators={"default": "tag", "PERSON": "hash"})
+    key = _keyring_file(tmp_path, ["2026-01", "2026-07"])
+    clips = [
+        clip("my name is priyanka", clip_id="a1", pseudonym_epoch="2026-01"),
+        clip("call priyanka please", clip_id="a2", pseudonym_epoch="2026-01"),
+        clip("my name is priyanka", clip_id="b1", pseudonym_epoch="2026-07"),
+        clip("my name is priyanka", clip_id="gone", pseudonym_epoch="2025-07"),
+        clip("pay the electricity bill", clip_id="bill", pseudonym_epoch="2026-07", first_name="Bill"),
+    ]
+
+    def check_main(out):
+        tags = {c.clip_id: [w for w in c.redacted_transcript.split() if w.startswith("<PERSON_")] for c in out}
+        assert sorted(tags) == ["a1", "a2", "b1", "bill"]
+        assert tags["a1"] == tags["a2"] and len(tags["a1"]) == 1
+        assert tags["b1"] != tags["a1"]
+
+    def check_failures(out):
+        assert [(f.clip_id, f.error_type) for f in out] == [("gone", "hash_key_unavailable")]
+
+    p = TestPipeline()
+    out = p | beam.Create(clips) | RedactTranscript(config, read_presidio_files(config, job_config.base_dir), key)
+    assert_that(out.main, check_main, label="main")
+    assert_that(out.failures, check_failures, label="failures")
+    result = p.run()
+    result.wait_until_finish()
+    counters = result.metrics().query(MetricsFilter().with_namespace("transcript").with_name("own_name_as_word"))
+    assert sum(c.committed for c in counters["counters"]) == 1

@@ -7,16 +7,25 @@ Out: clips with ``redacted_transcript`` (each PII span replaced by its entity's 
      ``<ENTITY_TYPE>`` tag, a Faker surrogate consistent within the clip, a mask or a keyed hash),
      ``entities`` (type/start/end in the redacted text) and ``pii_spans`` (offsets in the
      ORIGINAL text, kept inside the job for muting the audio).
-Fails: a transcript longer than ``max_chars``, a Presidio error or a missing hash key quarantines the
-     clip (stage ``transcript``); nothing is passed on unredacted.
+Fails: a transcript longer than ``max_chars``, a Presidio error or a missing hash key (no key for the
+     clip's pseudonym epoch) quarantines the clip (stage ``transcript``); nothing is passed on unredacted.
+Counts (namespace ``transcript``): ``entity_<TYPE>`` per redacted span; ``own_name_as_word`` per
+     redaction of the clip's own first name where spaCy tags an ordinary word ("pay the electricity
+     bill" for a customer named Bill): still redacted, counted so the run report shows the cost.
 
 Detection (``transforms.redaction``): the spoken-form layer rewrites "five five five dash zero one"
 as "555-01" with an offset map; spaCy runs over the whole batch (``nlp.pipe``); Presidio, configured by
 its own YAML files (``configs/presidio/``) plus word-list recognizers for lower-case names and
 places, analyses the written form; hits map back to whole words of the original. Written (mixed-case)
 text also gets a capitalised-name recognizer (``PROPER_NAME``) and a job-title recognizer (``TITLE``). A clip's own
-identifiers are redacted wherever they occur, written or spelled out. Engines load once per worker
-in ``setup()``, shared across threads.
+identifiers are redacted wherever they occur, written or spelled out. Detection runs on folded text
+(:mod:`transforms.core.text`: no zero-width characters, compatibility forms or homoglyphs hide a
+word), and every span maps back to the original characters. Engines load once per worker in
+``setup()``, shared across threads.
+
+The ``hash`` operator's key is derived per clip from the key of the clip's pseudonym epoch in the
+keyring (``HASH_KEY_PURPOSE``), so hashed tags, like pseudonyms, are unlinkable across epochs and
+die with the epoch's key.
 """
 
 from __future__ import annotations
@@ -158,6 +167,21 @@ class Engines:
         return cls(read_presidio_files(config, base_dir), config)
 
 
+def hash_key(keyring, epoch: str) -> bytes:
+    """Key of the ``hash`` operator for clips of pseudonym epoch ``epoch``, derived from that epoch's key.
+
+    Raises ClipError (``hash_key_unavailable``) when the clip has no epoch or the keyring no key for it."""
+    from transforms.core.failures import ClipError
+    from transforms.core.keys import KeyUnavailableError, derive_key
+
+    if not epoch:
+        raise ClipError("hash_key_unavailable", "the clip has no pseudonym epoch to key the hash operator")
+    try:
+        return derive_key(keyring.key_for(epoch), HASH_KEY_PURPOSE)
+    except KeyUnavailableError:
+        raise ClipError("hash_key_unavailable", "no key for the clip's pseudonym epoch in the keyring") from None
+
+
 def clip_metadata(clip: Clip) -> dict[str, str]:
     """The clip's own identifiers by entity type (empty values left out)."""
     return {
@@ -197,12 +221,11 @@ class _RedactTranscriptFn(beam.DoFn):
         self.counters = StageCounters(STAGE)
 
     def setup(self):
-        from transforms.core.keys import derive_key
-
         self._engines = self._shared.acquire(lambda: Engines(self._files, self._config))
-        self._key = None
+        self._keyring = None
+        self._hash_keys: dict[str, bytes] = {}
         if self._key_source is not None and self._config.needs_key():
-            self._key = derive_key(self._key_source.load(), HASH_KEY_PURPOSE)
+            self._keyring = self._key_source.keyring()  # a keyring file or a single key: both work
 
     def process(self, batch: list[Clip]) -> Iterable:
         self.counters.received.inc(len(batch))
@@ -212,10 +235,24 @@ class _RedactTranscriptFn(beam.DoFn):
             yield from guarded(self.counters, functools.partial(self._redact, clip, found), on_error)
 
     def _redact(self, clip: Clip, found) -> Clip:
-        result = redact_clip(self._engines, clip, self._config, found, self._key)
+        if found is None:
+            found = self._engines.detector.detect_batch([clip.transcript], [clip_metadata(clip)])[0]
+        result = redact_clip(self._engines, clip, self._config, found, self._hash_key(clip))
         for span in result.entities:
             self.counters.count(f"entity_{span.entity_type}")
+        as_word = sum(1 for d in found if d.as_word)
+        if as_word:
+            self.counters.count("own_name_as_word", as_word)
         return result
+
+    def _hash_key(self, clip: Clip) -> bytes | None:
+        """The ``hash`` operator's key for the clip's pseudonym epoch (None when no operator hashes)."""
+        if self._keyring is None:
+            return None
+        epoch = clip.pseudonym_epoch
+        if epoch not in self._hash_keys:
+            self._hash_keys[epoch] = hash_key(self._keyring, epoch)
+        return self._hash_keys[epoch]
 
     def _detect_batch(self, batch: list[Clip]) -> list:
         """Detection over the whole batch (spaCy ``nlp.pipe``); on a batch error, None per clip, so each

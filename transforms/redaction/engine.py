@@ -29,6 +29,7 @@ from transforms.redaction.recognizers import (
     StreetAddressRecognizer,
     clip_metadata_results,
 )
+from transforms.redaction.recognizers.clip_metadata import tagged_as_word
 from transforms.redaction.spoken import Normalized, normalize
 
 
@@ -38,6 +39,7 @@ class Detection(NamedTuple):
     end: int
     score: float
     recognizer: str
+    as_word: bool = False  # the clip's own first name, tagged by spaCy as an ordinary word (still redacted)
 
 
 class DetectorSettings(NamedTuple):
@@ -175,7 +177,8 @@ class Detector:
             if end <= start:
                 continue
             name = (r.recognition_metadata or {}).get("recognizer_name", "")
-            detections.append(Detection(r.entity_type, start, end, float(r.score), name))
+            as_word = name == "ClipMetadata_PERSON" and tagged_as_word(nlp_artifacts, r.start, r.end)
+            detections.append(Detection(r.entity_type, start, end, float(r.score), name, as_word))
         return merge_overlaps(detections + repeats(norm.original, detections))
 
     def trim_allowed(self, text: str, start: int, end: int) -> tuple[int, int]:
@@ -207,7 +210,7 @@ def repeats(text: str, detections: Sequence[Detection]) -> list[Detection]:
             end = at + len(needle)
             whole = (at == 0 or not _is_word(lowered[at - 1])) and (end == len(lowered) or not _is_word(lowered[end]))
             if whole and at != d.start:
-                out.append(Detection(d.entity_type, at, end, d.score, d.recognizer))
+                out.append(d._replace(start=at, end=end))
             at = lowered.find(needle, at + 1)
     return out
 
@@ -250,7 +253,7 @@ def merge_overlaps(detections: Sequence[Detection]) -> list[Detection]:
         if merged and d.start <= merged[-1].end:
             last = merged[-1]
             best = last if _rank(last) >= _rank(d) else d
-            merged[-1] = Detection(best.entity_type, last.start, max(last.end, d.end), best.score, best.recognizer)
+            merged[-1] = best._replace(start=last.start, end=max(last.end, d.end))
         else:
             merged.append(d)
     return merged

@@ -144,3 +144,29 @@ def _variants(value: str) -> list[str]:
         if sum(ch.isdigit() for ch in extra) >= 4 and extra not in variants:
             variants.append(extra)
     return ["".join(_key(ch) for ch in v) for v in variants]
+
+
+# spaCy's coarse tags of ordinary words (anything but a proper noun, a symbol, punctuation or an unknown)
+_ORDINARY_POS = frozenset(
+    {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "SCONJ", "VERB"}
+)
+
+
+def tagged_as_word(nlp_artifacts, start: int, end: int) -> bool:
+    """Whether the written-form span ``[start, end)`` is one ordinary English word (in the dictionary)
+    that spaCy tags as such (NOUN, VERB, AUX, ADP…, not PROPN).
+
+    For the clip's own first name: "pay the electricity bill" for a customer named Bill is still
+    redacted (privacy first) but counted apart (``transcript/own_name_as_word``), so a run report
+    shows how much utility own-name matching costs. The dictionary check keeps out names spaCy's
+    small model tags NOUN in lower-case text ("call priyanka"); "my name is bill" still counts.
+    ``False`` without spaCy tokens or tags."""
+    from transforms.redaction.wordlists import dictionary_words
+
+    doc = getattr(nlp_artifacts, "tokens", None)
+    if doc is None:
+        return False
+    tokens = [t for t in doc if t.idx < end and start < t.idx + len(t.text)]
+    if len(tokens) != 1 or tokens[0].pos_ not in _ORDINARY_POS:
+        return False
+    return tokens[0].text.lower() in dictionary_words()
