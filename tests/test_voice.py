@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 import apache_beam as beam
 import numpy as np
@@ -340,7 +341,7 @@ def _clip(clip_id: str, samples, epoch="2026-07", account="ACCT-1") -> Clip:
 
 
 def test_disguise_voice_stage_routes_good_clips_to_main_and_bad_ones_to_failures():
-    key_source = KeySource("ephemeral", _ephemeral=KEY)
+    key_source = KeySource("ephemeral", _ephemeral=hashlib.sha256(b"voice test key").hexdigest().encode())
     x = harmonic(120)
     config = VoiceConfig(method="pseudo_voice")
     expected = voice.disguise(

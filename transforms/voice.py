@@ -6,7 +6,10 @@ Out: the same clips with disguised ``samples`` (see :func:`transforms.disguise.d
 Fails: a DSP error quarantines the clip (stage ``voice``); a clip is never passed on undisguised.
      A clip without a pseudonym epoch (the identifier stage has not run) is quarantined.
 
-The method is a plug-in of :mod:`transforms.disguise` (``pseudo_voice`` by default). Its
+The method is a plug-in of :mod:`transforms.disguise`, chosen directly (``method`` + ``params``) or
+through a privacy ``preset`` (:data:`PRESETS`): ``fast`` = ``pseudo_voice`` (signal processing,
+≈ 500× real time per core), ``strong`` = ``knn_vc`` (content-based conversion against a bank of
+licensed voices; needs the ``strong`` extra; slower, far more private). Its
 parameters are drawn from a NumPy generator seeded by HMAC(voice key of the clip's pseudonym epoch,
 epoch + account id) — or, with ``per_clip: true``, by HMAC(that key, clip id) — so a speaker keeps
 one pseudo-voice inside an epoch, gets a new one in the next, and nobody without the key can redraw
@@ -15,38 +18,77 @@ or undo the parameters. Destroying an epoch's key in the keyring makes its draws
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import apache_beam as beam
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 from pydantic.dataclasses import dataclass
+from pydantic_core import ArgsKwargs
 
 from transforms.core.keys import derive_key
 from transforms.core.records import Clip
 from transforms.core.stage import ClipStageFn, StageOutputs, apply_stage
-from transforms.disguise import LOUDNESS_DBFS, build_params, disguise, voice_rng
+from transforms.disguise import LOUDNESS_DBFS, build_params, check_method, disguise, load_method, voice_rng
 
 _STRICT = ConfigDict(extra="forbid")
+
+# Privacy presets: a method and its parameters, measured by `python -m pipeline evaluate-voice` (the
+# figures are in the README, "Measured privacy and utility"). ``params`` in the config override single
+# parameters of the preset.
+PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "fast": ("pseudo_voice", {}),
+    "strong": ("knn_vc", {}),
+}
 
 
 @dataclass(config=_STRICT, frozen=True)
 class VoiceConfig:
-    """Voice disguise: ``method`` names a plug-in in ``transforms.disguise.METHODS``;
-    ``params`` are that plug-in's parameters, validated by the plug-in's own dataclass.
+    """Voice disguise: a ``preset`` (``fast`` | ``strong``, see :data:`PRESETS`) or a ``method``
+    naming a plug-in in ``transforms.disguise.METHODS``; ``params`` are that plug-in's parameters
+    (over the preset's), validated by the plug-in's own dataclass. With a preset, ``method`` is
+    filled in from it (naming another method as well is an error).
 
     ``per_clip`` draws fresh parameters for every clip instead of one pseudo-voice per speaker
     and epoch (more private against an attacker who can link clips, less consistent to hear).
     """
 
-    method: str = "pseudo_voice"
+    preset: Literal["fast", "strong"] | None = None
+    method: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
     per_clip: bool = False
     loudness_dbfs: float = Field(LOUDNESS_DBFS, ge=-40.0, le=-6.0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if isinstance(data, ArgsKwargs):  # VoiceConfig(...) called directly
+            if data.args:
+                return data
+            return ArgsKwargs((), cls._apply_preset(dict(data.kwargs or {})))
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        preset = data.get("preset")
+        if preset in PRESETS:
+            method, params = PRESETS[preset]
+            if data.get("method") not in (None, "", method):
+                raise ValueError(f"preset {preset!r} is method {method!r}; do not also set method {data['method']!r}")
+            data["method"] = method
+            data["params"] = {**params, **dict(data.get("params") or {})}
+        elif not data.get("method"):
+            data["method"] = "pseudo_voice"
+        return data
+
 
 def validate_voice_config(voice_config) -> None:
-    """Config-time check (called by ``pipeline.config``)."""
-    build_params(voice_config.method, voice_config.params)
+    """Config-time check (called by ``pipeline.config``): the parameters, and that what the method
+    needs at run time is installed (the ``strong`` preset's extra and bank) — a ``ValueError``
+    naming what is missing, before any worker starts."""
+    params = build_params(voice_config.method, voice_config.params)
+    try:
+        check_method(voice_config.method, params)
+    except (ImportError, OSError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 class _DisguiseVoiceFn(ClipStageFn):
@@ -59,6 +101,7 @@ class _DisguiseVoiceFn(ClipStageFn):
 
     def setup(self):
         self._params = build_params(self._config.method, dict(self._config.params))
+        load_method(self._config.method, self._params)  # models and data once per worker process
         self._keyring = self._key_source.keyring()
 
     def handle(self, clip: Clip) -> Clip:

@@ -193,6 +193,7 @@ def run_view(index: source.RunIndex, checks: list[Check]) -> dict[str, Any]:
         "config_hash": report.get("config_hash", NOT_RECORDED),
         "pipeline_version": report.get("pipeline_version", NOT_RECORDED),
         "finished_at": report.get("finished_at", NOT_RECORDED),
+        "voice": f"{report.get('voice_preset', NOT_RECORDED)} preset, method {report.get('voice_method', NOT_RECORDED)}",
         "report_problem": index.report_problem,
         "epochs": sorted(index.epochs.items()),
         "outcomes": [(k, _label(k), v) for k, v in outcomes.items()] if outcomes is not None else None,

@@ -11,7 +11,9 @@ from transforms.disguise.registry import (
     PEAK_DBFS,
     VoiceMethod,
     build_params,
+    check_method,
     disguise,
+    load_method,
     voice_rng,
     voice_seed,
 )
@@ -23,7 +25,9 @@ __all__ = [
     "PEAK_DBFS",
     "VoiceMethod",
     "build_params",
+    "check_method",
     "disguise",
+    "load_method",
     "voice_rng",
     "voice_seed",
 ]

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
-from transforms.disguise import dsp
+from transforms.disguise import dsp, knn_vc
 from transforms.disguise.mcadams import McAdamsParams, mcadams
 from transforms.disguise.pseudo_voice import PseudoVoiceParams, pseudo_voice
 from transforms.disguise.world import WorldPseudoParams, WorldShiftParams, world_pseudo, world_shift
@@ -27,10 +27,14 @@ LOUDNESS_DBFS = -20.0
 
 
 class VoiceMethod(NamedTuple):
-    """A voice-disguise plug-in."""
+    """A voice-disguise plug-in. Optional hooks for methods with heavy parts: ``check(params)``
+    raises (``ImportError``, ``OSError``) when what it needs is not installed — cheap, called when
+    the config is loaded; ``load(params)`` loads models and data once per process (worker setup)."""
 
     params_type: type
     fn: Callable[[np.ndarray, int, Any, np.random.Generator], np.ndarray]
+    check: Callable[[Any], None] | None = None
+    load: Callable[[Any], None] | None = None
 
 
 METHODS: dict[str, VoiceMethod] = {
@@ -38,6 +42,7 @@ METHODS: dict[str, VoiceMethod] = {
     "world_pseudo": VoiceMethod(WorldPseudoParams, world_pseudo),
     "mcadams": VoiceMethod(McAdamsParams, mcadams),
     "world_shift": VoiceMethod(WorldShiftParams, world_shift),
+    "knn_vc": VoiceMethod(knn_vc.KnnVcParams, knn_vc.knn_vc, knn_vc.check, knn_vc.load),
 }
 
 # Analysis needs a few frames; shorter clips are padded with silence and trimmed back.
@@ -53,6 +58,18 @@ def build_params(method: str, params: dict[str, Any]):
     except ValidationError as exc:
         problems = "; ".join(f"params.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ValueError(problems) from None
+
+
+def check_method(method: str, params) -> None:
+    """Raise when what ``method`` needs at run time is not installed (no-op for most methods)."""
+    if METHODS[method].check is not None:
+        METHODS[method].check(params)
+
+
+def load_method(method: str, params) -> None:
+    """Load the method's heavy parts now, once per process (no-op for methods without any)."""
+    if METHODS[method].load is not None:
+        METHODS[method].load(params)
 
 
 def fit_and_normalise(

@@ -1,0 +1,216 @@
+"""The content-based ``knn_vc`` method on synthetic audio with the real encoder and the shipped bank,
+the bank file, the Whisper front end, and the privacy presets of the voice config.
+
+The generic guarantees (length, finiteness, peak, short clips, silence) are checked for every
+method, ``knn_vc`` included, in ``tests/test_voice.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+import pytest
+
+from transforms import disguise as voice
+from transforms.disguise import bank as voice_bank
+from transforms.disguise import content
+from transforms.voice import PRESETS, VoiceConfig, validate_voice_config
+
+RATE = 16000
+KEY = b"k" * 32
+
+
+def vowels(seconds: float = 1.5, f0: float = 120.0, seed: int = 0) -> np.ndarray:
+    """Alternating vowel-like sounds (two formant patterns) with a little noise and a pause."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    phase = 2 * np.pi * np.cumsum(f0 * (1.0 + 0.05 * np.sin(2 * np.pi * 2 * t))) / RATE
+    formants = np.where((t * 4).astype(int) % 2 == 0, 700.0, 350.0)
+    x = np.zeros_like(t)
+    for h in range(1, int(4000 / f0)):
+        x += np.exp(-(((h * f0 - formants) / 250.0) ** 2)) * np.sin(h * phase) + 0.02 * np.sin(h * phase)
+    x[int(0.6 * len(x)) : int(0.7 * len(x))] = 0.0
+    x += 0.003 * np.random.default_rng(seed).standard_normal(len(t))
+    return (0.3 * x / np.max(np.abs(x))).astype(np.float32)
+
+
+def _convert(x, account="acct", key=KEY, **params):
+    p = voice.build_params("knn_vc", params)
+    return voice.disguise(x, RATE, "knn_vc", p, voice.voice_rng(key, account, "2026-07"))
+
+
+def test_the_shipped_bank_loads_offline_and_is_compact():
+    assert os.path.getsize(voice_bank.DEFAULT_BANK) < 30e6
+    bank = voice_bank.load_bank()
+    n = len(bank.keys)
+    assert n > 50_000 and bank.ceps.shape[:2] == (n, voice_bank.SUBFRAMES)
+    assert set(bank.speaker_gender) == {"F", "M"} and len(bank.speaker_ids) == 121
+    assert np.allclose(np.linalg.norm(bank.keys[:100], axis=1), 1.0, atol=1e-2)
+
+
+def test_the_bank_holds_only_speakers_of_the_bank_set():
+    from pipeline.evaluation.voice_speakers import BANK
+
+    assert set(voice_bank.load_bank().speaker_ids) == set(BANK)
+
+
+def test_when_a_bank_file_is_missing_or_of_another_format_then_loading_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="build-voice-bank"):
+        voice_bank.load_bank(str(tmp_path / "none.npz"))
+    other = tmp_path / "other.npz"
+    np.savez(other, format=np.array(99))
+    with pytest.raises(ValueError, match="rebuild"):
+        voice_bank.load_bank(str(other))
+
+
+def test_the_log_mel_front_end_has_whisper_shape_and_range():
+    mel = content.log_mel(vowels(1.0))
+    assert mel.shape == (80, 101) and mel.dtype == np.float32  # as Whisper: one hop of padding at the end
+    assert mel.max() - mel.min() <= 2.0 + 1e-6  # floored 8 decades below the peak, scaled by 1/4
+
+
+@pytest.mark.parametrize("seconds", [0.01, 0.5, 1.5])
+def test_the_encoder_gives_one_384_dim_frame_per_20_ms(seconds):
+    frames = content.content_encoder().encode(np.zeros(int(seconds * RATE), np.float32) + 1e-3)
+    assert frames.shape == (max(1, int(np.ceil(seconds / 0.02))), content.DIM) and np.all(np.isfinite(frames))
+
+
+def test_when_converted_then_the_clip_keeps_its_length_and_loses_its_waveform():
+    x = vowels()
+    y = _convert(x)
+    assert y.dtype == np.float32 and len(y) == len(x) and np.all(np.isfinite(y))
+    assert abs(np.corrcoef(x, y)[0, 1]) < 0.5
+    pause = slice(int(0.62 * len(x)), int(0.68 * len(x)))
+    assert np.sqrt(np.mean(y[pause] ** 2)) < 0.2 * np.sqrt(np.mean(y**2))  # the pause stays quiet
+
+
+def test_when_same_key_speaker_and_epoch_then_the_same_voice_comes_out():
+    x = vowels()
+    assert np.allclose(_convert(x), _convert(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("other", [{"key": b"j" * 32}, {"account": "someone-else"}])
+def test_when_key_or_speaker_differs_then_the_voice_differs(other):
+    x = vowels()
+    a, b = _convert(x), _convert(x, **other)
+    assert not np.allclose(a, b, atol=1e-3)
+
+
+def test_when_blend_is_one_then_the_source_envelope_is_used():
+    x = vowels()
+    a, b = _convert(x, blend=0.0), _convert(x, blend=1.0)
+    assert len(b) == len(x) and np.all(np.isfinite(b)) and not np.allclose(a, b, atol=1e-3)
+
+
+def test_when_the_rate_is_not_16k_then_knn_vc_refuses():
+    params = voice.build_params("knn_vc", {})
+    with pytest.raises(ValueError, match="16 kHz"):
+        voice.disguise(vowels()[:8000], 8000, "knn_vc", params, voice.voice_rng(KEY, "a", "e"))
+
+
+# ------------------------------------------------------------------ presets and config
+
+
+def test_presets_name_registered_methods_with_valid_parameters():
+    for method, params in PRESETS.values():
+        voice.build_params(method, params)
+
+
+@pytest.mark.parametrize("preset, method", [("fast", "pseudo_voice"), ("strong", "knn_vc")])
+def test_when_a_preset_is_chosen_then_it_sets_the_method(preset, method):
+    config = VoiceConfig(preset=preset)
+    assert config.method == method
+    validate_voice_config(config)
+
+
+def test_when_a_preset_and_params_are_given_then_params_override_single_preset_values():
+    config = VoiceConfig(preset="strong", params={"k": 4})
+    assert config.params["k"] == 4 and voice.build_params(config.method, config.params).k == 4
+
+
+def test_when_a_preset_and_another_method_are_given_then_the_config_is_refused():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="preset 'strong' is method 'knn_vc'"):
+        VoiceConfig(preset="strong", method="mcadams")
+
+
+def test_when_the_strong_extra_is_missing_then_the_config_is_refused_before_the_run(monkeypatch, tmp_path):
+    import sys
+
+    from pipeline.config import DEFAULT_CONFIG_PATH, ConfigError, parse_config
+
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # import ctranslate2 now raises ImportError
+    with pytest.raises(ConfigError, match="'strong' extra"):
+        parse_config({"voice": {"preset": "strong"}}, os.path.dirname(DEFAULT_CONFIG_PATH))
+    # The fast preset needs nothing extra.
+    parse_config({"voice": {"preset": "fast"}}, os.path.dirname(DEFAULT_CONFIG_PATH))
+
+
+def test_when_the_bank_file_is_missing_then_the_config_is_refused(tmp_path):
+    from pipeline.config import DEFAULT_CONFIG_PATH, ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match="voice bank"):
+        parse_config(
+            {"voice": {"preset": "strong", "params": {"bank_path": str(tmp_path / "x.npz")}}},
+            os.path.dirname(DEFAULT_CONFIG_PATH),
+        )
+
+
+def test_when_the_cli_gets_a_strong_config_without_the_extra_then_it_exits_2(monkeypatch, tmp_path, capsys):
+    import sys
+
+    from pipeline import cli
+
+    config = tmp_path / "strong.yaml"
+    base = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "presidio")
+    config.write_text(
+        "voice:\n  preset: strong\ntranscript:\n"
+        f"  analyzer_conf: {base}/analyzer.yaml\n  nlp_conf: {base}/nlp.yaml\n"
+        f"  recognizers_conf: {base}/recognizers.yaml\n"
+    )
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)
+    code = cli.main(
+        ["run", "--config", str(config), "--input", "data/samples/manifest.jsonl", "--output", str(tmp_path / "o")]
+        + ["--ephemeral-key"]
+    )
+    assert code == 2
+    assert "'strong' extra" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "reviewer").exists()
+
+
+def test_when_the_stage_runs_the_strong_preset_then_clips_are_converted_with_the_speakers_key():
+    import datetime
+
+    import apache_beam as beam
+    from apache_beam.testing.test_pipeline import TestPipeline
+    from apache_beam.testing.util import assert_that
+
+    from transforms.core.keys import KeySource, derive_key
+    from transforms.core.records import Clip
+    from transforms.voice import DisguiseVoice
+
+    key_source = KeySource("ephemeral", _ephemeral=hashlib.sha256(b"voice test key").hexdigest().encode())
+    x = vowels(1.0)
+    voice_key = derive_key(key_source.keyring().key_for("2026-07"), "voice")
+    expected = voice.disguise(
+        x, RATE, "knn_vc", voice.build_params("knn_vc", {}), voice.voice_rng(voice_key, "ACCT-1", "2026-07")
+    )
+    clip = Clip(
+        clip_id="c1",
+        audio_uri="audio/c1.wav",
+        transcript="hello",
+        account_id="ACCT-1",
+        recorded_at=datetime.datetime(2026, 7, 3, tzinfo=datetime.timezone.utc),
+        samples=x,
+        sample_rate=RATE,
+        pseudonym_epoch="2026-07",
+    )
+
+    def check(out):
+        assert len(out) == 1 and np.allclose(out[0].samples, expected, atol=1e-5)
+
+    with TestPipeline() as p:
+        result = p | beam.Create([clip]) | DisguiseVoice(VoiceConfig(preset="strong"), key_source)
+        assert_that(result.main, check)
