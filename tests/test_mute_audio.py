@@ -57,9 +57,9 @@ def test_when_word_is_missing_from_transcript_then_it_is_unaligned():
     [
         ((NAME,), 0.0, ((1.2, 1.7),)),
         ((NAME,), 0.1, ((1.1, 1.8),)),
-        ((PHONE,), 0.0, ((2.1, 2.3), (2.4, 2.6), (2.7, 2.9))),
-        ((PHONE,), 0.05, ((2.05, 2.95),)),  # padding closes the gaps between the digits
-        ((NAME, PHONE), 0.0, ((1.2, 1.7), (2.1, 2.3), (2.4, 2.6), (2.7, 2.9))),
+        ((PHONE,), 0.0, ((2.1, 2.9),)),  # one span is muted from its first to its last word, gaps included
+        ((PHONE,), 0.05, ((2.05, 2.95),)),
+        ((NAME, PHONE), 0.0, ((1.2, 1.7), (2.1, 2.9))),
         ((), 0.1, ()),
     ],
 )
@@ -77,6 +77,70 @@ def test_when_a_span_has_no_timed_word_then_muting_fails_closed():
     with pytest.raises(MuteError) as info:
         pii_intervals("call bob now", [Word("call", 0, 1), Word("now", 2, 3)], [Span("PERSON", 5, 8)], 0.1, 3.0)
     assert "bob" not in str(info.value)
+
+
+PHONE_WORDS = WORDS[:5]  # "alexa this is jennifer call", then the number
+
+
+NUMBER = "my number is five six seven"
+NUMBER_SPAN = Span("PHONE_NUMBER", 13, 27)  # "five six seven"
+NUMBER_WORDS = (Word("my", 0.0, 0.2), Word("number", 0.3, 0.6), Word("is", 0.7, 0.8))
+
+
+@pytest.mark.parametrize(
+    "words, duration, expected",
+    [
+        # an untimed word inside the span ("six", or one the ASR wrote differently) is muted with its neighbours
+        (NUMBER_WORDS + (Word("five", 1.0, 1.3), Word("seven", 1.8, 2.2)), 3.0, ((1.0, 2.2),)),
+        (NUMBER_WORDS + (Word("five", 1.0, 1.3), Word("sex", 1.4, 1.7), Word("seven", 1.8, 2.2)), 3.0, ((1.0, 2.2),)),
+        # the last word may end a little past the audio (rounding), and is clipped to it
+        (NUMBER_WORDS + (Word("five", 1.0, 1.3), Word("six", 1.4, 1.7), Word("seven", 1.8, 2.25)), 2.2, ((1.0, 2.2),)),
+    ],
+)
+def test_when_a_span_is_covered_end_to_end_then_it_is_muted_from_first_to_last_word(words, duration, expected):
+    assert pii_intervals(NUMBER, words, (NUMBER_SPAN,), 0.0, duration) == expected
+
+
+@pytest.mark.parametrize(
+    "words, duration",
+    [
+        # word timings past the end of the audio: the transcript finds PII that the audio cannot mute
+        (WORDS, 1.0),
+        (tuple(Word(w.word, w.start_s + 10.0, w.end_s + 10.0) for w in WORDS), 3.0),
+        # the last word ends well past the end of the audio: only part of it would be muted
+        (PHONE_WORDS + (Word("five", 2.1, 2.3), Word("five", 2.4, 2.6), Word("five", 2.7, 3.5)), 3.0),
+        # the span's last word is untimed (or two of three repeated words are: they align to the first two)
+        (PHONE_WORDS + (Word("five", 2.1, 2.3),), 3.0),
+        (PHONE_WORDS + (Word("five", 2.4, 2.6), Word("five", 2.7, 2.9)), 3.0),
+        # timings in milliseconds, not seconds
+        (tuple(Word(w.word, w.start_s * 1000, w.end_s * 1000) for w in WORDS), 3.0),
+    ],
+)
+def test_when_a_span_is_not_covered_end_to_end_inside_the_audio_then_muting_fails_closed(words, duration):
+    with pytest.raises(MuteError) as info:
+        pii_intervals(TRANSCRIPT, words, (PHONE,), 0.08, duration)
+    assert info.value.code == "pii_not_locatable"
+    assert "five" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        NUMBER_WORDS + (Word("six", 1.4, 1.7), Word("seven", 1.8, 2.2)),  # first word untimed
+        NUMBER_WORDS + (Word("five", 1.0, 1.3), Word("six", 1.4, 1.7)),  # last word untimed
+    ],
+)
+def test_when_the_first_or_last_word_of_a_span_is_untimed_then_muting_fails_closed(words):
+    with pytest.raises(MuteError) as info:
+        pii_intervals(NUMBER, words, (NUMBER_SPAN,), 0.08, 3.0)
+    assert info.value.code == "pii_not_locatable"
+
+
+def test_when_the_transcript_hides_a_word_with_invisible_characters_then_it_still_aligns():
+    text = "call jen\u200bnifer now"
+    words = (Word("call", 0.0, 0.4), Word("jennifer", 0.5, 1.0), Word("now", 1.1, 1.3))
+    assert align_words(text, words)[1] == (5, 14)
+    assert pii_intervals(text, words, (Span("PERSON", 5, 14),), 0.0, 2.0) == ((0.5, 1.0),)
 
 
 def test_merge_intervals_joins_overlaps_only():

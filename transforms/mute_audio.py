@@ -3,13 +3,24 @@
 In:  clips after voice disguise, with ``samples``, ``words`` (ASR word timings, may be empty),
      ``transcript`` and ``pii_spans`` (character offsets of detected PII in the ORIGINAL
      transcript, from the transcript stage).
-Out: the same clips with every PII word's time interval (plus padding, merged, clipped to the
-     clip) replaced by a tone or silence, and those intervals in ``muted_intervals`` (seconds).
+Out: the same clips with each PII span's time interval — from the start of its first timed word to
+     the end of its last, plus padding, merged, clipped to the clip — replaced by a tone or
+     silence, and those intervals in ``muted_intervals`` (seconds). Untimed words inside a span
+     are muted with it.
 Fails (quarantine, stage ``mute``) — privacy fails closed:
-     - a PII span that no timed word covers (the words do not match the transcript);
-     - PII found but the clip has no word timings, unless ``on_missing_timings: keep``;
-     - no decoded samples.
+     - ``pii_not_locatable``: a PII span not covered end to end — its first or its last word is not
+       aligned to a timed word inside the audio (the words do not match the transcript, or their
+       timings lie past the end of the audio);
+     - ``pii_without_timings``: PII found but the clip has no word timings, unless
+       ``on_missing_timings: keep``;
+     - ``no_audio``: no decoded samples.
      A clip without PII passes unchanged with no muted intervals.
+
+A timed word counts only when it lies inside the audio: it starts before the end and ends at most
+``END_TOLERANCE_S`` after it (ASR frame rounding and resampling shift the last word's end by a few
+milliseconds; a word that ends later was timed against other audio, and muting "up to the end"
+would cover only part of it). Words are aligned on folded text (:mod:`transforms.core.text`), so
+a zero-width character in the transcript does not hide a word.
 
 Muting runs after voice disguise so the tone is not itself disguised and the disguise's
 analysis never sees the splice.
@@ -29,8 +40,11 @@ from pydantic.dataclasses import dataclass
 from transforms.core.failures import ClipError
 from transforms.core.records import Clip, Span, Word
 from transforms.core.stage import ClipStageFn, StageOutputs, apply_stage
+from transforms.core.text import fold
 
 _STRICT = ConfigDict(extra="forbid")
+END_TOLERANCE_S = 0.1  # a timed word may end this far past the end of the audio and still count
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(config=_STRICT, frozen=True)
@@ -55,21 +69,29 @@ class MuteError(ClipError, ValueError):
 def align_words(transcript: str, words: Sequence[Word]) -> list[tuple[int, int] | None]:
     """Character range of each timed word in ``transcript`` (in order), or None if not found.
 
-    Case-insensitive whole-word match, searched left to right from the end of the previous match, so repeated
-    words ("five five five") map to successive occurrences.
+    Case-insensitive whole-word match on folded text (invisible characters, compatibility forms and
+    homoglyphs in mixed-script words do not matter), searched left to right from the end of the
+    previous match, so repeated words ("five five five") map to successive occurrences. Ranges are
+    in ``transcript``'s own offsets.
     """
-    text = transcript.lower()
+    folded = fold(transcript)
     cursor = 0
     ranges: list[tuple[int, int] | None] = []
     for word in words:
-        token = word.word.strip().lower()
-        found = re.compile(r"(?<!\w)" + re.escape(token) + r"(?!\w)").search(text, cursor) if token else None
+        token = fold(word.word).text.strip()
+        pattern = re.compile(r"(?<!\w)" + re.escape(token) + r"(?!\w)", re.IGNORECASE) if token else None
+        found = pattern.search(folded.text, cursor) if pattern else None
         if found is None:
             ranges.append(None)
             continue
-        ranges.append(found.span())
+        ranges.append(folded.to_original(*found.span()))
         cursor = found.end()
     return ranges
+
+
+def inside_audio(word: Word, duration_s: float) -> bool:
+    """A timed word inside the audio: it starts before the end and ends at most END_TOLERANCE_S after it."""
+    return 0.0 <= word.start_s < duration_s and word.end_s <= duration_s + END_TOLERANCE_S
 
 
 def merge_intervals(intervals: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
@@ -86,26 +108,37 @@ def merge_intervals(intervals: Sequence[tuple[float, float]]) -> tuple[tuple[flo
 def pii_intervals(
     transcript: str, words: Sequence[Word], pii_spans: Sequence[Span], padding_s: float, duration_s: float
 ) -> tuple[tuple[float, float], ...]:
-    """Time intervals (s) of the words that overlap PII spans, padded, merged, within the clip.
+    """Time interval (s) of each PII span — its first timed word's start to its last timed word's end —
+    padded, merged, within the clip.
 
-    Raises MuteError when a PII span is covered by no aligned word.
+    Raises MuteError when a span's first or last word is not aligned to a timed word inside the audio
+    (then part of the span could be spoken outside every muted interval).
     """
     if not pii_spans:
         return ()
-    ranges = align_words(transcript, words)
+    timed = [
+        (r, w) for w, r in zip(words, align_words(transcript, words), strict=True) if r and inside_audio(w, duration_s)
+    ]
     intervals = []
     for span in pii_spans:
-        hits = [
-            w for w, r in zip(words, ranges, strict=True) if r is not None and r[0] < span.end and span.start < r[1]
-        ]
+        hits = [w for r, w in timed if r[0] < span.end and span.start < r[1]]
         if not hits:
-            raise MuteError(f"a {span.entity_type} span is not covered by any timed word")
-        for w in hits:
-            start = max(0.0, w.start_s - padding_s)
-            end = min(duration_s, w.end_s + padding_s)
-            if end > start:
-                intervals.append((round(start, 3), round(end, 3)))
+            raise MuteError(f"a {span.entity_type} span is not covered by any timed word inside the audio")
+        if not _covered_end_to_end(transcript, span, [r for r, _ in timed]):
+            raise MuteError(f"a {span.entity_type} span is not covered end to end by timed words inside the audio")
+        start = max(0.0, min(w.start_s for w in hits) - padding_s)
+        end = min(duration_s, max(w.end_s for w in hits) + padding_s)
+        if end > start:
+            intervals.append((round(start, 3), round(end, 3)))
     return merge_intervals(intervals)
+
+
+def _covered_end_to_end(transcript: str, span: Span, ranges: Sequence[tuple[int, int]]) -> bool:
+    """The span's first and last words (letters or digits) each overlap an aligned, timed word."""
+    words = [(m.start() + span.start, m.end() + span.start) for m in _WORD.finditer(transcript[span.start : span.end])]
+    if not words:
+        return True  # nothing speakable in the span; the hits above cover it
+    return all(any(a < r[1] and r[0] < b for r in ranges) for a, b in (words[0], words[-1]))
 
 
 def mute(
