@@ -52,14 +52,40 @@ def allocate(sizes: Sequence[int], n: int, rng: np.random.Generator) -> list[int
     return counts
 
 
-def stratified_sample(keys: Sequence[Hashable], n: int, seed: int) -> list[int]:
-    """Indices into ``keys`` of a stratified random sample of ``n`` rows (all rows if fewer)."""
-    rng = np.random.default_rng(seed)
+def _strata(keys: Sequence[Hashable]) -> tuple[list[Hashable], dict[Hashable, list[int]]]:
+    """The strata in draw order and the row indices of each."""
     members: dict[Hashable, list[int]] = defaultdict(list)
     for index, key in enumerate(keys):
         members[key].append(index)
-    strata = sorted(members, key=repr)
-    counts = allocate([len(members[s]) for s in strata], n, rng)
+    return sorted(members, key=repr), members
+
+
+def stratum_sizes(keys: Sequence[Hashable]) -> list[int]:
+    """Rows per stratum, in draw order."""
+    strata, members = _strata(keys)
+    return [len(members[s]) for s in strata]
+
+
+def allocation(sizes: Sequence[int], n: int, seed: int) -> list[int]:
+    """Rows per stratum exactly as :func:`stratified_sample` allocates ``n`` rows with ``seed``
+    (allocating is the first use of its seeded generator)."""
+    return allocate(sizes, n, np.random.default_rng(seed))
+
+
+def stratum_tally(keys: Sequence[Hashable], indices: Sequence[int]) -> list[tuple[int, int]]:
+    """``(stratum size, how many of indices fall in it)`` per stratum, in draw order."""
+    strata, members = _strata(keys)
+    picked: dict[Hashable, int] = defaultdict(int)
+    for index in set(indices):
+        picked[keys[index]] += 1
+    return [(len(members[s]), picked[s]) for s in strata]
+
+
+def stratified_sample(keys: Sequence[Hashable], n: int, seed: int) -> list[int]:
+    """Indices into ``keys`` of a stratified random sample of ``n`` rows (all rows if fewer)."""
+    rng = np.random.default_rng(seed)
+    strata, members = _strata(keys)
+    counts = allocate([len(members[s]) for s in strata], n, rng)  # first use of rng: see allocation()
     chosen: list[int] = []
     for stratum, k in zip(strata, counts, strict=True):
         picked = rng.choice(len(members[stratum]), size=k, replace=False) if k else []
