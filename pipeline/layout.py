@@ -16,6 +16,9 @@ LOGS_DIR = "logs"
 REPORT_FILE = "run_report.json"
 LAUNCHER_LOG = "launcher.log"
 SHARD_STEM = "part"
+SIGNOFF_FILE = "signoff.json"  # the last sign-off of the run, beside REPORT_FILE
+SIGNOFF_FINDINGS_DIR = "signoff"  # under ESCALATION_DIR (restricted): sign-off findings that name a clip
+AUDIT_FILE = "audit.jsonl"  # append-only audit trail of the output root (object stores: the prefix audit/)
 
 
 class OutputPaths(NamedTuple):
