@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import html.parser
 import io
 import json
@@ -192,13 +193,22 @@ def png_pixels(data: bytes) -> np.ndarray:
 def test_the_page_loads_nothing_but_data_uris(full_check):
     page = parse(full_check.html)
     tags = Counter(tag for tag, _ in page.elements)
-    assert tags["script"] == 0 and tags["link"] == 0 and tags["iframe"] == 0
+    assert tags["link"] == 0 and tags["iframe"] == 0
+    # Two scripts, both inline: the verdict metadata (JSON, never run) and the verdict logic.
+    scripts = [attrs for tag, attrs in page.elements if tag == "script"]
+    assert scripts == [{"type": "application/json", "id": "spotcheck-meta"}, {}]
     for tag, attrs in page.elements:
         for name in ("src", "href", "poster", "srcset", "data"):
             if name in attrs:
                 assert attrs[name].startswith("data:"), f"<{tag} {name}=...> is not a data: URI"
     csp = [a["content"] for t, a in page.elements if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in csp[0]
+    # Only the page's own script may run, by its hash: no 'unsafe-inline', no source to fetch from.
+    (body,) = re.findall(r"<script>(.*?)</script>", full_check.html, re.S)
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    script_src = re.search(r"script-src ([^;]+)", csp[0]).group(1).strip()
+    assert script_src == f"'sha256-{digest}'"
+    assert "connect-src" not in csp[0], "default-src 'none' must keep fetch/XHR blocked"
     assert not re.search(r"url\(\s*['\"]?(?!data:)", full_check.html), "a CSS url() would load something"
 
 

@@ -1,11 +1,16 @@
 """Assemble the spot-check: sample the reviewer rows, plot them, fill the HTML template.
 
 In:  a run's output directory (reviewer side only, see :mod:`pipeline.spotcheck.source`), a
-     sample size and a seed.
+     seed, and either a claim (maximum leak rate and confidence: the sample is sized for it, see
+     :mod:`pipeline.spotcheck.claims`) or a sample size (the page states the claim it supports).
 Out: one self-contained HTML document (str): audio and images are ``data:`` URIs, styles are
-     inline, there is no script, and a Content-Security-Policy forbids loading anything that is
-     not a ``data:`` URI. Plus a :class:`SpotCheck` summary for the terminal.
-Fails: :class:`~pipeline.spotcheck.source.SpotCheckError` when there are no reviewer shards.
+     inline, and a Content-Security-Policy forbids loading anything that is not a ``data:`` URI
+     and running any script but the page's own inline one (allowed by its SHA-256). That script
+     keeps the checker's verdicts in ``localStorage`` and exports them as a verdict file
+     (:mod:`pipeline.spotcheck.verdicts`); it cannot reach the network. Plus a :class:`SpotCheck`
+     summary for the terminal.
+Fails: :class:`~pipeline.spotcheck.source.SpotCheckError` when there are no reviewer shards;
+     ``ValueError`` for a rate or confidence outside (0, 1).
      A clip whose audio does not decode is shown with the error type (and counted as a problem)
      rather than stopping the report.
 """
@@ -14,12 +19,14 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import json
+import re
 from collections import Counter
 from importlib import resources
 from typing import Any, NamedTuple
 
-from pipeline.spotcheck import markup, plots, sampling, source
+from pipeline.spotcheck import claims, markup, plots, source, verdicts
 from transforms import audio_io
 
 NOT_RECORDED = source.NOT_RECORDED
@@ -50,6 +57,7 @@ class SpotCheck(NamedTuple):
     seed: int
     checks: list[Check]
     clip_problems: int
+    claim: str = ""  # the claim the sample supports (or is sized for), in one sentence
 
 
 def _data_uri(mime: str, data: bytes) -> str:
@@ -211,23 +219,64 @@ def run_view(index: source.RunIndex, checks: list[Check]) -> dict[str, Any]:
     }
 
 
+SCRIPT_HASH_PLACEHOLDER = "__VERDICT_SCRIPT_SHA256__"
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
 def render(context: dict[str, Any]) -> str:
+    """Fill the template; the one inline script is allowed by its hash in the page's CSP."""
     import jinja2
 
     template_text = resources.files("pipeline.spotcheck").joinpath("template.html.j2").read_text("utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(template_text).render(**context)
+    page = env.from_string(template_text).render(**context)
+    scripts = INLINE_SCRIPT.findall(page)
+    if len(scripts) != 1:
+        raise AssertionError(f"the template must hold exactly one inline script, found {len(scripts)}")
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode("ascii")
+    return page.replace(SCRIPT_HASH_PLACEHOLDER, f"sha256-{digest}")
 
 
-def spot_check(root: str, sample: int = 50, seed: int | None = None) -> SpotCheck:
-    """Sample, plot and render a run's reviewer output."""
+def plan(
+    root: str, sample: int, seed: int, max_leak_rate: float | None, confidence: float
+) -> tuple[source.RunIndex, claims.SampleChoice, dict[str, Any]]:
+    """The run index, the sample and the verdict metadata the page embeds — everything but the
+    rendering (no audio is read)."""
+    index = source.read_index(root)
+    choice = claims.choose_sample(index.strata, sample, seed, max_leak_rate, confidence)
+    report = index.report or {}
+    meta = verdicts.page_meta(
+        run_id=str(report.get("run_id", NOT_RECORDED)),
+        config_hash=str(report.get("config_hash", NOT_RECORDED)),
+        mode=choice.mode,
+        seed=seed,
+        size=choice.size,
+        population=len(index.review_ids),
+        review_ids=[index.review_ids[i] for i in choice.chosen],
+        max_leak_rate=choice.claim.max_leak_rate if choice.claim else None,
+        confidence=confidence,
+    )
+    return index, choice, meta
+
+
+def spot_check(
+    root: str,
+    sample: int = 50,
+    seed: int | None = None,
+    max_leak_rate: float | None = None,
+    confidence: float = 0.95,
+) -> SpotCheck:
+    """Sample, plot and render a run's reviewer output.
+
+    With ``max_leak_rate`` the sample is sized for the claim "fewer than that rate of the reviewer
+    clips leak PII" at ``confidence`` (see :mod:`pipeline.spotcheck.claims`) and ``sample`` is
+    ignored; otherwise ``sample`` clips are drawn and the page states the claim they support."""
     import secrets
 
     if seed is None:
         seed = secrets.randbelow(2**31)  # recorded in the page so the same sample can be drawn again
-    index = source.read_index(root)
-    chosen = sampling.stratified_sample(index.strata, sample, seed)
-    clips = source.read_clips(root, [index.review_ids[i] for i in chosen])
+    index, choice, meta = plan(root, sample, seed, max_leak_rate, confidence)
+    clips = source.read_clips(root, meta["sample"]["review_ids"])
     views = [clip_view(c) for c in clips]
     checks = run_checks(index)
     problems = sum(1 for v in views if v["problems"])
@@ -237,17 +286,28 @@ def spot_check(root: str, sample: int = 50, seed: int | None = None) -> SpotChec
         checks.append(
             Check("sampled clips consistent", "pass", f"{len(views)} clips decoded, spans and intervals valid")
         )
+    run = run_view(index, checks)
     context = {
-        "run": run_view(index, checks),
+        "run": run,
         "clips": views,
         "sample": {
-            "requested": sample,
+            "requested": choice.size,
             "drawn": len(views),
             "seed": seed,
             "population": len(index.review_ids),
             "strata": sorted(Counter((v["locale"], bool(v["entity_types"])) for v in views).items()),
         },
+        "claim": choice.view,
+        "reproduce": (
+            f"--max-leak-rate {max_leak_rate} --confidence {confidence}"
+            if choice.mode == "claim"
+            else f"--sample {choice.size}" + (f" --confidence {confidence}" if confidence != 0.95 else "")
+        ),
+        "verdict_kinds": verdicts.KINDS,
+        "meta": meta,
         "generated_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"),
         "not_recorded": NOT_RECORDED,
     }
-    return SpotCheck(render(context), len(views), len(index.review_ids), seed, checks, problems)
+    return SpotCheck(
+        render(context), len(views), len(index.review_ids), seed, checks, problems, choice.view["statement"]
+    )
