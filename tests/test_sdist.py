@@ -109,3 +109,14 @@ def test_when_job_runs_from_clean_venv_then_samples_come_out(sdist_venv, tmp_pat
         rows.extend(pq.read_table(path).to_pylist())
     assert len(rows) == report["outcomes"]["reviewer_rows"] > 0
     assert all(row["audio"] and row["transcript"] and row["speaker_pseudonym"].startswith("spk_") for row in rows)
+
+
+def test_when_installed_then_the_voiceanon_command_is_the_cli(sdist_venv, tmp_path):
+    python, _ = sdist_venv
+    script = os.path.join(os.path.dirname(python), "voiceanon")
+    assert os.path.exists(script), "setup.py declares no voiceanon console script"
+    help_text = _run([script, "--help"], cwd=tmp_path).stdout
+    for command in ("run", "spotcheck", "signoff", "audit", "verify"):
+        assert command in help_text
+    version = _run([script, "--version"], cwd=tmp_path).stdout.strip()
+    assert version == _run([python, "-m", "pipeline", "--version"], cwd=tmp_path).stdout.strip()
