@@ -44,6 +44,9 @@ class AudioConfig:
     sample_rate: int = Field(16000, ge=8000, le=48000)
     max_duration_s: float = Field(600.0, gt=0)
     output_format: Literal["flac", "ogg"] = "flac"
+    # ffmpeg (formats libsndfile cannot read) is killed after this long; the clip is quarantined
+    # (audio_timeout). Other bounds on a clip's decoding: transforms/audio_io.py.
+    decode_timeout_s: float = Field(60.0, gt=0, le=3600)
 
 
 @dataclass(config=_STRICT, frozen=True)

@@ -1,6 +1,9 @@
 """Real audio decoding of every supported input shape, and encoding for reviewers."""
 
+import os
+import socket
 import subprocess
+import time
 
 import imageio_ffmpeg
 import numpy as np
@@ -125,3 +128,69 @@ def test_when_samples_are_encoded_then_they_decode_back(fmt, mime):
     assert abs(len(back) - len(signal)) < 0.01 * RATE
     n = min(len(back), len(signal))
     assert np.corrcoef(back[:n], signal[:n])[0, 1] > 0.95
+
+
+def _fifo(tmp_path):
+    path = tmp_path / "pipe.wav"
+    os.mkfifo(path)
+    return path
+
+
+def _socket(tmp_path):
+    path = tmp_path / "sock.wav"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    return path
+
+
+def _symlink_to_fifo(tmp_path):
+    link = tmp_path / "link.wav"
+    link.symlink_to(_fifo(tmp_path))
+    return link
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        _fifo,  # opening it for reading would block until a writer comes: the whole job hung
+        lambda tmp_path: tmp_path,  # a directory
+        lambda tmp_path: "/dev/zero",  # a device that never ends
+        _socket,
+        _symlink_to_fifo,
+    ],
+    ids=["fifo", "directory", "device", "socket", "symlink-to-fifo"],
+)
+def test_when_audio_path_is_not_a_regular_file_then_it_is_refused_without_blocking(tmp_path, make):
+    path = str(make(tmp_path))
+    started = time.monotonic()
+    with pytest.raises(ClipError) as info:
+        audio_io.load(path, RATE, 600)
+    assert info.value.code == "audio_not_a_file"
+    assert time.monotonic() - started < 5
+    assert path not in info.value.message
+
+
+def test_when_ffmpeg_takes_too_long_then_it_is_killed_and_the_clip_refused(tmp_path, monkeypatch):
+    slow = tmp_path / "slow-ffmpeg"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", lambda: str(slow))
+    path = tmp_path / "odd.bin"
+    path.write_bytes(b"\x00\x01\x02\x03" * 100)  # not for libsndfile: goes to ffmpeg
+    started = time.monotonic()
+    with pytest.raises(ClipError) as info:
+        audio_io.load(str(path), RATE, 600, timeout_s=0.5)
+    assert info.value.code == "audio_timeout"
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("value, ok", [(60.0, True), (0.5, True), (0, False), (-1, False), (86400, False)])
+def test_decode_timeout_is_validated_with_the_config(value, ok):
+    from pipeline.config import DEFAULT_CONFIG_PATH, ConfigError, parse_config
+
+    configs = os.path.dirname(DEFAULT_CONFIG_PATH)
+    if ok:
+        assert parse_config({"audio": {"decode_timeout_s": value}}, configs).audio.decode_timeout_s == value
+    else:
+        with pytest.raises(ConfigError):
+            parse_config({"audio": {"decode_timeout_s": value}}, configs)

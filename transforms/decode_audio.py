@@ -2,8 +2,9 @@
 
 In:  validated clips with ``audio_uri``.
 Out: clips with mono float32 ``samples`` at the configured ``sample_rate``.
-Fails: missing, empty, corrupt, too long or NaN-bearing audio quarantines the clip (stage
-     ``decode``) with a code from :mod:`transforms.audio_io`.
+Fails: missing, empty, corrupt, too long or NaN-bearing audio, a path that is not a regular file
+     (a FIFO would block the worker) or an ffmpeg decode longer than ``decode_timeout_s``
+     quarantines the clip (stage ``decode``) with a code from :mod:`transforms.audio_io`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ class _DecodeAudioFn(ClipStageFn):
 
     def handle(self, clip: Clip) -> Clip:
         rate = self._config.sample_rate
-        samples = audio_io.load(clip.audio_uri, rate, self._config.max_duration_s)
+        config = self._config
+        samples = audio_io.load(clip.audio_uri, rate, config.max_duration_s, timeout_s=config.decode_timeout_s)
         self.counters.observe("audio_ms", int(1000 * len(samples) / rate))
         return clip._replace(samples=samples, sample_rate=rate)
 
