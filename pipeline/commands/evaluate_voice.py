@@ -59,6 +59,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--enrol-utterances", type=int, default=3, help="enrolment utterances per speaker")
     parser.add_argument("--key-draws", type=int, default=3, help="independent key draws (figures: mean and range)")
     parser.add_argument("--no-config-method", action="store_true", help="evaluate only the --method options")
+    parser.add_argument(
+        "--leaked-key", action="store_true", help="also score an attacker who enrols under the system's own key"
+    )
 
 
 def parse_method(text: str):
@@ -99,6 +102,7 @@ def run(args, extra) -> int:
         key_draws=args.key_draws,
         max_speakers=args.max_speakers,
         checkpoint_dir=args.output,
+        leaked_key=args.leaked_key,
     )
     paths = write_reports(result, args.output)
     print(markdown_table(result))

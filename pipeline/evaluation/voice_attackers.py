@@ -58,18 +58,20 @@ def score(enrol: np.ndarray, enrol_speakers, trials: np.ndarray, trial_speakers)
 class LdaAttacker:
     """Speaker-discriminant projection fitted on anonymised speech of training speakers.
 
-    Embeddings are length-normalised, centred on the training mean and projected by
-    ``LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto")`` (shrinkage keeps the
-    within-speaker scatter invertible with a few samples per speaker), then length-normalised
-    again for cosine scoring. ``n_components`` defaults to min(speakers − 1, dimensions, 150).
+    Embeddings are length-normalised and centred on the training mean, reduced by PCA to at most
+    ``samples − speakers`` dimensions (d-vectors have near-constant dimensions; without this the
+    within-speaker scatter is singular), projected by ``LinearDiscriminantAnalysis`` (SVD solver),
+    then length-normalised again for cosine scoring. ``n_components`` defaults to
+    min(speakers − 1, PCA dimensions, 150).
     """
 
     def __init__(self, n_components: int | None = None):
         self.n_components = n_components
+        self._pca = None
         self._lda = None
-        self._mean = None
 
     def fit(self, embeddings: np.ndarray, speakers) -> LdaAttacker:
+        from sklearn.decomposition import PCA
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
         x = _unit(np.asarray(embeddings, dtype=np.float64))
@@ -77,17 +79,18 @@ class LdaAttacker:
         n_speakers = len(np.unique(labels))
         if n_speakers < 2:
             raise ValueError(f"the LDA attacker needs at least 2 training speakers, got {n_speakers}")
-        components = self.n_components or min(n_speakers - 1, x.shape[1], 150)
-        self._mean = x.mean(axis=0)
-        self._lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto", n_components=components)
-        self._lda.fit(x - self._mean, labels)
+        dims = max(1, min(x.shape[1], len(x) - n_speakers, 200))
+        self._pca = PCA(n_components=dims, svd_solver="full").fit(x)
+        reduced = self._pca.transform(x)
+        components = self.n_components or min(n_speakers - 1, dims, 150)
+        self._lda = LinearDiscriminantAnalysis(solver="svd", n_components=components).fit(reduced, labels)
         return self
 
     def transform(self, embeddings: np.ndarray) -> np.ndarray:
         if self._lda is None:
             raise ValueError("fit the LDA attacker first")
         x = _unit(np.asarray(embeddings, dtype=np.float64))
-        return _unit(self._lda.transform(x - self._mean))
+        return _unit(self._lda.transform(self._pca.transform(x)))
 
 
 def summarise_draws(values: list[float]) -> dict[str, Any]:

@@ -17,8 +17,8 @@ Enrolment / trial split (``split``):
   utterance is one trial.
 - ``auto``: ``utterances`` when some speaker has more than ``enrol_utterances`` utterances, else
   ``halves``.
-Attacker training pieces: every utterance of the attacker's speakers cut into consecutive
-``train_piece_s`` pieces (several samples per speaker and key for the LDA).
+Attacker training pieces: the first two consecutive 4 s pieces of every utterance of the attacker's
+speakers (anonymised under two attacker keys: four samples per speaker for the LDA).
 """
 
 from __future__ import annotations
@@ -163,9 +163,10 @@ def enrolment_and_trials(
 
 
 def training_pieces(
-    folder: str, speakers: list[str], piece_s: float = 4.0, max_pieces: int = 4, rows: list[dict] | None = None
+    folder: str, speakers: list[str], piece_s: float = 4.0, max_pieces: int = 2, rows: list[dict] | None = None
 ) -> list[Item]:
-    """The attacker's training material: each utterance of ``speakers`` cut into pieces."""
+    """The attacker's training material: the first ``max_pieces`` pieces of each utterance of
+    ``speakers`` (× the attacker's keys, several samples per speaker for the LDA)."""
     rows = rows if rows is not None else read_manifest(folder)
     wanted = set(speakers)
     out: list[Item] = []
