@@ -40,6 +40,7 @@ import yaml
 
 from benchmarks import workload
 from benchmarks.rss import Measurement, measure, mib
+from pipeline.config import load_yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_BEAM = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
@@ -63,7 +64,7 @@ def config_with_overrides(overrides: list[str], folder: str) -> str:
     shutil.copytree(os.path.join(REPO, "configs"), target, dirs_exist_ok=True)
     path = os.path.join(target, "default.yaml")
     with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = load_yaml(handle, path) or {}  # a repeated key is an error here too, not "last one wins"
     for item in overrides:
         dotted, _, raw = item.partition("=")
         node = data

@@ -110,3 +110,53 @@ def test_apply_policy_joins_lists_dedupes_and_routes_failures(tmp_path):
         assert_that(kept, equal_to([("keep", False), ("dup", False), ("escalate", True)]), label="main")
         codes = out.failures | "Codes" >> beam.Map(lambda f: (f.clip_id, f.error_type))
         assert_that(codes, equal_to([("dup", "duplicate_clip_id"), ("future", "future_timestamp")]), label="fail")
+
+
+def test_when_lists_and_manifest_spell_an_id_differently_then_the_clip_is_still_dropped(tmp_path):
+    """The join key is the canonical id on both sides: list formatting or manifest spelling never
+    lets a listed account through."""
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbfacct-0000000001\n")
+    (tmp_path / "utf16.txt").write_bytes("\ufeff  ACCT-0000000002\t# by phone\r\n".encode("utf-16-le"))
+    (tmp_path / "extra.csv").write_text('name,account_id\n"Doe, Jane","ACCT-0000000003 "\n')
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "part-0").write_text("'ACCT-0000000004'\n")
+    clips = [
+        clip("bom", "ACCT-0000000001"),
+        clip("utf16", "acct-0000000002"),
+        clip("csv", "\u00a0ACCT-0000000003"),
+        clip("glob", "ＡＣＣＴ-0000000004"),  # fullwidth letters in the manifest
+        clip("zero-width", "ACCT-00000\u200b00001"),
+        clip("look-alike", "\u0410CCT-0000000001"),  # Cyrillic А: a different id, kept
+        clip("unlisted", "ACCT-0000000009"),
+    ]
+    lists = [tmp_path / "bom.txt", tmp_path / "utf16.txt", tmp_path / "extra.csv", f"{tmp_path}/parts/part-*"]
+    with TestPipeline() as p:
+        out = (
+            p
+            | beam.Create(clips)
+            | ApplyPolicy(PolicyConfig(), {"opt_out": tuple(map(str, lists))}, AS_OF, KEYSOURCE, 6)
+        )
+        assert_that(out.main | beam.Map(lambda c: c.clip_id), equal_to(["look-alike", "unlisted"]))
+
+
+def test_when_lists_are_case_sensitive_then_only_the_exact_case_matches(tmp_path):
+    (tmp_path / "l.txt").write_text(" Acct-1 \n")
+    clips = [clip("exact", "Acct-1"), clip("other-case", "ACCT-1")]
+    config = PolicyConfig(list_ids_case_sensitive=True)
+    with TestPipeline() as p:
+        out = p | beam.Create(clips) | ApplyPolicy(config, {"opt_out": (str(tmp_path / "l.txt"),)}, AS_OF, KEYSOURCE, 6)
+        assert_that(out.main | beam.Map(lambda c: c.clip_id), equal_to(["other-case"]))
+
+
+def test_when_a_list_goes_bad_during_the_run_then_the_job_fails_instead_of_reading_part_of_it(tmp_path):
+    """The launcher checks every list; a list that changed since is read by the same parser on the
+    workers, and its first bad line stops the job (nothing is decided without the whole list)."""
+    (tmp_path / "l.txt").write_text("ACCT-0000000001\nACCT-0000000002\tJane Doe\n")
+    with pytest.raises(Exception) as info:
+        with TestPipeline() as p:
+            _ = (
+                p
+                | beam.Create([clip()])
+                | ApplyPolicy(PolicyConfig(), {"opt_out": (str(tmp_path / "l.txt"),)}, AS_OF, KEYSOURCE, 6)
+            )
+    assert "line 2: not one valid account id" in str(info.value) and "Jane" not in str(info.value)

@@ -1,13 +1,17 @@
 """Policy stage: ``ApplyPolicy`` — before any audio is decoded, so dropped clips cost nothing.
 
-In:  validated clips; opt-out and deletion-request lists (text files of account ids, one per
-     line, ``#`` comments allowed; any Beam filesystem; millions of rows are fine: they are
-     joined with the clips by key, never loaded into memory).
+In:  validated clips; opt-out and deletion-request lists (files or globs on any Beam filesystem,
+     in the strict format of :mod:`transforms.policy_lists`; millions of rows are fine: they are
+     joined with the clips by key, never loaded into memory). Ids are matched in their canonical
+     form (:func:`transforms.core.ids.canonical_id`) on both sides, so a listed customer is
+     found however the list or the manifest spelled the id.
 Out: the clips that may be reviewed, with ``flags`` (e.g. ``no_wake_word``) and ``escalate``
      (transcript matches the escalation lexicon: route to the restricted escalation output).
      Dropped clips are counted per reason (``policy/dropped_<reason>``) and go nowhere else.
 Fails: a duplicate ``clip_id`` (all but one copy), a timestamp in the future beyond the
      tolerance, or a clip whose epoch key is gone becomes a quarantine record (stage ``policy``).
+     A list line that is not one valid id fails the whole job (``ListFormatError``); the launcher
+     checks every list before the run, so this happens only if a list changes during the run.
 
 Drop reasons, checked in this order (a clip is counted once, under the first that applies):
 ``deletion_request``, ``opt_out``, ``retention`` (older than ``retention_days`` before the run's
@@ -29,9 +33,11 @@ from pydantic.dataclasses import dataclass
 
 from transforms.core.epochs import epoch_of
 from transforms.core.failures import ClipError
+from transforms.core.ids import canonical_id
 from transforms.core.keys import derive_key, keyed_hex
 from transforms.core.records import Clip
 from transforms.core.stage import FAILURES, ClipStageFn, StageCounters, StageOutputs, clip_failure, guarded
+from transforms.policy_lists import DEFAULT_ID_COLUMN, list_entries, list_files
 
 STAGE = "policy"
 DELETION, OPT_OUT = "deletion_request", "opt_out"
@@ -49,6 +55,9 @@ class PolicyConfig:
     no_wake_word: Literal["drop", "flag", "keep"] = "drop"
     escalation_terms: tuple[str, ...] = ()
     future_tolerance_hours: float = Field(24.0, ge=0.0)
+    # Ids are case-folded before matching unless the account ids of this system differ by case alone.
+    list_ids_case_sensitive: bool = False
+    list_id_column: str = Field(DEFAULT_ID_COLUMN, min_length=1, max_length=200)  # the id column of .csv lists
 
 
 class Decision(NamedTuple):
@@ -127,7 +136,7 @@ class _DedupeFn(ClipStageFn):
 
 
 class _DecideFn(ClipStageFn):
-    """clip (+ side input {account_id: reasons}) → kept clip; drops counted; errors quarantined."""
+    """clip (+ side input {canonical account id: reasons}) → kept clip; drops counted; errors quarantined."""
 
     stage = STAGE
     count_received = False  # counted on entry, by _SplitRepeatedFn
@@ -148,7 +157,7 @@ class _DecideFn(ClipStageFn):
         if self._config.sampling_fraction < 1.0:
             epoch_key = self._keyring.key_for(epoch_of(clip.recorded_at, self._epoch_months))
             sample_key = derive_key(epoch_key, "sampling")
-        reasons = frozenset(listed.get(clip.account_id, ()))
+        reasons = frozenset(listed.get(canonical_id(clip.account_id, self._config.list_ids_case_sensitive), ()))
         decision = decide(clip, reasons, self._config, self._as_of, sample_key, self._lexicon)
         if decision.drop_reason:
             self.counters.count(f"dropped_{decision.drop_reason}")
@@ -180,12 +189,6 @@ def _affected(element):
     account, grouped = element
     if grouped["clips"] and grouped["listed"]:
         yield account, sorted(set(grouped["listed"]))
-
-
-def _list_entries(line: str, reason: str):
-    account = line.strip()
-    if account and not account.startswith("#"):
-        yield account, reason
 
 
 class ApplyPolicy(beam.PTransform):
@@ -233,22 +236,25 @@ class ApplyPolicy(beam.PTransform):
         return StageOutputs(decided.main, failures)
 
     def _listed_accounts(self, keys):
-        """{account_id: reasons} for accounts that are on a list AND have clips in this run.
+        """{canonical account id: reasons} for accounts that are on a list AND have clips in this run.
 
         The lists (possibly millions of ids) and the clips' accounts are joined by key in a
-        shuffle; only the (usually small) intersection becomes a side input."""
+        shuffle; only the (usually small) intersection becomes a side input. The list files are
+        read with the launcher's parser (Beam's text reads cannot decode UTF-16 or drop a BOM),
+        one file per element, after a reshuffle so that the files of a glob are read in parallel."""
         p = keys.pipeline
-        entries = [
-            p
-            | f"Read_{reason}_{i}" >> beam.io.ReadFromText(path)
-            | f"Parse_{reason}_{i}" >> beam.FlatMap(_list_entries, reason)
-            for reason, paths in sorted(self._lists.items())
-            for i, path in enumerate(paths)
-        ]
-        if not entries:
+        sources = [(reason, path) for reason, paths in sorted(self._lists.items()) for path in paths]
+        if not sources:
             return p | "NoListedAccounts" >> beam.Create([])
-        listed = entries | "AllListEntries" >> beam.Flatten()
-        accounts = keys | "ClipAccounts" >> beam.Map(lambda kv: (kv[1], True))
+        case_sensitive, column = self._config.list_ids_case_sensitive, self._config.list_id_column
+        listed = (
+            p
+            | "ListPaths" >> beam.Create(sources)
+            | "ListFiles" >> beam.FlatMap(lambda source: ((source[0], f) for f in list_files(source[1])))
+            | "SpreadListFiles" >> beam.Reshuffle()
+            | "ReadListIds" >> beam.FlatMap(list_entries, case_sensitive, column)
+        )
+        accounts = keys | "ClipAccounts" >> beam.Map(lambda kv, cs: (canonical_id(kv[1], cs), True), case_sensitive)
         return (
             {"clips": accounts, "listed": listed}
             | "JoinLists" >> beam.CoGroupByKey()
