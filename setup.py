@@ -38,6 +38,7 @@ setup(
         "pyyaml>=6",
         "pydantic>=2.5",
         "pyahocorasick>=2.0",
+        "langcodes>=3.4",  # BCP 47 validation of the manifest's locale (pure Python, no data download)
         "confusable-homoglyphs>=3.3",  # Unicode confusables for text folding (transforms/core/text.py)
     ],
     extras_require={

@@ -18,8 +18,6 @@ transcript; such names are not searched, and how many were skipped is reported.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -90,30 +88,19 @@ def needles_from_rows(rows: Iterable[dict], allowed_terms: Iterable[str] = ()) -
 
 
 def read_manifest_rows(path: str) -> Iterator[dict]:
-    """Manifest rows as dicts (JSONL, CSV or Parquet, any Beam filesystem); bad lines become {}.
+    """Manifest rows as dicts, read and counted exactly as the job reads them, through the job's
+    own reader (``transforms.manifest.iter_manifest_rows``: JSONL, CSV with multi-line cells,
+    Parquet, compressed text, a leading BOM); a row the job quarantines as unreadable is ``{}``
+    (JSON) or its cells under the header names (CSV). Any Beam filesystem.
 
-    Streamed: one line or one Parquet batch in memory at a time."""
-    from apache_beam.io.filesystems import FileSystems
+    Streamed: one line, CSV record or Parquet batch in memory at a time."""
+    from transforms.manifest import iter_manifest_rows
 
-    lower = path.lower()
-    if lower.endswith(".parquet"):
-        for batch in iter_batches(path, 1024):
+    def parquet_rows(parquet_path: str) -> Iterator[dict]:
+        for batch in iter_batches(parquet_path, 1024):
             yield from batch.to_pylist()
-        return
-    with FileSystems.open(path) as handle:
-        if lower.endswith(".csv"):
-            text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
-            yield from csv.DictReader(text)
-            return
-        # Lines end at b"\n" only, as Beam's text source splits (not str.splitlines()).
-        for raw in iter(handle.readline, b""):
-            line = raw.decode("utf-8", errors="replace")
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except ValueError:
-                yield {}
+
+    yield from iter_manifest_rows(path, parquet_rows)
 
 
 def _is_word_char(ch: str) -> bool:

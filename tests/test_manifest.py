@@ -1,15 +1,31 @@
 """Manifest parsing and validation: pure functions and the ReadClips transform."""
 
+import csv
+import gzip
+import io
 import json
+import zlib
 
 import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from pipeline.verify import read_manifest_rows
 from tests.conftest import SAMPLES
 from transforms.core.failures import ClipError
-from transforms.manifest import ReadClipKeys, ReadClips, parse_clip, read_ranges, resolve_uri, unparsed_id
+from transforms.manifest import (
+    ReadClipKeys,
+    ReadClips,
+    check_manifest,
+    manifest_format,
+    parse_clip,
+    read_ranges,
+    resolve_uri,
+    standard_locale,
+    unparsed_id,
+)
+from transforms.manifest_rows import ManifestError
 
 GOOD = {
     "clip_id": "c1",
@@ -151,3 +167,195 @@ def test_a_manifest_read_in_many_byte_ranges_yields_every_row_once(tmp_path, fmt
         out = p | ReadClips(str(path))
         assert_that(out.main | beam.Map(lambda c: c.clip_id), equal_to([r["clip_id"] for r in rows]), label="main")
         assert_that(out.failures, equal_to([]), label="failures")
+
+
+# ------------------------------------------------------------------ issue 12, class 3: manifests as written
+
+
+def read_clips(path: str, clips=None, failures=None) -> dict[str, int]:
+    """ReadClips over ``path`` in a real pipeline: clips as (clip_id, transcript, locale) and failures as
+    (clip_id, error_type) must equal the expected lists (unordered); returns the manifest counters."""
+    p = TestPipeline()
+    out = p | ReadClips(path)
+    if clips is not None:
+        summary = out.main | "Summary" >> beam.Map(lambda c: (c.clip_id, c.transcript, c.locale))
+        assert_that(summary, equal_to(clips), label="clips")
+    if failures is not None:
+        codes = out.failures | "Codes" >> beam.Map(lambda f: (f.clip_id, f.error_type))
+        assert_that(codes, equal_to(failures), label="failures")
+    result = p.run()
+    result.wait_until_finish()
+    return {c.key.metric.name: c.committed for c in result.metrics().query()["counters"]}
+
+
+def csv_text(rows, columns) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def test_when_a_csv_cell_holds_line_breaks_then_the_row_is_one_clip_with_the_whole_cell(tmp_path):
+    transcript = 'alexa remind me\nto call "the office"\r\nat noon, please'
+    rows = [{**GOOD, "clip_id": "c1", "transcript": transcript}, {**GOOD, "clip_id": "c2"}]
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(rows, [k for k in GOOD if k != "words"]), newline="")
+    counters = read_clips(str(path), [("c1", transcript, "en-US"), ("c2", GOOD["transcript"], "en-US")], [])
+    assert counters["rows"] == 2
+    with TestPipeline() as p:  # the keys-only read sees the same two rows
+        assert_that(p | ReadClipKeys(str(path)), equal_to([("c1", GOOD["account_id"]), ("c2", GOOD["account_id"])]))
+    assert len(list(read_manifest_rows(str(path)))) == 2  # and so does the leak verifier
+
+
+def test_when_a_csv_quote_is_never_closed_then_the_read_fails_naming_the_line_not_the_value(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text('clip_id,audio_uri,transcript,account_id,recorded_at\nc1,a.wav,"call rosalind,ACCT-1,2026\n')
+    with pytest.raises(Exception) as info:
+        read_clips(str(path))
+    assert "not valid CSV" in str(info.value) and "rosalind" not in str(info.value)
+    with pytest.raises(ManifestError, match="line 2"):
+        list(read_manifest_rows(str(path)))
+
+
+def test_when_a_jsonl_manifest_starts_with_a_bom_then_its_first_row_is_a_clip(tmp_path):
+    path = tmp_path / "m.jsonl"
+    lines = [json.dumps({**GOOD, "clip_id": f"c{i}"}) for i in range(3)]
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")
+    counters = read_clips(str(path), [(f"c{i}", GOOD["transcript"], "en-US") for i in range(3)], [])
+    assert counters["rows"] == 3
+    assert [r["clip_id"] for r in read_manifest_rows(str(path))] == ["c0", "c1", "c2"]
+
+
+def compress(data: bytes, suffix: str) -> bytes:
+    import bz2
+    import lzma
+
+    import zstandard
+
+    return {
+        ".gz": gzip.compress,
+        ".bz2": bz2.compress,
+        ".xz": lzma.compress,
+        ".zst": zstandard.ZstdCompressor().compress,
+        ".deflate": zlib.compress,
+    }[suffix](data)
+
+
+@pytest.mark.parametrize(
+    "name, suffix",
+    [
+        ("manifest.jsonl", ".gz"),
+        ("manifest.csv", ".gz"),
+        ("manifest.jsonl", ".bz2"),
+        ("manifest.csv", ".xz"),
+        ("manifest.jsonl", ".zst"),
+        ("manifest.jsonl", ".deflate"),
+    ],
+)
+def test_when_a_text_manifest_is_compressed_then_it_reads_the_same_clips(tmp_path, sample_rows, name, suffix):
+    path = tmp_path / (name + suffix)
+    with open(f"{SAMPLES}/{name}", "rb") as handle:
+        path.write_bytes(compress(b"\xef\xbb\xbf" + handle.read(), suffix))
+    expected = [(r["clip_id"], r["transcript"], r["locale"]) for r in sample_rows]
+    counters = read_clips(str(path), expected, [])
+    assert counters["rows"] == len(sample_rows)
+    assert len(list(read_manifest_rows(str(path)))) == len(sample_rows)
+
+
+def test_when_a_compressed_manifest_is_cut_short_then_it_is_an_error_not_fewer_rows(tmp_path):
+    rows = "".join(
+        json.dumps({**GOOD, "clip_id": f"c{i}", "transcript": f"alexa {i * 7919}"}) + "\n" for i in range(3000)
+    )
+    data = gzip.compress(rows.encode())
+    path = tmp_path / "m.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(OSError, match="cut short"):
+        list(read_manifest_rows(str(path)))
+
+
+@pytest.mark.parametrize("name", ["m.txt", "m.tsv", "m.parquet.gz", "m.jsonl.zip", "m.xlsx", "manifest", "m.jsonl/"])
+def test_when_a_manifest_format_is_unknown_then_it_is_refused_before_the_run(name):
+    with pytest.raises(ValueError, match="unknown format"):
+        check_manifest(name)
+
+
+@pytest.mark.parametrize("name", ["m.JSONL", "m.ndjson", "m.json.gz", "m.CSV.BZ2", "m.parquet", "gs://b/m.csv.zst"])
+def test_when_a_manifest_format_is_known_then_its_format_is_named(name):
+    assert manifest_format(name) in {"jsonl", "csv", "parquet"}
+
+
+def test_when_a_csv_header_lacks_required_columns_then_it_is_refused_before_the_run(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_bytes("id,audio,transcript\nc1,a.wav,hi\n".encode("utf-16"))  # UTF-16 reads as garbage
+    with pytest.raises(ValueError, match="the CSV header has no column clip_id"):
+        check_manifest(str(path))
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("en-US", "en-US"),
+        ("en_US", "en-US"),
+        ("EN-us", "en-US"),
+        (" de-DE ", "de-DE"),
+        ("zh_Hant_TW", "zh-Hant-TW"),
+        ("iw", "he"),  # deprecated code, standardised
+        ("en-GB-oed", "en-GB-oxendict"),
+        ("und", "und"),
+        ("ja-JP-u-ca-japanese", "ja-JP"),  # extensions dropped: they can carry any text
+        ("en-US-x-48291055", "en-US"),  # private use dropped: an account number fits in it
+        ("xx-YY", None),
+        ("english", None),
+        ("en-US;DROP TABLE", None),
+        ("ACCT-4829105573", None),
+        ("x-private", None),
+        ("en-" + "a" * 80, None),
+        ("ℯn-US", None),
+        ("", None),
+    ],
+)
+def test_when_a_locale_is_read_then_it_is_a_standard_bcp47_tag_or_nothing(value, expected):
+    assert standard_locale(value) == expected
+
+
+@pytest.mark.parametrize("locale", ["english", "ACCT-4829105573", 42, ["en"], "en-US-x-rosalind"])
+def test_when_a_locale_is_invalid_then_the_clip_is_kept_with_und_and_counted(locale):
+    bad = []
+    clip = parse_clip({**GOOD, "locale": locale}, "/d", on_bad_locale=lambda: bad.append(1))
+    assert clip.locale == ("en-US" if locale == "en-US-x-rosalind" else "und")
+    assert len(bad) == (0 if locale == "en-US-x-rosalind" else 1)
+
+
+def test_when_locales_are_odd_then_the_read_counts_them_and_quarantines_nothing(tmp_path):
+    locales = ["en_US", "english", None, "", "fr-CA", "Rosalind"]
+    path = tmp_path / "m.jsonl"
+    path.write_text(
+        "".join(json.dumps({**GOOD, "clip_id": f"c{i}", "locale": v}) + "\n" for i, v in enumerate(locales))
+    )
+    expected = [(f"c{i}", GOOD["transcript"], v) for i, v in enumerate(["en-US", "und", "und", "und", "fr-CA", "und"])]
+    counters = read_clips(str(path), expected, [])
+    assert counters["locale_invalid"] == 2
+
+
+@pytest.mark.parametrize(
+    "account, ok",
+    [
+        (" ACCT-0000000001\u00a0", True),
+        ("ＡＣＣＴ-1", True),
+        ("jane.doe@example.com", True),
+        ("ACCT 0000000001", False),
+        ("ACCT-1,ACCT-2", False),
+        ("ACCT-1\tJane", False),
+        ('"ACCT-1', False),
+    ],
+)
+def test_when_an_account_id_could_not_be_named_by_a_list_then_the_row_is_quarantined(account, ok):
+    row = {**GOOD, "account_id": account}
+    if ok:
+        assert parse_clip(row, "/d").account_id == account  # kept as written: only the join key is canonical
+        return
+    with pytest.raises(ClipError) as info:
+        parse_clip(row, "/d")
+    assert info.value.code == "bad_value" and "account_id" in info.value.message
+    assert "ACCT" not in info.value.message

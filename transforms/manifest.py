@@ -1,55 +1,62 @@
-"""Manifest stage: ``ReadClips``.
+"""Manifest stage: ``ReadClips`` (and the keys-only ``ReadClipKeys``).
 
-In:  a manifest of raw clips — JSON Lines (``.jsonl``/``.json``), CSV (``.csv``, header row; a
-     ``words`` cell holds JSON) or Parquet (``.parquet``) — on any Beam filesystem. One row per
-     clip: ``clip_id``, ``audio_uri`` (relative to the manifest, absolute, or a URI such as
+In:  a manifest of raw clips — JSON Lines (``.jsonl``/``.json``/``.ndjson``), CSV (``.csv``,
+     header row; quoted cells may span lines; a ``words`` cell holds JSON) or Parquet
+     (``.parquet``) — on any Beam filesystem. Text manifests may be compressed (``.jsonl.gz``,
+     ``.csv.bz2``, … any compression Beam knows); a UTF-8 byte-order mark is ignored. One row
+     per clip: ``clip_id``, ``audio_uri`` (relative to the manifest, absolute, or a URI such as
      ``gs://``), ``transcript``, optional ``words`` (word, start_s, end_s), ``account_id``,
      ``first_name``, ``device_serial``, ``recorded_at`` (ISO 8601), ``locale``,
      ``wake_word_detected``, and any extra columns (read, never written anywhere).
-Out: validated :class:`transforms.core.records.Clip` records.
-Fails: an unparseable line or a row with a missing or wrongly typed field becomes a failure
-     (stage ``manifest``) with a message naming the field, never its value.
+Out: validated :class:`transforms.core.records.Clip` records. ``locale`` is standardised as a
+     BCP 47 tag (``en_US`` → ``en-US``); a value that is not a valid tag becomes ``und`` and is
+     counted (``manifest/locale_invalid``), never quarantined and never written.
+Fails: an unparseable line or a row with a missing or wrongly typed field, or an ``account_id``
+     that is not one id an opt-out list could name, becomes a failure (stage ``manifest``) with
+     a message naming the field, never its value. An unknown format, a CSV header without the
+     required columns (refused before the run: :func:`check_manifest`) or a CSV file that is
+     not CSV (an unterminated quote: the job fails, nothing is published) stop the run.
 
 Every manifest row is counted once (``manifest/rows``), so the run report can check that rows in
-equals rows out.
+equals rows out; the leak verifier reads rows with the same iterator (:func:`iter_manifest_rows`),
+so the two counts cannot disagree on what a row is.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
+import functools
 import hashlib
-import io
 import json
 import math
 import posixpath
 import re
+from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
 
 from transforms.core.failures import ClipError, failure_from
+from transforms.core.ids import canonical_id, valid_id
 from transforms.core.records import Clip, Failure, Word
 from transforms.core.stage import FAILURES, StageCounters, StageOutputs, guarded
+from transforms.manifest_rows import (  # noqa: F401 - iter_manifest_rows: the verifier's reader, re-exported
+    check_manifest,
+    decode_row,
+    is_blank,
+    iter_manifest_rows,
+    iter_raw_rows,
+    manifest_format,
+    split_compression,
+)
 
 STAGE = "manifest"
 MAX_CLIP_ID_CHARS = 200
+MAX_LOCALE_CHARS = 64
 _CLIP_ID_IN_LINE = re.compile(r'"clip_id"\s*:\s*"([A-Za-z0-9_.:\-]{1,200})"')
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
-
-
-def manifest_format(path: str) -> str:
-    """'jsonl', 'csv' or 'parquet' from the file name."""
-    lower = path.lower()
-    if lower.endswith((".jsonl", ".json", ".ndjson")):
-        return "jsonl"
-    if lower.endswith(".csv"):
-        return "csv"
-    if lower.endswith(".parquet"):
-        return "parquet"
-    raise ValueError(f"manifest {path!r}: unknown format (use .jsonl, .csv or .parquet)")
 
 
 def resolve_uri(audio_uri: str, manifest_dir: str) -> str:
@@ -59,6 +66,41 @@ def resolve_uri(audio_uri: str, manifest_dir: str) -> str:
     if _SCHEME.match(manifest_dir):
         return manifest_dir.rstrip("/") + "/" + audio_uri
     return posixpath.normpath(posixpath.join(manifest_dir, audio_uri))
+
+
+@functools.lru_cache(maxsize=4096)
+def standard_locale(value: str) -> str | None:
+    """A BCP 47 tag in its standard form (``en_US`` → ``en-US``, ``iw`` → ``he``), or None.
+
+    Only language, script, region and registered variants are kept: extensions and private-use
+    subtags (``en-x-48291055``) can carry any text, an account number included."""
+    import langcodes
+
+    text = value.strip().replace("_", "-")
+    if not text or len(text) > MAX_LOCALE_CHARS or not text.isascii():
+        return None
+    try:
+        tag = langcodes.Language.get(text, normalize=True)
+        core = langcodes.Language.make(
+            language=tag.language, script=tag.script, territory=tag.territory, variants=tag.variants
+        ).to_tag()
+    except (ValueError, TypeError):
+        return None
+    if core.startswith("x-") or not langcodes.tag_is_valid(core):
+        return None
+    return core
+
+
+def _locale(row: dict, on_bad_locale: Callable[[], None] | None) -> str:
+    value = row.get("locale")
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return "und"
+    standard = standard_locale(value) if isinstance(value, str) else None
+    if standard is None:
+        if on_bad_locale:
+            on_bad_locale()
+        return "und"
+    return standard
 
 
 def _text(row: dict, name: str, required: bool, allow_empty: bool = False) -> str:
@@ -72,6 +114,14 @@ def _text(row: dict, name: str, required: bool, allow_empty: bool = False) -> st
     if required and not allow_empty and not value.strip():
         raise ClipError("missing_field", f"required field '{name}' is empty")
     return value
+
+
+def _account(row: dict) -> str:
+    account = _text(row, "account_id", required=True)
+    if not valid_id(canonical_id(account)):
+        # An id no opt-out list could name cannot be checked against the lists: fail closed.
+        raise ClipError("bad_value", "field 'account_id' is not one id (whitespace, separators or quotes inside)")
+    return account
 
 
 def _timestamp(row: dict) -> datetime.datetime:
@@ -119,8 +169,10 @@ def _words(row: dict) -> tuple[Word, ...]:
     return tuple(words)
 
 
-def parse_clip(row: Any, manifest_dir: str) -> Clip:
-    """Validate one manifest row into a Clip; raises ClipError naming the field, never the value."""
+def parse_clip(row: Any, manifest_dir: str, on_bad_locale: Callable[[], None] | None = None) -> Clip:
+    """Validate one manifest row into a Clip; raises ClipError naming the field, never the value.
+
+    ``on_bad_locale`` is called when the row's locale is not a valid BCP 47 tag (it becomes 'und')."""
     if not isinstance(row, dict):
         raise ClipError("bad_row", "manifest row is not an object")
     clip_id = _text(row, "clip_id", required=True)
@@ -130,22 +182,23 @@ def parse_clip(row: Any, manifest_dir: str) -> Clip:
         clip_id=clip_id,
         audio_uri=resolve_uri(_text(row, "audio_uri", required=True), manifest_dir),
         transcript=_text(row, "transcript", required=True, allow_empty=True),
-        account_id=_text(row, "account_id", required=True),
+        account_id=_account(row),
         recorded_at=_timestamp(row),
         first_name=_text(row, "first_name", required=False),
         device_serial=_text(row, "device_serial", required=False),
-        locale=_text(row, "locale", required=False) or "und",
+        locale=_locale(row, on_bad_locale),
         wake_word_detected=_flag(row),
         words=_words(row),
     )
 
 
-def unparsed_id(line: str) -> str:
-    """An id for a line that did not parse: its clip_id if one is visible, else a content hash."""
-    match = _CLIP_ID_IN_LINE.search(line)
+def unparsed_id(line) -> str:
+    """An id for a row that did not parse: its clip_id if one is visible, else a content hash."""
+    text = "\x1f".join(line) if isinstance(line, tuple) else str(line)
+    match = _CLIP_ID_IN_LINE.search(text)
     if match:
         return match.group(1)
-    return "unparsed-" + hashlib.sha256(line.encode("utf-8", "replace")).hexdigest()[:12]
+    return "unparsed-" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def row_failure(exc: Exception, raw, fmt: str, csv_header: tuple[str, ...] = ()) -> Failure:
@@ -155,9 +208,10 @@ def row_failure(exc: Exception, raw, fmt: str, csv_header: tuple[str, ...] = ())
         row = decode_row(raw, fmt, csv_header)
     except Exception:  # noqa: BLE001 - the row itself is what failed
         row = None
-    clip_id = unparsed_id(raw) if isinstance(raw, str) else None
+    clip_id = unparsed_id(raw) if isinstance(raw, (str, tuple)) else None
     if row is None:
-        return failure_from(exc, STAGE, clip_id or "unknown", (), str(raw))
+        text = " ".join(raw) if isinstance(raw, tuple) else str(raw)
+        return failure_from(exc, STAGE, clip_id or "unknown", (), text)
     if isinstance(row.get("clip_id"), str) and row["clip_id"].strip():
         clip_id = row["clip_id"][:MAX_CLIP_ID_CHARS]
     sensitive = [str(row.get(k, "")) for k in ("account_id", "first_name", "device_serial", "audio_uri")]
@@ -166,7 +220,7 @@ def row_failure(exc: Exception, raw, fmt: str, csv_header: tuple[str, ...] = ())
 
 
 class _ParseRowFn(beam.DoFn):
-    """Raw row (line text or dict) → Clip, or a failure."""
+    """Raw row (line text, CSV cells or dict) → Clip, or a failure."""
 
     def __init__(self, fmt: str, manifest_dir: str, csv_header: tuple[str, ...] = ()):
         self._fmt = fmt
@@ -175,42 +229,15 @@ class _ParseRowFn(beam.DoFn):
         self.counters = StageCounters(STAGE)
 
     def process(self, raw):
-        if isinstance(raw, str) and not raw.strip():
-            return iter(())  # blank lines are not rows
+        if is_blank(raw):
+            return iter(())
         self.counters.count("rows")
+        bad_locale = functools.partial(self.counters.count, "locale_invalid")
         return guarded(
             self.counters,
-            lambda: parse_clip(decode_row(raw, self._fmt, self._header), self._dir),
+            lambda: parse_clip(decode_row(raw, self._fmt, self._header), self._dir, bad_locale),
             lambda exc: row_failure(exc, raw, self._fmt, self._header),
         )
-
-
-def decode_row(raw, fmt: str, csv_header: tuple[str, ...] = ()) -> dict:
-    """One raw manifest row (line text, or a dict from Parquet) → a dict; ClipError if it is not one."""
-    if fmt == "jsonl":
-        try:
-            row = json.loads(raw)
-        except ValueError:
-            raise ClipError("unparseable_row", "manifest line is not valid JSON") from None
-    elif fmt == "csv":
-        cells = next(csv.reader(io.StringIO(raw)), [])
-        if len(cells) != len(csv_header):
-            raise ClipError("unparseable_row", f"CSV row has {len(cells)} cells, header has {len(csv_header)}")
-        row = {key: (value if value != "" else None) for key, value in zip(csv_header, cells, strict=True)}
-    else:
-        row = raw
-    if not isinstance(row, dict):
-        raise ClipError("bad_row", "manifest row is not an object")
-    return row
-
-
-def read_csv_header(path: str) -> tuple[str, ...]:
-    """Column names from the first line of a CSV manifest (read at graph-construction time)."""
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(path) as handle:
-        first = handle.readline().decode("utf-8-sig")
-    return tuple(next(csv.reader(io.StringIO(first)), []))
 
 
 def read_ranges(size_bytes: int) -> int:
@@ -223,21 +250,28 @@ def read_ranges(size_bytes: int) -> int:
 
 
 def _read_rows(pbegin, path: str, fmt: str):
-    """Raw manifest rows: dicts (Parquet) or line text (JSON Lines, CSV without its header)."""
+    """Raw manifest rows: dicts (Parquet), lines (JSON Lines) or record cells (CSV, header skipped).
+
+    Plain JSON Lines are read as many byte ranges. A CSV record may span lines, and a compressed
+    file cannot be split, so those are streamed by one reader (the same iterator the leak
+    verifier uses) and reshuffled, so that the workers still share the rows."""
     if fmt == "parquet":
         return pbegin | "ReadParquet" >> beam.io.ReadFromParquet(path)
+    if fmt == "csv" or split_compression(path)[1]:
+        return (
+            pbegin
+            | "ManifestPath" >> beam.Create([path])
+            | "ReadRows" >> beam.FlatMap(iter_raw_rows)
+            | "SpreadRows" >> beam.Reshuffle()
+        )
     from apache_beam.io.filesystems import FileSystems
 
     size = sum(m.size_in_bytes for m in FileSystems.match([path])[0].metadata_list)
-    skip = 1 if fmt == "csv" else 0
     return (
         pbegin
         | "ManifestPath" >> beam.Create([path])
         # A non-UTF-8 byte must not kill the whole read: decode leniently, validate per row.
-        | "ReadLines"
-        >> beam.io.ReadAllFromText(
-            desired_bundle_size=read_ranges(size), skip_header_lines=skip, coder=_LenientTextCoder()
-        )
+        | "ReadLines" >> beam.io.ReadAllFromText(desired_bundle_size=read_ranges(size), coder=_LenientTextCoder())
     )
 
 
@@ -246,10 +280,10 @@ class ReadClips(beam.PTransform):
 
     def __init__(self, manifest_path: str):
         super().__init__()
+        self._header = check_manifest(manifest_path)
         self._path = manifest_path
         self._fmt = manifest_format(manifest_path)
         self._dir = posixpath.dirname(manifest_path) or "."
-        self._header = read_csv_header(manifest_path) if self._fmt == "csv" else ()
 
     def expand(self, pbegin) -> StageOutputs:
         raw = _read_rows(pbegin, self._path, self._fmt)
@@ -269,7 +303,7 @@ class _KeysFn(beam.DoFn):
         self._header = csv_header
 
     def process(self, raw):
-        if isinstance(raw, str) and not raw.strip():
+        if is_blank(raw):
             return
         try:
             clip = parse_clip(decode_row(raw, self._fmt, self._header), self._dir)

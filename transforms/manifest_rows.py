@@ -1,0 +1,168 @@
+"""How a manifest file becomes raw rows — one reading shared by the job and the leak verifier.
+
+In:  a manifest path on any Beam filesystem: JSON Lines (``.jsonl``/``.json``/``.ndjson``), CSV
+     (``.csv``) or Parquet (``.parquet``); text manifests optionally compressed (any suffix of
+     Beam's ``CompressionTypes.AUTO``: ``.gz``, ``.bz2``, ``.zst``, ``.xz``, ``.deflate``).
+Out: raw rows — a line (JSON Lines; a leading UTF-8 BOM is ignored), a record's cells (CSV,
+     parsed by the csv module: quoted cells may hold commas, quotes and line breaks) or a dict
+     (Parquet) — and ``decode_row`` to turn one into a dict. ``iter_manifest_rows`` yields every
+     row as the job counts it, for the leak verifier (``pipeline.verify.read_manifest_rows``).
+Fails: ValueError for an unknown format or a CSV header without the required columns (before the
+     run: ``check_manifest``); :class:`ManifestError` for a CSV file that is not CSV (an
+     unterminated quote). A single bad row is not an error here: ``decode_row`` raises ClipError
+     and the manifest stage quarantines the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+
+from transforms.core.failures import ClipError
+from transforms.core.files import compression_suffix, open_input
+
+MAX_CSV_FIELD_CHARS = 64 << 20
+REQUIRED_COLUMNS = ("clip_id", "audio_uri", "transcript", "account_id", "recorded_at")
+_BOM = "\ufeff"
+
+
+class ManifestError(ValueError):
+    """The manifest as a whole cannot be read; the message names the file and line, never a value."""
+
+
+def split_compression(path: str) -> tuple[str, bool]:
+    """(the name without a compression suffix, whether it had one)."""
+    suffix = compression_suffix(path)
+    return path.lower()[: len(path) - len(suffix)], bool(suffix)
+
+
+def manifest_format(path: str) -> str:
+    """'jsonl', 'csv' or 'parquet' from the file name (a compression suffix is looked through)."""
+    name, compressed = split_compression(path)
+    if name.endswith((".jsonl", ".json", ".ndjson")):
+        return "jsonl"
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith(".parquet") and not compressed:
+        return "parquet"
+    raise ValueError(
+        f"manifest {path!r}: unknown format (use .jsonl, .csv or .parquet; text manifests may be "
+        ".gz, .bz2, .zst, .xz or .deflate compressed, Parquet may not)"
+    )
+
+
+def check_manifest(path: str) -> tuple[str, ...]:
+    """Refuse, before anything runs, a manifest the job cannot read: an unknown format or a CSV
+    header without the required columns (ValueError). Returns the CSV header (``()`` otherwise)."""
+    if manifest_format(path) != "csv":
+        return ()
+    header = read_csv_header(path)
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        raise ManifestError(f"manifest {path!r}: the CSV header has no column {', '.join(missing)}")
+    return header
+
+
+def is_blank(raw) -> bool:
+    """A blank line (JSON Lines) or an empty record (CSV) is not a row."""
+    if isinstance(raw, str):
+        return not raw.lstrip(_BOM).strip()
+    if isinstance(raw, tuple):
+        return not any(cell.strip() for cell in raw)
+    return False
+
+
+def decode_row(raw, fmt: str, csv_header: tuple[str, ...] = ()) -> dict:
+    """One raw manifest row — a line (JSON Lines), a record's cells (CSV) or a dict (Parquet) — as
+    a dict; ClipError if it is not one."""
+    if fmt == "jsonl":
+        try:
+            row = json.loads(raw.removeprefix(_BOM))  # a UTF-8 BOM opens the first line of some files
+        except ValueError:
+            raise ClipError("unparseable_row", "manifest line is not valid JSON") from None
+    elif fmt == "csv":
+        if len(raw) != len(csv_header):
+            raise ClipError("unparseable_row", f"CSV row has {len(raw)} cells, header has {len(csv_header)}")
+        row = {key: (value if value != "" else None) for key, value in zip(csv_header, raw, strict=True)}
+    else:
+        row = raw
+    if not isinstance(row, dict):
+        raise ClipError("bad_row", "manifest row is not an object")
+    return row
+
+
+def _csv_records(path: str) -> Iterator[tuple[str, ...]]:
+    """Every non-empty CSV record of a file, header first, as parsed by the csv module: quoted
+    cells may hold commas, quotes and line breaks. ManifestError if the file is not CSV."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD_CHARS))
+    with open_input(path) as binary:
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
+        reader = csv.reader(text, strict=True)
+        try:
+            for record in reader:
+                cells = tuple(record)
+                if not is_blank(cells):
+                    yield cells
+        except csv.Error as exc:
+            raise ManifestError(f"manifest {path!r}, line {reader.line_num}: not valid CSV ({exc})") from None
+
+
+def _jsonl_lines(path: str) -> Iterator[str]:
+    """Non-blank lines as Beam's text read splits them (at b"\\n", a preceding "\\r" removed),
+    decoded leniently so one bad byte is one bad row."""
+    with open_input(path) as binary:
+        for raw in iter(binary.readline, b""):
+            line = raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
+            if not is_blank(line):
+                yield line
+
+
+def read_csv_header(path: str) -> tuple[str, ...]:
+    """Column names: the first record of a CSV manifest (read at graph-construction time)."""
+    return next(_csv_records(path), ())
+
+
+def iter_raw_rows(path: str) -> Iterator:
+    """The raw rows of a text manifest, as the job reads them: lines (JSON Lines) or record cells
+    after the header (CSV). Blank lines and empty records are not rows."""
+    if manifest_format(path) == "csv":
+        records = _csv_records(path)
+        next(records, None)  # the header
+        return records
+    return _jsonl_lines(path)
+
+
+def iter_manifest_rows(path: str, parquet_rows: Callable[[str], Iterable[dict]] | None = None) -> Iterator[dict]:
+    """Every manifest row, one at a time, as the job reads and counts it: a dict per row; a row the
+    job quarantines as unreadable is ``{}`` (JSON) or its cells under the header names (CSV), so
+    its values are still known to the leak check. Parquet rows come from ``parquet_rows(path)``
+    (the verifier passes ``pipeline.parquet_io``'s reader), by default from pyarrow's own reader."""
+    fmt = manifest_format(path)
+    if fmt == "parquet":
+        yield from (parquet_rows or _parquet_rows)(path)
+        return
+    header = read_csv_header(path) if fmt == "csv" else ()
+    for raw in iter_raw_rows(path):
+        try:
+            yield decode_row(raw, fmt, header)
+        except ClipError:
+            yield dict(zip(header, raw, strict=False)) if fmt == "csv" else {}
+
+
+def _parquet_rows(path: str) -> Iterator[dict]:
+    """Rows of a Parquet file in batches, opened by pyarrow natively (local or a URI pyarrow knows)."""
+    import os
+
+    import pyarrow.fs as pafs
+    import pyarrow.parquet as pq
+
+    if "://" in path:
+        filesystem, inner = pafs.FileSystem.from_uri(path)
+        parquet = pq.ParquetFile(inner, filesystem=filesystem)
+    else:
+        parquet = pq.ParquetFile(os.path.abspath(path))
+    with parquet:
+        for batch in parquet.iter_batches(batch_size=1024, use_threads=False):
+            yield from batch.to_pylist()
