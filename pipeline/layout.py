@@ -42,3 +42,51 @@ def output_paths(output_dir: str) -> OutputPaths:
         report=posixpath.join(root, REPORT_FILE),
         log=posixpath.join(root, LOGS_DIR, LAUNCHER_LOG),
     )
+
+
+class OutputLocationError(ValueError):
+    """``--output`` cannot hold this run's outputs; the message says why."""
+
+
+def _normalised(path: str) -> tuple[str, str]:
+    """(scheme, path) with '..', '.', repeated and trailing slashes resolved; local paths absolute
+    with symbolic links followed, so two spellings of one folder compare equal."""
+    import os
+
+    if "://" in path:
+        scheme, rest = path.split("://", 1)
+        return scheme.lower(), posixpath.normpath("/" + rest)
+    return "", os.path.realpath(path)
+
+
+def check_output_location(input_manifest: str, output_dir: str) -> None:
+    """Refuse an ``--output`` that is an existing file (or lies inside one), or a folder equal to
+    or inside the manifest's folder: that folder holds the raw input (and the audio, when the
+    manifest's audio URIs are relative), so the anonymised outputs would be mixed with, and
+    readable under the access rules of, the raw data. Raises OutputLocationError (a ValueError)."""
+    import os
+
+    out_scheme, out = _normalised(output_dir)
+    in_scheme, manifest = _normalised(input_manifest)
+    folder = posixpath.dirname(manifest) if in_scheme else os.path.dirname(manifest)
+    if out_scheme == in_scheme and (out == folder or out.startswith(folder.rstrip("/") + "/")):
+        raise OutputLocationError(
+            f"--output {output_dir!r} is, or is inside, the folder of the input manifest; "
+            "write the outputs to a folder outside the raw input"
+        )
+    if out_scheme:
+        from apache_beam.io.filesystems import FileSystems
+
+        try:
+            matched = FileSystems.match([output_dir.rstrip("/")])[0].metadata_list
+        except Exception:  # noqa: BLE001 - nothing there (or not listable): not a file
+            matched = []
+        if any(m.path.rstrip("/") == output_dir.rstrip("/") for m in matched):
+            raise OutputLocationError(f"--output {output_dir!r} is a file; name a folder")
+        return
+    ancestor = out
+    while not os.path.exists(ancestor) and os.path.dirname(ancestor) != ancestor:
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        where = "is a file" if ancestor == out else "lies inside a file"
+        raise OutputLocationError(f"--output {output_dir!r} {where}; name a folder")

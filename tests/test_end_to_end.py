@@ -95,8 +95,9 @@ def test_the_run_report_reconciles(sample_run, sample_rows):
 
 
 def test_bad_rows_land_in_quarantine_and_counts_reconcile(tmp_path, sample_rows):
-    shutil.copytree(f"{SAMPLES}/audio", tmp_path / "audio")
-    (tmp_path / "audio" / "corrupt.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk")
+    raw = tmp_path / "in"  # the raw input's folder; the outputs go outside it
+    shutil.copytree(f"{SAMPLES}/audio", raw / "audio")
+    (raw / "audio" / "corrupt.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk")
     base = woken(sample_rows)
     bad = [
         {**base[0], "clip_id": "bad-missing-file", "audio_uri": "audio/ACCT-secret-missing.wav"},
@@ -105,7 +106,7 @@ def test_bad_rows_land_in_quarantine_and_counts_reconcile(tmp_path, sample_rows)
     ]
     good = woken(sample_rows)[:4]
     lines = [json.dumps(r) for r in good + bad] + ['{"clip_id": "bad-json", "transcript": "call jennifer']
-    manifest = tmp_path / "manifest.jsonl"
+    manifest = raw / "manifest.jsonl"
     manifest.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out"
     proc = run_cli("run", "--input", str(manifest), "--output", str(out), "--ephemeral-key")

@@ -57,8 +57,9 @@ def base_row(clip_id: str, audio: str, **over) -> dict:
 @pytest.fixture(scope="module")
 def fault_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("faults")
-    audio = root / "audio"
-    audio.mkdir()
+    raw = root / "in"  # the raw input's folder; the outputs go outside it
+    audio = raw / "audio"
+    audio.mkdir(parents=True)
     voice = speechlike(RATE)
 
     def wav(name, data, rate, **kw):
@@ -140,7 +141,7 @@ def fault_run(tmp_path_factory):
     text = "\n".join(lines) + "\n"
     # Non-UTF-8 bytes inside a transcript: the read must survive them.
     data = text.encode("utf-8").replace(b"NONUTF8", b"alexa caf\xe9 \xff\xfe music")
-    manifest = root / "manifest.jsonl"
+    manifest = raw / "manifest.jsonl"
     manifest.write_bytes(data)
 
     out = root / "out"
