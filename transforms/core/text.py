@@ -2,15 +2,16 @@
 
 In:  any text (a transcript, a manifest value, a line of an output file).
 Out: :func:`fold` — a :class:`Folded` text in which invisible characters are gone, compatibility
-     forms are plain (NFKC: "ｊｅｎ" → "jen", "ﬁ" → "fi"), decimal digits of any script are ASCII
-     digits, and a token that mixes Latin with look-alike letters of another script
-     ("G09ОXF", Cyrillic О) is written in Latin — plus, for every folded character, the
-     ``[start, end)`` of the original characters it came from, so a detection in the folded text
-     maps back onto the original, including any invisible characters inside it.
+     forms are plain (NFKC: "ｊｅｎ" → "jen", "ﬁ" → "fi"; vulgar fractions excepted), decimal
+     digits of any script are ASCII digits, and a token that mixes Latin with look-alike letters
+     of another script ("SERIАL", Cyrillic А), or digits with non-Latin letters ("АВ12"), is
+     written in Latin — plus, for every folded character, the ``[start, end)`` of the original
+     characters it came from, so a detection in the folded text maps back onto the original,
+     including any invisible characters inside it.
      :func:`skeleton` — a comparison key without offsets: folded, case-folded, accents removed and
-     every look-alike letter mapped to Latin, so ``skeleton(needle) in skeleton(haystack)`` finds a raw value
-     however it was disguised (for the leak verifier); :func:`skeleton_char`, the same per
-     character with offsets kept 1:1 (for the clip's own identifiers in its transcript).
+     every look-alike letter mapped to Latin, so ``skeleton(needle) in skeleton(haystack)`` finds
+     a raw value however it was disguised (for the leak verifier). :func:`skeleton_char` — the
+     same per character, one character out for one in (for matchers that keep offsets).
 Fails: never.
 
 Why each step (issue 12, class 5): a zero-width space inside a name ("jen\\u200bnifer") or a
@@ -96,7 +97,9 @@ def fold(text: str) -> Folded:
     starts: list[int] = []
     ends: list[int] = []
     for cluster, first, last in _clusters(text):
-        for char in unicodedata.normalize("NFKC", cluster):
+        # vulgar fractions stay ("½" would become "1⁄2", a house number to the address recognizer)
+        fraction = unicodedata.decomposition(cluster[0]).startswith("<fraction>")
+        for char in cluster if fraction else unicodedata.normalize("NFKC", cluster):
             if not char.isascii() and unicodedata.category(char) == "Nd":
                 char = str(unicodedata.decimal(char))
             chars.append(char)

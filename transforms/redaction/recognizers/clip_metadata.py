@@ -101,7 +101,7 @@ def _bounded(text: str, start: int, end: int) -> bool:
 
 
 def _unspaced(variant: str) -> bool:
-    return any(ch.isalpha() and unicodedata.name(ch, "").startswith(_UNSPACED_SCRIPTS) for ch in variant)
+    return not variant.isascii() and any(ch.isalpha() and unicodedata.name(ch, "").startswith(_UNSPACED_SCRIPTS) for ch in variant)
 
 
 def _spelling(matched: str) -> bool:
