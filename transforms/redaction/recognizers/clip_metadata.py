@@ -37,6 +37,8 @@ from transforms.redaction.recognizers.results import make_result
 _UNSPACED_SCRIPTS = ("HANGUL", "CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
 _SEPARATORS = ".-"
 _LETTER_PREFIX = re.compile(r"^[^\W\d_]+")
+_NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]")
+_ASCII_SEPARATORS = frozenset(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f" + _SEPARATORS)  # str.isspace() of ASCII, dots, dashes
 
 
 class _Squeezed(NamedTuple):
@@ -47,6 +49,9 @@ class _Squeezed(NamedTuple):
 
 
 def _squeeze(text: str) -> _Squeezed:
+    if text.isascii():  # nearly every transcript: the same keys, without a call per character
+        origin = [i for i, ch in enumerate(text) if ch not in _ASCII_SEPARATORS]
+        return _Squeezed("".join(text[i] for i in origin).lower().replace("0", "o"), origin)
     chars, origin = [], []
     for i, ch in enumerate(text):
         if _is_separator(ch):
@@ -101,7 +106,9 @@ def _bounded(text: str, start: int, end: int) -> bool:
 
 
 def _unspaced(variant: str) -> bool:
-    return not variant.isascii() and any(ch.isalpha() and unicodedata.name(ch, "").startswith(_UNSPACED_SCRIPTS) for ch in variant)
+    return not variant.isascii() and any(
+        ch.isalpha() and unicodedata.name(ch, "").startswith(_UNSPACED_SCRIPTS) for ch in variant
+    )
 
 
 def _spelling(matched: str) -> bool:
@@ -136,14 +143,18 @@ def clip_metadata_results(values: Mapping[str, str], text: str) -> list[Recogniz
 def _variants(value: str) -> list[str]:
     """The value's comparison keys: its letters and digits (any script), its digits alone and its
     letters-and-digits tail after a letter prefix ("ACCT-"), the last two when they hold four digits."""
-    squashed = "".join(skeleton_char(ch) for ch in fold(value).text if _is_word_char(ch))
+    folded = fold(value).text
+    if folded.isascii():
+        squashed = _NOT_ASCII_ALNUM.sub("", folded.lower())
+    else:
+        squashed = "".join(skeleton_char(ch) for ch in folded if _is_word_char(ch))
     variants = [squashed] if squashed else []
     digits = "".join(ch for ch in squashed if ch.isdigit())
     alnum_tail = _LETTER_PREFIX.sub("", squashed)
     for extra in (alnum_tail, digits):
         if sum(ch.isdigit() for ch in extra) >= 4 and extra not in variants:
             variants.append(extra)
-    return ["".join(_key(ch) for ch in v) for v in variants]
+    return [v.replace("0", "o") for v in variants]  # as _key reads the text
 
 
 # spaCy's coarse tags of ordinary words (anything but a proper noun, a symbol, punctuation or an unknown)
