@@ -184,6 +184,7 @@ def run_record(
         "quarantined_by_stage": report.get("quarantined_by_stage") or {},
         "reconciled": report.get("reconciled"),
         "leak_check": leak_summary,
+        "published": report.get("published"),
     }
     return check_record(record)
 
@@ -282,6 +283,7 @@ _RUN_FIELDS = {
     "quarantined_by_stage": _counts,
     "reconciled": lambda v, f: _flag(v, f, optional=True),
     "leak_check": _leak_summary,
+    "published": lambda v, f: _flag(v, f, optional=True),
 }
 _SIGNOFF_FIELDS = {
     "time": lambda v, f: _match("time", v, f),

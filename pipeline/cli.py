@@ -31,8 +31,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OWN_LOGGERS = ("pipeline", "transforms", "benchmarks")
+
+
+class _ConsoleFilter(logging.Filter):
+    """The console shows the project's own progress (INFO) and everyone's warnings; Beam's and
+    Presidio's INFO chatter goes only to the run's log file (``logs/launcher.log``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.split(".")[0] in OWN_LOGGERS
+
+
+def configure_logging() -> None:
+    console = logging.StreamHandler()
+    console.addFilter(_ConsoleFilter())
+    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(console)
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     parser = build_parser()
     args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     if extra and not getattr(args, "accepts_extra", False):

@@ -59,6 +59,10 @@ class IdentifierConfig:
     mode: Literal["epoch", "per_clip"] = "epoch"
     epoch_months: int = Field(6, ge=1, le=120)
     pseudonym_hex_chars: int = Field(32, ge=16, le=64)
+    # A local --key-file other users can read: "warn" (the run goes on and its report says so) or
+    # "refuse" (exit 2, as ssh refuses an exposed private key). Warn by default: secret volumes are
+    # often mounted 0644 (Kubernetes' default mode), and the file's directory may still be private.
+    exposed_key_file: Literal["warn", "refuse"] = "warn"
 
 
 @dataclass(config=_STRICT, frozen=True)
@@ -71,6 +75,11 @@ class OutputConfig:
     # is 64 MB + 1,000 rows, which is most of a worker's memory growth with audio rows).
     row_group_mb: float = Field(8.0, ge=0.5, le=512.0)
     record_batch_rows: int = Field(64, ge=1, le=10000)
+    # A run that quarantines more than this share of its clips fails (exit 1) and publishes nothing.
+    max_quarantined_share: float = Field(0.5, ge=0.0, le=1.0)
+    # The append-only audit trail (one line per run and per sign-off): "" = <output>/audit.jsonl;
+    # any Beam filesystem path, relative paths to this config file.
+    audit_trail: str = ""
 
 
 @dataclass(config=_STRICT, frozen=True)

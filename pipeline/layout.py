@@ -19,6 +19,9 @@ SHARD_STEM = "part"
 SIGNOFF_FILE = "signoff.json"  # the last sign-off of the run, beside REPORT_FILE
 SIGNOFF_FINDINGS_DIR = "signoff"  # under ESCALATION_DIR (restricted): sign-off findings that name a clip
 AUDIT_FILE = "audit.jsonl"  # append-only audit trail of the output root (object stores: the prefix audit/)
+STAGING_DIR = "_staging"  # <root>/_staging/<run_id>/ holds a run until it is published
+LOCK_FILE = "_LOCK"  # names the run that is writing into <root>
+SUCCESS_FILE = "_SUCCESS"  # names the run whose files are published under <root>; written last
 
 
 class OutputPaths(NamedTuple):

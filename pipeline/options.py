@@ -12,11 +12,14 @@ from pipeline.config import DEFAULT_CONFIG_PATH
 class AnonymizerOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser):
-        add_flags(parser, required=False)
+        add_flags(parser, required=False, launcher=False)
 
 
-def add_flags(parser, required: bool) -> None:
-    """The job's flags; required on the CLI, optional when Beam parses every options class."""
+def add_flags(parser, required: bool, launcher: bool = True) -> None:
+    """The job's flags; required on the CLI, optional when Beam parses every options class.
+
+    ``launcher``: also the flags only the launcher reads (``--dry-run``: Beam has a ``--dry_run`` of
+    its own, so these are not registered with Beam's option classes)."""
     parser.add_argument("--input", required=required, help="manifest of raw clips (.jsonl, .csv or .parquet)")
     parser.add_argument("--output", required=required, help="output directory (local path or Beam filesystem URI)")
     parser.add_argument("--config", default=DEFAULT_CONFIG_PATH, help="YAML job config (default: %(default)s)")
@@ -36,4 +39,14 @@ def add_flags(parser, required: bool) -> None:
     parser.add_argument(
         "--no-verify", "--no_verify", dest="no_verify", action="store_true",
         help="skip the leak verification at the end of the run (it runs by default and fails the run on a leak)",
+    )  # fmt: skip
+    if not launcher:
+        return
+    parser.add_argument(
+        "--dry-run", dest="launcher_dry_run", action="store_true",
+        help="check config, key, opt-out/deletion lists, output and the manifest's first rows; run nothing",
+    )  # fmt: skip
+    parser.add_argument(
+        "--dry-run-rows", dest="dry_run_rows", type=int, default=100,
+        help="manifest rows --dry-run validates (default: %(default)s)",
     )  # fmt: skip

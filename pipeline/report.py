@@ -128,6 +128,21 @@ def reconcile(report: dict[str, Any]) -> None:
         raise ReconciliationError("; ".join(problems))
 
 
+def check_quarantine_share(report: dict[str, Any], ceiling: float) -> str | None:
+    """Why the run fails for quarantining too many of its clips, or None. A run whose clips are
+    mostly quarantined is broken input or a broken job, not a result (and it used to exit 0)."""
+    out = report["outcomes"]
+    clips_in = out["clips_in"]
+    share = out["quarantined"] / clips_in if clips_in else 0.0
+    report["quarantined_share"] = round(share, 4)
+    if share > ceiling:
+        return (
+            f"{out['quarantined']} of {clips_in} clips quarantined ({share:.0%}), above the ceiling of {ceiling:.0%} "
+            "(output.max_quarantined_share); see quarantine/ for the reasons"
+        )
+    return None
+
+
 def write_report(report: dict[str, Any], path: str) -> None:
     from apache_beam.io.filesystems import FileSystems
 

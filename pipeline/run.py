@@ -1,52 +1,39 @@
-"""Launching one run: checks that fail closed, the Beam run, the report, the leak check.
+"""Launching one run: checks that fail closed, the Beam run, the report, the leak check, publishing.
 
-In:  parsed CLI flags (input, output, config, key source, overwrite, as-of, no-verify) and the
-     remaining Beam flags.
-Out: reviewer and escalation shards, quarantine records, ``logs/launcher.log`` and
-     ``run_report.json`` under ``--output``; exit code 0 only when the run finished, every clip
-     is accounted for, and the leak verification found nothing.
-Fails: before anything runs — bad config, no key, missing manifest or policy list, existing
-     output without ``--overwrite`` (exit 2); after the run — counts that do not reconcile
-     (exit 1) or a raw identifier found in any output or log (exit 3).
+In:  parsed CLI flags (input, output, config, key source, overwrite, as-of, no-verify, dry-run) and
+     the remaining Beam flags.
+Out: the run writes under ``<output>/_staging/<run_id>/`` and is promoted to ``<output>/``
+     (``reviewer/``, ``escalation/``, ``quarantine/``, ``logs/launcher.log``, ``run_report.json``,
+     ``_SUCCESS``) only when every clip is accounted for, the quarantined share is under its
+     ceiling and the leak verification found nothing; exit code 0 only then.
+Fails: before anything runs — bad config, no usable key, missing manifest or policy list, an
+     output that is a file, inside the input folder, in use by another run, or holding a run's
+     files without ``--overwrite`` (exit 2); after the run — counts that do not reconcile or too
+     many clips quarantined (exit 1), or a raw identifier found in any output or log (exit 3). A
+     failed run publishes nothing and says where its staged files are.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import os
 import secrets
 import sys
 
-import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-
 import pipeline
-from pipeline import graph, report
+from pipeline import audit, publish, report
 from pipeline.config import ConfigError, config_hash, load_config
-from pipeline.layout import OutputPaths, output_paths
-from transforms.core.keys import KeyUnavailableError, resolve_key_source
+from transforms.core.keys import KeyUnavailableError, key_file_exposure, resolve_key_source
 from transforms.core.records import RunMeta
 
 LOG = logging.getLogger("pipeline.run")
-EXIT_SETUP, EXIT_UNRECONCILED, EXIT_LEAK = 2, 1, 3
+EXIT_SETUP, EXIT_FAILED, EXIT_LEAK = 2, 1, 3
+EXIT_UNRECONCILED = EXIT_FAILED
 
 
 class SetupError(RuntimeError):
     """The run cannot start; the message says why (and holds no secret)."""
-
-
-def prepare_output(output_dir: str, overwrite: bool) -> OutputPaths:
-    """Refuse to mix runs: an existing output needs ``--overwrite``, which removes only our files."""
-    from apache_beam.io.filesystems import FileSystems
-
-    paths = output_paths(output_dir)
-    ours = [paths.reviewer_prefix, paths.escalation_prefix, paths.quarantine_prefix, paths.report, paths.log]
-    existing = [m.path for prefix in ours for m in FileSystems.match([prefix + "*"])[0].metadata_list]
-    if existing and not overwrite:
-        raise SetupError(f"output {output_dir!r} already holds a run's files; pass --overwrite to replace them")
-    if existing:
-        FileSystems.delete(existing)
-    return paths
 
 
 def parse_as_of(value: str | None) -> datetime.datetime:
@@ -65,23 +52,26 @@ def new_run_id() -> str:
 
 
 def _capture_log(path: str) -> logging.Handler | None:
-    """Keep the launcher's log beside the outputs, where the leak check scans it."""
+    """Keep the launcher's whole log (every logger, INFO and up) beside the outputs, where the leak
+    check scans it; the console shows only the project's own progress and warnings."""
     if "://" in path:
         return None  # remote outputs: the runner's own log service keeps the logs
-    import os
-
     os.makedirs(os.path.dirname(path), exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     return handler
 
 
-def verify_outputs(manifest: str, output_dir: str, allowed_terms=()) -> dict:
-    """Leak verification over every file of the run; the summary names no value."""
-    from pipeline.verify import needles_from_rows, read_manifest_rows, verify_run
+def verify_outputs(manifest: str, output_dir: str, config, key, output_root: str = "") -> dict:
+    """Leak verification over every file of the run (rows tied to clips with the run's key); the
+    summary names no value."""
+    from pipeline.verify import needles_from_rows, read_manifest_rows, review_ids_with, verify_run
 
-    needles = needles_from_rows(read_manifest_rows(manifest), allowed_terms)
+    review_ids = review_ids_with(key, config.identifiers.epoch_months)
+    operator_paths = (output_dir, output_root, os.path.dirname(manifest), os.getcwd(), os.path.expanduser("~"))
+    needles = needles_from_rows(read_manifest_rows(manifest), config.transcript.allow_list, review_ids, operator_paths)
     result = verify_run(output_dir, needles)
     return {
         "passed": not result.leaks,
@@ -89,6 +79,7 @@ def verify_outputs(manifest: str, output_dir: str, allowed_terms=()) -> dict:
         "files_scanned": result.files,
         "identifiers_searched": needles.count,
         "first_names_not_searched_allow_listed": needles.skipped_names,
+        "rows_tied_to_clips": needles.scoped,
         "manifest_rows": needles.rows,
         "findings": [leak.describe() for leak in result.leaks[:50]],
     }
@@ -96,46 +87,91 @@ def verify_outputs(manifest: str, output_dir: str, allowed_terms=()) -> dict:
 
 def absolute_local(path: str | None) -> str | None:
     """Local paths made absolute: workers of portable runners do not share the launcher's cwd."""
-    import os
-
     if not path or "://" in path:
         return path
     return os.path.abspath(path)
 
 
-def run_job(args, beam_args: list[str]) -> int:
-    """Run the job; returns the process exit code."""
+def check_setup(args):
+    """Everything that must hold before a run may start; returns (config, key, as_of)."""
     from apache_beam.io.filesystems import FileSystems
 
+    from pipeline.layout import check_output_location
+    from transforms.manifest import manifest_format
+
+    config = load_config(args.config)
+    key = resolve_key_source(args.key_file, args.ephemeral_key, exposed_key_file=config.identifiers.exposed_key_file)
+    exposure = key_file_exposure(args.key_file) if key.kind == "file" else None
+    if exposure:
+        LOG.warning("the key file is readable by %s users; chmod 600 it", "all" if exposure == "world" else "group")
+    if not FileSystems.exists(args.input):
+        raise SetupError(f"manifest {args.input!r} not found")
+    manifest_format(args.input)
+    check_output_location(args.input, args.output)
+    return config, key, parse_as_of(args.as_of)
+
+
+def run_job(args, beam_args: list[str]) -> int:
+    """Run the job (or, with ``--dry-run``, only check it could run); returns the exit code."""
     for name in ("input", "output", "key_file", "config"):
         setattr(args, name, absolute_local(getattr(args, name)))
     try:
-        config = load_config(args.config)
-        key = resolve_key_source(args.key_file, args.ephemeral_key)
-        if not FileSystems.exists(args.input):
-            raise SetupError(f"manifest {args.input!r} not found")
-        as_of = parse_as_of(args.as_of)
-        paths = prepare_output(args.output, args.overwrite)
-    except (ConfigError, KeyUnavailableError, SetupError, ValueError) as exc:
+        config, key, as_of = check_setup(args)
+        if args.launcher_dry_run:
+            return dry_run(args, config, key)
+        publication = publish.begin(args.output, new_run_id(), args.overwrite)
+    except (ConfigError, KeyUnavailableError, SetupError, publish.PublishError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SETUP
 
-    handler = _capture_log(paths.log)
+    handler = _capture_log(publication.staging.log)
     try:
-        return _run(args, beam_args, config, key, as_of, paths)
+        return _run(args, beam_args, config, key, as_of, publication)
     finally:
         if handler:
             logging.getLogger().removeHandler(handler)
             handler.close()
+        publication.release()
 
 
-def local_runner(options: PipelineOptions):
+def dry_run(args, config, key) -> int:
+    """Config, key, lists and output were checked by ``check_setup``; here the first rows of the
+    manifest are validated as the job would. Exit 0 when every checked row is valid, 1 otherwise."""
+    from collections import Counter
+
+    from transforms.core.failures import ClipError
+    from transforms.manifest import iter_manifest_rows, parse_clip
+
+    problems: Counter = Counter()
+    checked = 0
+    for row in iter_manifest_rows(args.input):
+        if checked >= args.dry_run_rows:
+            break
+        checked += 1
+        try:
+            parse_clip(row, os.path.dirname(args.input))
+        except ClipError as exc:
+            problems[exc.code] += 1
+    epochs = key.keyring().epochs
+    print(f"config {config_hash(config)}: valid; voice method {config.voice.method}")
+    print(f"key: {key.kind}" + (f", epochs {', '.join(epochs)}" if epochs else ", one key (epoch keys derived)"))
+    print("opt-out and deletion lists: every line a valid id")
+    print(f"manifest: {checked} row(s) checked, {checked - sum(problems.values())} valid")
+    for code, count in sorted(problems.items()):
+        print(f"  {count} row(s) would be quarantined: {code}")
+    print(f"output {args.output}: usable; nothing was run or written")
+    return 0 if not problems else EXIT_FAILED
+
+
+def local_runner(options):
     """The FnApiRunner when the DirectRunner is asked for (the default), else None (Beam's choice).
 
     Beam's DirectRunner first tries to download the Prism runner from GitHub and falls back to the
     FnApiRunner only when that fails, so the same command would run on a different engine on a
     laptop online than on a locked-down worker, and ignore ``--direct_running_mode``. We pin the
     engine the tests exercise."""
+    from apache_beam.options.pipeline_options import StandardOptions
+
     if options.view_as(StandardOptions).runner in (None, "DirectRunner", "direct"):
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
@@ -143,15 +179,27 @@ def local_runner(options: PipelineOptions):
     return None
 
 
-def _run(args, beam_args, config, key, as_of, paths) -> int:
-    meta = RunMeta(new_run_id(), config_hash(config), pipeline.__version__, as_of)
+def _run(args, beam_args, config, key, as_of, publication: publish.Publication) -> int:
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline import graph
+
+    meta = RunMeta(publication.run_id, config_hash(config), pipeline.__version__, as_of)
     LOG.info("run %s: config %s, key source %s, as of %s", meta.run_id, meta.config_hash, key.kind, as_of.isoformat())
+    exposure = key_file_exposure(args.key_file) if key.kind == "file" else None
     started = datetime.datetime.now(datetime.timezone.utc)
     options = PipelineOptions(beam_args)
     p = beam.Pipeline(runner=local_runner(options), options=options)
-    graph.build(p, args.input, args.output, config, key, meta)
-    result = p.run()
-    result.wait_until_finish()
+    paths = graph.build(p, args.input, publication.staging_root, config, key, meta)
+    try:
+        result = p.run()
+        result.wait_until_finish()
+    except Exception as exc:  # noqa: BLE001 - the run failed: nothing is published
+        LOG.exception("run %s: the pipeline failed", meta.run_id)
+        print(f"error: the pipeline failed ({type(exc).__name__}); nothing published.", file=sys.stderr)
+        print(f"staged outputs and the launcher log are in {publication.staging_root}", file=sys.stderr)
+        return EXIT_FAILED
 
     extra = {
         "started_at": started.isoformat(),
@@ -159,6 +207,8 @@ def _run(args, beam_args, config, key, as_of, paths) -> int:
         "as_of": as_of.isoformat(),
         "runner": type(p.runner).__name__,
         "key_source": key.kind,
+        "key_file_exposed": exposure,
+        "voice_method": config.voice.method,
         "voice_preset": config.voice.preset or "none (method set directly)",
     }
     run_report = report.build_report(report.counters_from_result(result), report.count_written(paths), meta, extra)
@@ -167,11 +217,17 @@ def _run(args, beam_args, config, key, as_of, paths) -> int:
         report.reconcile(run_report)
     except report.ReconciliationError as exc:
         print(f"error: run does not reconcile: {exc}", file=sys.stderr)
-        code = EXIT_UNRECONCILED
+        code = EXIT_FAILED
+    ceiling = report.check_quarantine_share(run_report, config.output.max_quarantined_share)
+    if ceiling:
+        print(f"error: {ceiling}", file=sys.stderr)
+        code = code or EXIT_FAILED
     report.write_report(run_report, paths.report)
     if not args.no_verify:
-        LOG.info("run %s: leak verification over %s", meta.run_id, paths.root)
-        run_report["leak_check"] = check = verify_outputs(args.input, args.output, config.transcript.allow_list)
+        LOG.info("run %s: leak verification over %s", meta.run_id, publication.staging_root)
+        run_report["leak_check"] = check = verify_outputs(
+            args.input, publication.staging_root, config, key, publication.root
+        )
         if check["manifest_rows"] != run_report["outcomes"]["clips_in"]:
             # An independent count: the manifest as the verifier reads it vs the rows the job read.
             print(
@@ -179,13 +235,45 @@ def _run(args, beam_args, config, key, as_of, paths) -> int:
                 file=sys.stderr,
             )
             run_report["reconciled"] = False
-            code = code or EXIT_UNRECONCILED
-        report.write_report(run_report, paths.report)
+            code = code or EXIT_FAILED
         if not check["passed"]:
             print("error: leak verification found raw identifiers in the outputs:", file=sys.stderr)
-            for finding in run_report["leak_check"]["findings"]:
+            for finding in check["findings"]:
                 print(f"  {finding}", file=sys.stderr)
             code = code or EXIT_LEAK
+    run_report["published"] = code == 0
+    report.write_report(run_report, paths.report)
     print(report.format_table(run_report))
-    print(f"outputs: {paths.root}/{{reviewer,escalation,quarantine}}  report: {paths.report}")
-    return code
+    try:  # an unaudited run is not published
+        _audit(args, config, key, run_report, publication)
+    except (audit.AuditError, OSError) as exc:
+        print(f"error: the audit trail could not be written ({type(exc).__name__}: {exc})", file=sys.stderr)
+        code = code or EXIT_FAILED
+    if code == 0:
+        try:
+            moved = publication.promote()
+            LOG.info("run %s: published %d files", meta.run_id, moved)
+        except publish.PublishError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            code = EXIT_FAILED
+    if code != 0:
+        print(f"nothing published; this run's outputs are staged in {publication.staging_root}", file=sys.stderr)
+        return code
+    final = publication.final
+    print(f"outputs: {final.root}/{{reviewer,escalation,quarantine}}  report: {final.report}")
+    return 0
+
+
+def _audit(args, config, key, run_report: dict, publication: publish.Publication) -> None:
+    """One line in the audit trail per run that got to its checks, published or not (never a key,
+    a path to it, or a value); written before publishing, so no published run goes unaudited."""
+    trail = config.resolve_uri(config.output.audit_trail) if config.output.audit_trail else None
+    audit.record_run(
+        run_report,
+        manifest=args.input,
+        output_root=publication.root,
+        key_kind=key.kind,
+        shards_dir=publication.staging_root,
+        audit_path=trail,
+    )
+    LOG.info("run %s: audit trail updated", run_report["run_id"])

@@ -1,55 +1,128 @@
 """Leak verification: scan everything a run wrote for the raw identifiers of its input.
 
-In:  the manifest (for the raw ``account_id``, ``device_serial`` and ``first_name`` values) and
-     the output directory (every file under it: reviewer and escalation shards, quarantine,
-     report, logs), plus any extra files such as captured worker logs.
-Out: a list of :class:`Leak` records — which kind of value, from which manifest row, in which
-     file and column. A leak record never contains the leaked value itself.
+In:  the manifest (raw ``account_id``, ``device_serial`` and ``first_name`` of every row), the output
+     directory (every file under it: reviewer and escalation shards, quarantine, report, logs), any
+     extra files such as captured worker logs, and — to tie reviewer rows to their clips — the run's
+     key (``review_id`` is a keyed hash of the clip id, recomputed here).
+Out: :class:`Leak` records — which kind of value, from which manifest row, in which file and
+     column. A leak record never contains the leaked value itself.
 
-All values are searched at once with an Aho-Corasick automaton (``pyahocorasick``), so a
-manifest of millions of rows costs one pass over each output. Parquet files are read back
-(their pages are compressed, so a raw byte scan alone would miss text); every text column is
-searched, and binary columns (audio) and raw file bytes are searched for the long identifiers.
-A first name is searched as a whole word, case-insensitively, in text only: inside compressed
-audio bytes a short name matches by chance. A first name that is also an allow-listed term
-(a customer called "Alexa" and the wake word "alexa") cannot be told apart from the term in a
-transcript; such names are not searched, and how many were skipped is reported.
+What counts as a leak (text is compared after :func:`normalise`: invisible characters removed,
+NFKC, case and accents folded, look-alike letters in Latin — so a zero-width joiner, fullwidth
+digits or a Cyrillic letter inside a serial hide nothing):
+
+- An **account id or device serial** (at least ``MIN_ID_CHARS`` characters) anywhere, in any file:
+  in every text column and line, and in the raw bytes of every file (audio included).
+- A **first name** is row-bound: it is a leak in the reviewer or escalation row that came from its
+  own clip (matched by recomputed ``review_id``; every free-text column), in the quarantine record
+  of its own clip (by ``clip_id``), and in any log or report line that names its clip (its clip id
+  or review id). It is matched as a whole word.
+- A first name that is **not an ordinary English word** is also a leak in any free-text line of any
+  file (logs, report, quarantine), whoever's clip the line is about. Names that are ordinary words
+  ("Will", "Mark", "Can", "Per") are not searched in text that names no clip: third-party log lines
+  (Beam, Presidio) are full of such words, and a finding there could not be told from chance.
+- Reviewer columns with a fixed form (ids, pseudonyms, epoch, MIME type, locale, flags, entity
+  types, provenance) are checked against that form instead: a value that breaks it is a finding
+  (``contract``), so nothing free-form can hide in them.
+
+Without the key, reviewer rows cannot be tied to clips: names that are not ordinary words are then
+searched in every row, ordinary-word names in none, and the result says how many were unscoped.
+A first name equal to an allow-listed term (a customer called "Alexa" and the wake word "alexa") is
+not searched; how many were skipped is reported. All ids are searched at once with Aho-Corasick
+(``pyahocorasick``): one pass over each output, however many manifest rows.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 import ahocorasick
 
 from pipeline.parquet_io import iter_batches
+from transforms.core.text import skeleton
 
 MIN_ID_CHARS = 6
+MIN_NAME_CHARS = 2
 CHUNK_BYTES = 8 << 20
 PARQUET_BATCH_ROWS = 256
 
 
+def _pattern(regex: str) -> Callable[[str], bool]:
+    compiled = re.compile(regex)
+    return lambda text: compiled.fullmatch(text) is not None
+
+
+def _locale(text: str) -> bool:
+    import langcodes
+
+    return text == "und" or langcodes.tag_is_valid(text)
+
+
+# Reviewer columns with a fixed form: checked against it (a value that breaks it is a finding), so
+# a name cannot hide there; they are not searched for names, which would flag "fil-PH" for a Fil.
+CONTRACTS: dict[str, Callable[[str], bool]] = {
+    "review_id": _pattern(r"rev_[0-9a-f]{32}"),
+    "speaker_pseudonym": _pattern(r"(?:spk|clp)_[0-9a-f]{16,64}"),
+    "pseudonym_epoch": _pattern(r"\d{4}-\d{2}"),
+    "audio_mime": _pattern(r"audio/(?:flac|ogg)"),
+    "locale": _locale,
+    "flags": _pattern(r"\[(?:\"[a-z_]+\"(?:, (?=\"))?)*\]"),
+    "entities": _pattern(r"\[(?:\{\"type\": \"[A-Z_]+\", \"start\": \d+, \"end\": \d+\}(?:, (?=\{))?)*\]"),
+    "run_id": _pattern(r"\d{8}T\d{6}Z-[0-9a-f]{8}"),
+    "config_hash": _pattern(r"[0-9a-f]{16}"),
+    "pipeline_version": _pattern(r"\d+(?:\.\d+)*(?:[.+-][0-9A-Za-z.]+)?"),
+}
+# Columns that are not text at all (numbers, dates, intervals) and binary columns: no names there.
+NOT_TEXT = {"expires_at", "sample_rate", "duration_s", "muted_intervals", "recorded_date"}
+
+
+def normalise(text: str) -> str:
+    """The form both needles and outputs are compared in: :func:`transforms.core.text.skeleton`
+    (invisible characters removed, NFKC, case and accents folded, look-alike letters in Latin)."""
+    return skeleton(text)
+
+
+# Ids mix letters and digits, so a look-alike may stand for either ("G09ОXF…" with a Cyrillic О for
+# the zero): ids are compared with o/0 and l/i/1 read as one. Names are not (Ali is not "all").
+_ID_FOLD = str.maketrans({"o": "0", "l": "1", "i": "1", "|": "1"})
+
+
+def id_key(text: str) -> str:
+    """The form ids are compared in: :func:`normalise`, with o/0 and l/i/1 read as one."""
+    return normalise(text).translate(_ID_FOLD)
+
+
 class Leak(NamedTuple):
-    kind: str  # account_id | device_serial | first_name
-    row: int  # manifest row number (1-based)
+    kind: str  # account_id | device_serial | first_name | contract
+    row: int  # manifest row number (1-based); 0 for a contract finding
     path: str
-    where: str  # column name, "bytes" or "text"
+    where: str  # column name, "bytes", "text" or "line N"
 
     def describe(self) -> str:
+        if self.kind == "contract":
+            return f"a value that breaks the reviewer column's form in {self.path} ({self.where})"
         return f"{self.kind} of manifest row {self.row} found in {self.path} ({self.where})"
 
 
 class Needles(NamedTuple):
-    """Two automata over lower-cased values: long ids (any context) and first names (whole words)."""
+    """What to look for, and where each first name is in scope."""
 
-    ids: ahocorasick.Automaton | None
-    names: ahocorasick.Automaton | None
+    ids: ahocorasick.Automaton | None  # long ids in their id_key form → owners
+    raw_ids: ahocorasick.Automaton | None  # lower-cased raw long ids, for raw bytes
+    names: dict[str, list[tuple[str, int]]]  # scope ("clip:<id>" / "review:<id>") → [(name, row)]
+    free_names: ahocorasick.Automaton | None  # names that are not ordinary words
+    scopes: ahocorasick.Automaton | None  # clip ids and review ids, to see which clips a line names
     count: int
     rows: int = 0
     skipped_names: int = 0
+    scoped: bool = False  # reviewer rows tied to clips by review id (the run's key was given)
+    unscoped_names: int = 0  # ordinary-word names not searched in reviewer rows (no key)
+    masks: tuple[str, ...] = ()  # normalised operator paths, blanked out of text before names are searched
 
 
 def _automaton(entries: dict[str, list[tuple[str, int]]]) -> ahocorasick.Automaton | None:
@@ -62,29 +135,83 @@ def _automaton(entries: dict[str, list[tuple[str, int]]]) -> ahocorasick.Automat
     return automaton
 
 
-def needles_from_rows(rows: Iterable[dict], allowed_terms: Iterable[str] = ()) -> Needles:
-    """Search automata for every raw identifier in manifest rows (missing/short values skipped;
-    first names equal to an allow-listed term are skipped and counted)."""
-    ids: dict[str, list[tuple[str, int]]] = {}
-    names: dict[str, list[tuple[str, int]]] = {}
-    allowed = {term.strip().lower() for term in allowed_terms}
-    count = skipped = number = 0
+def ordinary_words() -> frozenset[str]:
+    """Every lower-case entry of the project's English dictionary ("can", "per", "will", "ed"), and the
+    calendar words it lists capitalised."""
+    from transforms.redaction.wordlists import dictionary_words
+
+    calendar = "january february march april may june july august september october november december "
+    calendar += "monday tuesday wednesday thursday friday saturday sunday"
+    return dictionary_words() | frozenset(calendar.split())
+
+
+def needles_from_rows(
+    rows: Iterable[dict],
+    allowed_terms: Iterable[str] = (),
+    review_id_of: Callable[[dict], str | None] | None = None,
+    operator_paths: Iterable[str] = (),
+) -> Needles:
+    """Search structures for every raw identifier in manifest rows.
+
+    ``review_id_of`` maps a manifest row to the ``review_id`` its reviewer row carries (None when
+    it cannot: a bad row, an epoch without a key); without it reviewer rows are not tied to clips.
+    ``operator_paths`` (the output folder, the manifest's folder, the working and home folders) are
+    the operator's choice, not customer data: they are blanked out of a line before first names are
+    searched in it (so a customer called Priya does not fail every run under /home/priya). Ids are
+    still searched in the whole line.
+    """
+    ids: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    raw_ids: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    names: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    free: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    scopes: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    allowed = {normalise(term.strip()) for term in allowed_terms}
+    ordinary = ordinary_words()
+    count = skipped = unscoped = number = 0
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             continue
         for kind in ("account_id", "device_serial"):
             value = row.get(kind)
-            if isinstance(value, str) and len(value.strip()) >= MIN_ID_CHARS:
-                ids.setdefault(value.strip().lower(), []).append((kind, number))
+            if isinstance(value, str) and len(id_key(value.strip())) >= MIN_ID_CHARS:
+                ids[id_key(value.strip())].append((kind, number))
+                raw_ids[value.strip().lower()].append((kind, number))
                 count += 1
+        clip_id = row.get("clip_id")
+        clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
+        review = review_id_of(row) if review_id_of else None
+        for kind, value in (("clip", clip_id), ("review", review)):
+            if value:
+                scopes[normalise(value)].append((f"{kind}:{value}", number))
         name = row.get("first_name")
-        if isinstance(name, str) and name.strip():
-            if name.strip().lower() in allowed:
-                skipped += 1
-                continue
-            names.setdefault(name.strip().lower(), []).append(("first_name", number))
-            count += 1
-    return Needles(_automaton(ids), _automaton(names), count, number, skipped)
+        name = normalise(name.strip()) if isinstance(name, str) else ""
+        if len(name) < MIN_NAME_CHARS:
+            continue
+        if name in allowed:
+            skipped += 1
+            continue
+        count += 1
+        if clip_id:
+            names[f"clip:{clip_id}"].append((name, number))
+        if review:
+            names[f"review:{review}"].append((name, number))
+        if not all(word in ordinary for word in re.findall(r"\w+", name)):
+            free[name].append(("first_name", number))
+        elif review_id_of is None or not review:
+            unscoped += 1
+    return Needles(
+        _automaton(ids),
+        _automaton(raw_ids),
+        dict(names),
+        _automaton(free),
+        _automaton(scopes),
+        count,
+        number,
+        skipped,
+        review_id_of is not None,
+        unscoped,
+        tuple(sorted({normalise(p) for p in operator_paths if p and len(p) > 1}, key=len, reverse=True)),
+    )
 
 
 def read_manifest_rows(path: str) -> Iterator[dict]:
@@ -107,36 +234,61 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def scan_text(text: str, needles: Needles, path: str, where: str) -> set[Leak]:
-    """Ids anywhere, first names as whole words."""
-    lowered = text.lower()
-    leaks: set[Leak] = set()
-    if needles.ids is not None:
-        for _, (_, owners) in needles.ids.iter(lowered):
-            leaks.update(Leak(kind, row, path, where) for kind, row in owners)
-    if needles.names is not None:
-        for end, (length, owners) in needles.names.iter(lowered):
-            start = end - length + 1
-            before = lowered[start - 1] if start > 0 else " "
-            after = lowered[end + 1] if end + 1 < len(lowered) else " "
-            if not _is_word_char(before) and not _is_word_char(after):
-                leaks.update(Leak(kind, row, path, where) for kind, row in owners)
+def _whole_word_at(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not _is_word_char(before) and not _is_word_char(after)
+
+
+def _find_word(text: str, word: str) -> bool:
+    at = text.find(word)
+    while at >= 0:
+        if _whole_word_at(text, at, at + len(word)):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+def _hits(automaton, text: str, whole_words: bool) -> Iterator[tuple[int, int, tuple]]:
+    if automaton is None:
+        return
+    for end, (length, owners) in automaton.iter(text):
+        start = end - length + 1
+        if not whole_words or _whole_word_at(text, start, end + 1):
+            yield start, end + 1, owners
+
+
+def scan_text(text: str, needles: Needles, path: str, where: str, scopes: Iterable[str] = ()) -> set[Leak]:
+    """Ids anywhere; names of the given scopes, and names that are not ordinary words, as words.
+
+    With no scope given, the scopes are the clips the text names (clip ids, review ids)."""
+    text = normalise(text)
+    keyed = text.translate(_ID_FOLD)
+    leaks = {Leak(kind, row, path, where) for _, _, owners in _hits(needles.ids, keyed, False) for kind, row in owners}
+    for mask in needles.masks:
+        text = text.replace(mask, " ")
+    leaks |= {Leak(k, row, path, where) for _, _, owners in _hits(needles.free_names, text, True) for k, row in owners}
+    scopes = list(scopes) or [scope for _, _, owners in _hits(needles.scopes, text, True) for scope, _ in owners]
+    for scope in scopes:
+        for name, row in needles.names.get(scope, ()):
+            if _find_word(text, name):
+                leaks.add(Leak("first_name", row, path, where))
     return leaks
 
 
 def scan_bytes(data: bytes, needles: Needles, path: str, where: str) -> set[Leak]:
     """Ids only (latin-1 maps bytes 1:1 to characters, so byte offsets are kept)."""
-    if needles.ids is None:
+    if needles.raw_ids is None:
         return set()
     lowered = data.decode("latin-1").lower()
-    return {Leak(kind, row, path, where) for _, (_, owners) in needles.ids.iter(lowered) for kind, row in owners}
+    return {Leak(kind, row, path, where) for _, (_, owners) in needles.raw_ids.iter(lowered) for kind, row in owners}
 
 
 def _scan_byte_stream(handle, needles: Needles, path: str) -> set[Leak]:
     """Ids in a file's raw bytes, read in chunks that overlap by the longest id (memory stays flat)."""
-    if needles.ids is None:
+    if needles.raw_ids is None:
         return set()
-    overlap = needles.ids.get_stats()["longest_word"] - 1
+    overlap = needles.raw_ids.get_stats()["longest_word"] - 1
     leaks: set[Leak] = set()
     tail = b""
     while chunk := handle.read(CHUNK_BYTES):
@@ -146,26 +298,71 @@ def _scan_byte_stream(handle, needles: Needles, path: str) -> set[Leak]:
     return leaks
 
 
+def _cell_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+
+
 def _scan_parquet(needles: Needles, path: str) -> set[Leak]:
     import pyarrow as pa
 
     leaks: set[Leak] = set()
     for batch in iter_batches(path, PARQUET_BATCH_ROWS):
-        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        columns = dict(zip(batch.schema.names, batch.columns, strict=True))
+        review_ids = columns["review_id"].to_pylist() if "review_id" in columns else [None] * batch.num_rows
+        for name, column in columns.items():
+            values = column.to_pylist()
             if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
-                for value in column.to_pylist():
+                for value in values:
                     leaks |= scan_bytes(value or b"", needles, path, name)
-            else:
-                text = "\n".join(json.dumps(v, default=str, ensure_ascii=False) for v in column.to_pylist())
-                leaks |= scan_text(text, needles, path, name)
+                continue
+            if name in NOT_TEXT:
+                continue
+            for value, review in zip(values, review_ids, strict=True):
+                text = _cell_text(value)
+                contract = CONTRACTS.get(name)
+                if contract is not None and value is not None and not contract(text):
+                    leaks.add(Leak("contract", 0, path, name))
+                scopes = [f"review:{review}"] if needles.scoped and review else ["-"]
+                found = scan_text(text, needles, path, name, scopes)
+                if contract is not None:  # a fixed-form value cannot carry a name; ids are still searched
+                    found = {leak for leak in found if leak.kind != "first_name"}
+                leaks |= found
     return leaks
+
+
+def _scan_lines(data: bytes, needles: Needles, path: str, quarantine: bool) -> set[Leak]:
+    leaks: set[Leak] = set()
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+        where = f"line {number}"
+        record = _json_object(line) if quarantine else None
+        if record is None:
+            leaks |= scan_text(line, needles, path, where)
+            continue
+        # A quarantine record is about its clip; its clip_id field is the manifest's own key (ids are
+        # searched in it, names are not: "c-mark" names Mark's clip, it does not leak Mark's name).
+        clip_id = record.pop("clip_id", None)
+        clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
+        rest = json.dumps(record, ensure_ascii=False, sort_keys=True)
+        leaks |= scan_text(rest, needles, path, where, [f"clip:{clip_id}"] if clip_id else ["-"])
+        leaks |= {leak for leak in scan_text(clip_id, needles, path, where, ["-"]) if leak.kind != "first_name"}
+    return leaks
+
+
+def _json_object(line: str) -> dict | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def scan_file(path: str, needles: Needles) -> list[Leak]:
     """Every leak of any needle in one file (any Beam filesystem). Parquet shards are streamed
-    (raw bytes in chunks, then batch by batch); other outputs (quarantine, report, logs) are
-    read whole."""
+    (raw bytes in chunks, then batch by batch); other outputs (quarantine, report, logs) are read
+    whole and scanned line by line."""
     from apache_beam.io.filesystems import FileSystems
+
+    from pipeline.layout import QUARANTINE_DIR
 
     if path.endswith(".parquet"):
         with FileSystems.open(path) as handle:
@@ -173,9 +370,8 @@ def scan_file(path: str, needles: Needles) -> list[Leak]:
         return sorted(leaks | _scan_parquet(needles, path))
     with FileSystems.open(path) as handle:
         data = handle.read()
-    leaks = scan_bytes(data, needles, path, "bytes")
-    leaks |= scan_text(data.decode("utf-8", errors="replace"), needles, path, "text")
-    return sorted(leaks)
+    quarantine = f"/{QUARANTINE_DIR}/" in path.replace(os.sep, "/")
+    return sorted(scan_bytes(data, needles, path, "bytes") | _scan_lines(data, needles, path, quarantine))
 
 
 def list_files(output_dir: str) -> list[str]:
@@ -203,3 +399,25 @@ def verify_run(output_dir: str, needles: Needles, extra_files: Iterable[str] = (
     for path in paths:
         leaks += scan_file(path, needles)
     return ScanResult(len(paths), leaks)
+
+
+def review_ids_with(key_source, epoch_months: int) -> Callable[[dict], str | None]:
+    """``review_id`` of a manifest row as the job computes it, or None for a row the job could not
+    have written (unparseable, no key for its epoch)."""
+    from transforms.core.epochs import epoch_of
+    from transforms.core.failures import ClipError
+    from transforms.core.keys import KeyUnavailableError, derive_key
+    from transforms.manifest import parse_clip
+    from transforms.write_shards import review_id
+
+    keyring = key_source.keyring()
+
+    def review_id_of(row: dict) -> str | None:
+        try:
+            clip = parse_clip(row, ".")
+            epoch_key = keyring.key_for(epoch_of(clip.recorded_at, epoch_months))
+        except (ClipError, KeyUnavailableError, ValueError):
+            return None
+        return review_id(derive_key(epoch_key, "review_id"), clip.clip_id)
+
+    return review_id_of

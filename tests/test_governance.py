@@ -144,11 +144,20 @@ def test_per_clip_mode_links_no_two_clips_and_a_missing_epoch_key_quarantines(tm
     assert proc.returncode == 0
     names = [r["speaker_pseudonym"] for r in rows_of(out)]
     assert len(names) == len(set(names)) == report["outcomes"]["reviewer_rows"]
+    # Every clip of the 2026-07 epoch is quarantined when its key is gone: a run that quarantines
+    # (nearly) everything fails (exit 1) and publishes nothing; its staged report says why.
     out2 = tmp_path / "out2"
     proc, report = run(tmp_path, out2, write_config(tmp_path), write_keyring(tmp_path, {"2025-07": EPOCH_KEY}))
-    assert proc.returncode == 0
+    assert proc.returncode == 1 and report is None and "max_quarantined_share" in proc.stderr
+    assert not (out2 / "reviewer").exists() and not (out2 / "_SUCCESS").exists()
+    (staged,) = glob.glob(f"{out2}/_staging/*/run_report.json")
+    report = json.loads(open(staged).read())
     assert report["quarantined_by_stage"] == {"identifiers": report["outcomes"]["clips_in"] - 2}
-    assert report["outcomes"]["reviewer_rows"] == 0
+    assert report["outcomes"]["reviewer_rows"] == 0 and report["published"] is False
+    # The same run with the ceiling lifted passes, so the ceiling is what failed it.
+    lifted = write_config(tmp_path, output={"max_quarantined_share": 1.0})
+    proc, report = run(tmp_path, out2, lifted, write_keyring(tmp_path, {"2025-07": EPOCH_KEY}), "--overwrite")
+    assert proc.returncode == 0 and report["outcomes"]["quarantined"] == report["outcomes"]["clips_in"] - 2
 
 
 def test_verify_command_passes_a_clean_run_and_fails_on_a_planted_leak(tmp_path, sample_rows):

@@ -59,7 +59,7 @@ def _leak(record: dict) -> str:
 
 def _result(record: dict) -> str:
     if record.get("kind") != "signoff":
-        return "-"
+        return {True: "published", False: "NOT published", None: "-"}[record.get("published")]
     from pipeline.spotcheck.claims import percent
 
     rate, conf = record.get("max_leak_rate"), record.get("confidence")
@@ -68,7 +68,7 @@ def _result(record: dict) -> str:
 
 
 def table(records: list[dict]) -> str:
-    header = ("time", "kind", "run id", "config", "outcomes", "leak check", "sign-off")
+    header = ("time", "kind", "run id", "config", "outcomes", "leak check", "result")
     rows = [header]
     for record in records:
         if record.get("kind") not in ("run", "signoff"):
