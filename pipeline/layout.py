@@ -63,19 +63,20 @@ def _normalised(path: str) -> tuple[str, str]:
 
 
 def check_output_location(input_manifest: str, output_dir: str) -> None:
-    """Refuse an ``--output`` that is an existing file (or lies inside one), or a folder equal to
-    or inside the manifest's folder: that folder holds the raw input (and the audio, when the
-    manifest's audio URIs are relative), so the anonymised outputs would be mixed with, and
-    readable under the access rules of, the raw data. Raises OutputLocationError (a ValueError)."""
+    """Refuse an ``--output`` that is an existing file (or lies inside one), or a folder that is the
+    manifest's own folder or holds it: a run's output tree is what reviewers are given and what the
+    leak check scans, so the raw manifest (and its audio) must not lie inside it, and the outputs
+    must not mix with the raw files. A folder *inside* the manifest's folder (``in/out``) is fine:
+    nothing raw lies under it. Raises OutputLocationError (a ValueError)."""
     import os
 
     out_scheme, out = _normalised(output_dir)
     in_scheme, manifest = _normalised(input_manifest)
     folder = posixpath.dirname(manifest) if in_scheme else os.path.dirname(manifest)
-    if out_scheme == in_scheme and (out == folder or out.startswith(folder.rstrip("/") + "/")):
+    if out_scheme == in_scheme and (out == folder or folder.startswith(out.rstrip("/") + "/")):
         raise OutputLocationError(
-            f"--output {output_dir!r} is, or is inside, the folder of the input manifest; "
-            "write the outputs to a folder outside the raw input"
+            f"--output {output_dir!r} is, or holds, the folder of the input manifest; "
+            "write the outputs to a folder of their own (a new subfolder is fine)"
         )
     if out_scheme:
         from apache_beam.io.filesystems import FileSystems

@@ -250,15 +250,15 @@ def test_when_a_yaml_key_is_repeated_then_the_run_refuses_to_start(tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("case", ["output-is-a-file", "output-inside-input", "output-is-the-input-folder"])
-def test_when_output_is_a_file_or_inside_the_input_then_the_run_refuses_to_start(tmp_path, case):
+@pytest.mark.parametrize("case", ["output-is-a-file", "output-holds-the-input", "output-is-the-input-folder"])
+def test_when_output_is_a_file_or_holds_the_input_then_the_run_refuses_to_start(tmp_path, case):
     """Needs ``check_output_location`` called by ``pipeline.run`` before the run (exit 2)."""
     folder, audio = make_input(tmp_path, "in")
     manifest = folder / "manifest.jsonl"
     manifest.write_text(json.dumps(base_row("c1", audio)) + "\n")
     out = {
         "output-is-a-file": tmp_path / "results.parquet",
-        "output-inside-input": folder / "anonymised",
+        "output-holds-the-input": tmp_path,
         "output-is-the-input-folder": folder,
     }[case]
     if case == "output-is-a-file":

@@ -240,3 +240,13 @@ def test_when_dry_run_then_config_key_lists_and_rows_are_checked_and_nothing_is_
     assert bad.returncode == 1 and "1 row(s) would be quarantined: bad_timestamp" in bad.stdout
     assert "yesterday" not in bad.stdout + bad.stderr
     assert not out.exists()
+
+
+def test_when_the_output_is_a_new_folder_inside_the_inputs_folder_then_the_run_may_start(tmp_path):
+    manifest = _write(tmp_path / "in", _rows(ORDINARY[:1]))
+    inside = run_cli(
+        "run", "--input", manifest, "--output", str(tmp_path / "in" / "out"), "--ephemeral-key", "--dry-run"
+    )
+    assert inside.returncode == 0, inside.stderr
+    same = run_cli("run", "--input", manifest, "--output", str(tmp_path / "in"), "--ephemeral-key", "--dry-run")
+    assert same.returncode == 2 and "holds, the folder of the input manifest" in same.stderr

@@ -1,4 +1,4 @@
-"""Where ``--output`` may go: never onto a file, never inside the raw input's folder."""
+"""Where ``--output`` may go: never onto a file, never onto (or above) the raw manifest's folder."""
 
 import os
 
@@ -22,18 +22,20 @@ def tree(tmp_path):
         ("out", None),
         ("in-sibling", None),  # shares a prefix with 'in', is not inside it
         ("out/nested/deeper", None),
-        ("in", "inside, the folder of the input manifest"),
-        ("in/", "inside, the folder of the input manifest"),
-        ("in/out", "inside, the folder of the input manifest"),
-        ("in/audio/out", "inside, the folder of the input manifest"),
-        ("out/../in/run", "inside, the folder of the input manifest"),
-        ("link-to-in/out", "inside, the folder of the input manifest"),  # the same folder by another name
+        ("in/out", None),  # a new folder inside the input's: nothing raw lies under it
+        ("in/audio/out", None),
+        ("out/../in/run", None),
+        ("in", "holds, the folder of the input manifest"),
+        ("in/", "holds, the folder of the input manifest"),
+        ("out/../in", "holds, the folder of the input manifest"),
+        ("link-to-in", "holds, the folder of the input manifest"),  # the same folder by another name
+        (".", "holds, the folder of the input manifest"),  # the raw input would lie inside the outputs
         ("afile", "is a file"),
         ("afile/run", "lies inside a file"),
-        ("in/manifest.jsonl", "inside, the folder of the input manifest"),
+        ("in/manifest.jsonl", "is a file"),
     ],
 )
-def test_when_output_is_a_file_or_inside_the_input_folder_then_it_is_refused(tree, output, refused):
+def test_when_output_is_a_file_or_holds_the_input_folder_then_it_is_refused(tree, output, refused):
     manifest, out = str(tree / "in" / "manifest.jsonl"), str(tree / output) + ("/" if output.endswith("/") else "")
     if refused is None:
         check_output_location(manifest, out)
@@ -47,9 +49,11 @@ def test_when_output_is_a_file_or_inside_the_input_folder_then_it_is_refused(tre
     [
         ("gs://bucket/raw/manifest.jsonl", "gs://bucket/anon/run1", False),
         ("gs://bucket/raw/manifest.jsonl", "gs://bucket/raw-anon/run1", False),
-        ("gs://bucket/raw/manifest.jsonl", "gs://bucket/raw/anon", True),
-        ("gs://bucket/raw/manifest.jsonl", "GS://bucket//raw/./anon/", True),
-        ("gs://bucket/raw/manifest.jsonl", "gs://bucket/x/../raw/anon", True),
+        ("gs://bucket/raw/manifest.jsonl", "gs://bucket/raw/anon", False),
+        ("gs://bucket/raw/manifest.jsonl", "gs://bucket/raw", True),
+        ("gs://bucket/raw/manifest.jsonl", "GS://bucket//raw/./", True),
+        ("gs://bucket/raw/manifest.jsonl", "gs://bucket/x/../raw", True),
+        ("gs://bucket/raw/manifest.jsonl", "gs://bucket", True),
         ("gs://bucket/raw/manifest.jsonl", "s3://bucket/raw/anon", False),
     ],
 )
