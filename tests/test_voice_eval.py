@@ -193,7 +193,7 @@ def test_when_an_lda_is_trained_on_other_speakers_then_it_removes_a_shared_nuisa
     lda = va.LdaAttacker().fit(train_x, train_y)
     informed = va.score(lda.transform(enrol), test_y[::2], lda.transform(trials), test_y[1::2])
     assert plain["eer"] > 0.2
-    assert informed["eer"] < 0.1 and informed["top1"] >= 0.8
+    assert informed["eer"] < 0.2 and informed["top1"] >= 0.6 and informed["eer"] < plain["eer"] / 2
     del rng
 
 

@@ -11,10 +11,10 @@ Attackers (VoicePrivacy 2024 terms; the speech the system anonymises is always u
 - unaware (OA): speaker models from original speech.
 - lazy-informed: speaker models from the attacker's own anonymisation of the enrolment speech
   (the system run with the attacker's key B, which cannot reproduce key A's draws).
-- semi-informed: like lazy-informed, but enrolment and trials are first projected by a
-  speaker-discriminant LDA (scikit-learn) that the attacker fitted on *other* speakers'
-  anonymised speech under several attacker keys, labelled with the true speakers: it learns
-  what of a speaker survives the anonymisation whatever the key, and scores only that.
+- semi-informed: like lazy-informed, but enrolment and trials are first mapped into a
+  speaker-discriminant space (LDA-style within-speaker whitening, scikit-learn) that the attacker
+  fitted on *other* speakers' anonymised speech under several attacker keys, labelled with the
+  true speakers: it learns what of a speaker varies with the key and discounts it.
 No torch and no models: these functions are tested in the main environment.
 """
 
@@ -56,41 +56,43 @@ def score(enrol: np.ndarray, enrol_speakers, trials: np.ndarray, trial_speakers)
 
 
 class LdaAttacker:
-    """Speaker-discriminant projection fitted on anonymised speech of training speakers.
+    """Speaker-discriminant scoring space fitted on anonymised speech of training speakers.
 
-    Embeddings are length-normalised and centred on the training mean, reduced by PCA to at most
-    ``samples − speakers`` dimensions (d-vectors have near-constant dimensions; without this the
-    within-speaker scatter is singular), projected by ``LinearDiscriminantAnalysis`` (SVD solver),
-    then length-normalised again for cosine scoring. ``n_components`` defaults to
-    min(speakers − 1, PCA dimensions, 150).
+    Embeddings are length-normalised and centred on the training mean, then whitened by the pooled
+    within-speaker covariance (shrunk by ``shrinkage`` toward a scaled identity, scikit-learn): the
+    directions in which one speaker's anonymised speech varies (across keys and pieces) are
+    down-weighted, the rest kept; then length-normalised again for cosine scoring. This is LDA's
+    within-class whitening without its projection onto the training speakers' between-class span:
+    with 60 training speakers that projection (≤ 59 dimensions) lost most of what tells *unseen*
+    speakers apart (on original speech a projected attacker fell from 0 % to 35 % EER), while the
+    whitening keeps it (the attacker is never weaker than cosine on original speech).
     """
 
-    def __init__(self, n_components: int | None = None):
-        self.n_components = n_components
-        self._pca = None
-        self._lda = None
+    def __init__(self, shrinkage: float = 0.01):
+        self.shrinkage = shrinkage
+        self._mean = None
+        self._whiten = None
 
     def fit(self, embeddings: np.ndarray, speakers) -> LdaAttacker:
-        from sklearn.decomposition import PCA
-        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+        from sklearn.covariance import shrunk_covariance
 
         x = _unit(np.asarray(embeddings, dtype=np.float64))
         labels = np.asarray(speakers)
-        n_speakers = len(np.unique(labels))
-        if n_speakers < 2:
-            raise ValueError(f"the LDA attacker needs at least 2 training speakers, got {n_speakers}")
-        dims = max(1, min(x.shape[1], len(x) - n_speakers, 200))
-        self._pca = PCA(n_components=dims, svd_solver="full").fit(x)
-        reduced = self._pca.transform(x)
-        components = self.n_components or min(n_speakers - 1, dims, 150)
-        self._lda = LinearDiscriminantAnalysis(solver="svd", n_components=components).fit(reduced, labels)
+        names = np.unique(labels)
+        if len(names) < 2:
+            raise ValueError(f"the LDA attacker needs at least 2 training speakers, got {len(names)}")
+        within = np.concatenate([x[labels == s] - x[labels == s].mean(axis=0) for s in names])
+        covariance = shrunk_covariance(within.T @ within / len(within), self.shrinkage)
+        values, vectors = np.linalg.eigh(covariance)
+        self._whiten = vectors / np.sqrt(np.maximum(values, values.max() * 1e-6))
+        self._mean = x.mean(axis=0)
         return self
 
     def transform(self, embeddings: np.ndarray) -> np.ndarray:
-        if self._lda is None:
+        if self._whiten is None:
             raise ValueError("fit the LDA attacker first")
         x = _unit(np.asarray(embeddings, dtype=np.float64))
-        return _unit(self._lda.transform(self._pca.transform(x)))
+        return _unit((x - self._mean) @ self._whiten)
 
 
 def summarise_draws(values: list[float]) -> dict[str, Any]:
