@@ -22,7 +22,9 @@ stage calls it in ``setup``).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 
 import numpy as np
 from pydantic import ConfigDict, Field
@@ -41,12 +43,12 @@ class KnnVcParams:
     """Content-based conversion against the target bank."""
 
     bank_path: str = ""  # "" = the bank shipped in transforms/disguise/data/
-    k: int = Field(8, ge=1, le=64)
+    k: int = Field(16, ge=1, le=64)
     context: int = Field(1, ge=0, le=4)  # ± frames of content context in the match
     # Subtract each clip's (and each bank speaker's) mean key: removes what of the speaker the encoder
     # carries at utterance level, so the match does not prefer bank voices that resemble the source.
-    speaker_norm: bool = False
-    temperature: float = Field(0.0, ge=0.0, le=1.0)  # 0 = plain mean of the k; > 0 = softmax of similarity
+    speaker_norm: bool = True
+    temperature: float = Field(0.05, ge=0.0, le=1.0)  # 0 = plain mean of the k; > 0 = softmax of similarity
     bank_speakers: int = Field(0, ge=0, le=1000)  # keyed subset per speaker and epoch; 0 = the whole pool
     same_gender: bool = True  # draw only from bank speakers on the source's side of gender_split_hz
     gender_split_hz: float = Field(165.0, ge=80.0, le=300.0)
@@ -111,7 +113,7 @@ def _with_context(keys: np.ndarray, active: np.ndarray, context: int, starts: np
 def _bank_match_keys(bank, params: KnnVcParams) -> np.ndarray:
     """The bank's keys in match form (speaker-normalised if asked, with context), once per process."""
     cache_key = (id(bank.keys), params.context, params.speaker_norm)
-    if cache_key not in _MATCH_KEYS:
+    if cache_key not in _MATCH_KEYS:  # built twice at worst by racing threads: same result
         keys = bank.keys
         if params.speaker_norm:
             keys = keys.copy()
@@ -127,6 +129,22 @@ def _bank_match_keys(bank, params: KnnVcParams) -> np.ndarray:
     return _MATCH_KEYS[cache_key]
 
 
+_POOL_KEYS: dict[tuple, np.ndarray] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _pool_keys_t(bank, params: KnnVcParams, frames: np.ndarray) -> np.ndarray:
+    """The pool's match keys, transposed and contiguous. With the whole same-gender pool there are
+    only two pools, so they are kept (a few recent ones; copying ~25 MB per clip is avoided)."""
+    cache_key = (id(bank.keys), params.context, params.speaker_norm, hashlib.sha1(frames.tobytes()).digest())
+    with _CACHE_LOCK:
+        if cache_key not in _POOL_KEYS:
+            if len(_POOL_KEYS) >= 4:
+                _POOL_KEYS.pop(next(iter(_POOL_KEYS)))
+            _POOL_KEYS[cache_key] = np.ascontiguousarray(_bank_match_keys(bank, params)[frames].T)
+        return _POOL_KEYS[cache_key]
+
+
 def _clip_normed(keys: np.ndarray, active: np.ndarray) -> np.ndarray:
     if active.sum() < 2:
         return keys
@@ -139,7 +157,7 @@ def _matches(src_keys, src_active, bank, frames: np.ndarray, params: KnnVcParams
     if params.speaker_norm:
         src_keys = _clip_normed(src_keys, src_active)
     query = _with_context(src_keys, src_active, params.context)
-    keys_t = np.ascontiguousarray(_bank_match_keys(bank, params)[frames].T)
+    keys_t = _pool_keys_t(bank, params, frames)
     k = min(params.k, len(frames))
     n = len(query)
     idx = np.empty((n, k), np.intp)
