@@ -97,6 +97,9 @@ def build_report(counters: dict, written: dict[str, int], meta, extra: dict[str,
         "stages": stages,
         "quarantined_by_stage": quarantine,
         "entities_by_type": entities,
+        # the clip's own first name redacted where it reads as an ordinary word ("pay the bill" for a
+        # Bill): still redacted (privacy first), counted apart as a measure of over-redaction
+        "own_name_as_word": counters.get("transcript", {}).get("own_name_as_word", 0),
         "policy_dropped_by_reason": dropped,
         "outcomes": {
             "clips_in": clips_in,
@@ -162,6 +165,8 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append("policy drops: " + ", ".join(f"{k}={v}" for k, v in report["policy_dropped_by_reason"].items()))
     if report["entities_by_type"]:
         lines.append("entities redacted: " + ", ".join(f"{k}={v}" for k, v in report["entities_by_type"].items()))
+    if report.get("own_name_as_word"):
+        lines.append(f"own first name redacted where it reads as an ordinary word: {report['own_name_as_word']}")
     lines.append("reconciled: " + ("yes" if report.get("reconciled") else "NO"))
     check = report.get("leak_check")
     if check:
