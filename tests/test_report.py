@@ -59,3 +59,26 @@ def test_when_counts_disagree_then_reconcile_raises(c, w, message):
     with pytest.raises(ReconciliationError, match=message):
         reconcile(report)
     assert report["reconciled"] is False
+
+
+def test_when_own_names_are_redacted_as_ordinary_words_then_the_report_counts_them_apart():
+    c = counters()
+    c["transcript"] = {"own_name_as_word": 2, "entity_PERSON": 4}
+    report = build_report(c, written(), META, {})
+    assert report["own_name_as_word"] == 2 and report["entities_by_type"] == {"PERSON": 4}
+    assert "ordinary word: 2" in format_table({**report, "reconciled": True})
+
+
+@pytest.mark.parametrize(
+    "quarantined, ceiling, fails", [(2, 0.5, False), (3, 0.5, True), (5, 1.0, False), (1, 0.0, True)]
+)
+def test_when_too_many_clips_are_quarantined_then_the_ceiling_fails_the_run(quarantined, ceiling, fails):
+    from pipeline.report import check_quarantine_share
+
+    report = build_report(
+        counters(rows=5, encoded=5 - quarantined, quarantined=quarantined),
+        written(reviewer=5 - quarantined, quarantine=quarantined),
+        META,
+        {},
+    )
+    assert (check_quarantine_share(report, ceiling) is not None) is fails
