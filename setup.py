@@ -18,6 +18,7 @@ setup(
     package_data={
         "pipeline.spotcheck": ["template.html.j2"],
         "transforms.redaction": ["data/*.txt.gz", "data/*.txt", "data/README.md"],
+        "transforms.redaction.models": ["spoken_ner/*", "spoken_ner/ner/*", "spoken_ner/vocab/*"],
         "transforms.disguise": ["data/voice_bank.npz", "data/README.md"],
     },
     install_requires=[

@@ -2,7 +2,8 @@
 
 In:  ``data/eval/spoken_multilocale.jsonl`` (or another set of the same shape), a detector choice:
      ``rules`` (the configured stage detector without the spoken NER recognizer), ``model`` (the spoken
-     NER model alone, on the stage's written form, spans mapped back and widened to whole words),
+     NER model alone, on the stage's written form, cut as the recognizer cuts its spans, mapped back and
+     widened to whole words; ``model-raw``: without the cut),
      ``both`` (the configured stage detector: rules and model through Presidio) or ``union`` (rules'
      and the model's spans put together outside Presidio).
 Out: printed tables (and ``--json``): character recall / precision per split and gold label
@@ -30,7 +31,7 @@ from pipeline.evaluation.redaction import (
 from pipeline.training.spoken_ner import MODEL_DIR, REPO, load_generator
 
 DEFAULT_SET = os.path.join(REPO, "data", "eval", "spoken_multilocale.jsonl")
-DETECTORS = ("rules", "model", "both", "union")
+DETECTORS = ("rules", "model", "model-raw", "both", "union")
 NER_RECOGNIZER = "SpokenNerRecognizer"
 
 
@@ -52,13 +53,20 @@ def examples(rows: Sequence[dict], split=lambda r: r.get("split", ""), label=lam
 
 
 class ModelSpans:
-    """The spoken NER model alone: written form → ``nlp.pipe`` → spans in original offsets, whole words."""
+    """The spoken NER model alone: written form → ``nlp.pipe`` → spans in original offsets, whole words;
+    ``filtered``: cut as the stage's recognizer cuts them (:meth:`SpokenNerRecognizer.keep`)."""
 
-    def __init__(self, path: str = MODEL_DIR, batch_size: int = 64):
+    def __init__(self, path: str = MODEL_DIR, batch_size: int = 64, filtered: bool = True):
         import spacy
 
         self.nlp = spacy.load(path)
         self.batch_size = batch_size
+        self.recognizer = None
+        if filtered:
+            from transforms.redaction.lexicon import build_lexicon
+            from transforms.redaction.recognizers.spoken_ner_recognizer import SpokenNerRecognizer
+
+            self.recognizer = SpokenNerRecognizer(build_lexicon(()))
 
     def predict(self, texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
         from transforms.redaction.engine import widen_to_words
@@ -69,7 +77,10 @@ class ModelSpans:
         for norm, doc in zip(norms, self.nlp.pipe([n.text for n in norms], batch_size=self.batch_size), strict=True):
             spans = []
             for ent in doc.ents:
-                start, end = norm.to_original(ent.start_char, ent.end_char)
+                kept = self.recognizer.keep(ent) if self.recognizer else (ent.start_char, ent.end_char)
+                if not kept:
+                    continue
+                start, end = norm.to_original(*kept)
                 spans.append((*widen_to_words(norm.original, start, end), ent.label_))
             out.append(spans)
         return out
@@ -92,8 +103,8 @@ def _engines(without_model: bool):
 def predict(detector: str, texts: Sequence[str], model_path: str = MODEL_DIR) -> list[list[tuple[int, int, str]]]:
     if detector not in DETECTORS:
         raise ValueError(f"detector must be one of {DETECTORS}")
-    if detector == "model":
-        return ModelSpans(model_path).predict(texts)
+    if detector in ("model", "model-raw"):
+        return ModelSpans(model_path, filtered=detector == "model").predict(texts)
     engines, batch = _engines(without_model=detector in ("rules", "union"))
     out = []
     for i in range(0, len(texts), batch):

@@ -30,6 +30,7 @@ from transforms.redaction.recognizers import (
     clip_metadata_results,
 )
 from transforms.redaction.recognizers.clip_metadata import tagged_as_word
+from transforms.redaction.recognizers.spoken_ner_recognizer import SpokenNerRecognizer, add_spoken_ner
 from transforms.redaction.spoken import Normalized, normalize
 
 
@@ -81,6 +82,7 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
         JobTitleRecognizer(supported_language=lang),
         OrganizationContextRecognizer(lexicon, supported_language=lang, stop_words=stop),
         DemonymRecognizer(supported_language=lang),
+        SpokenNerRecognizer(lexicon, supported_language=lang),
     ):
         analyzer.registry.add_recognizer(recognizer)
     if settings.deny_list:
@@ -94,6 +96,8 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
             )
         )
     for model in getattr(analyzer.nlp_engine, "nlp", {}).values():
+        # the trained spoken NER runs inside spaCy's nlp.pipe (batched); `spacy_disable: [spoken_ner]` turns it off
+        add_spoken_ner(model)
         for name in settings.spacy_disable:
             if name in model.pipe_names:
                 model.disable_pipe(name)
