@@ -100,6 +100,8 @@ def build_report(counters: dict, written: dict[str, int], meta, extra: dict[str,
         # the clip's own first name redacted where it reads as an ordinary word ("pay the bill" for a
         # Bill): still redacted (privacy first), counted apart as a measure of over-redaction
         "own_name_as_word": counters.get("transcript", {}).get("own_name_as_word", 0),
+        # locales that were not valid BCP 47: written as "und", never quarantined
+        "locale_invalid": counters.get("manifest", {}).get("locale_invalid", 0),
         "policy_dropped_by_reason": dropped,
         "outcomes": {
             "clips_in": clips_in,

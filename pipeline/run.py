@@ -97,7 +97,7 @@ def check_setup(args):
     from apache_beam.io.filesystems import FileSystems
 
     from pipeline.layout import check_output_location
-    from transforms.manifest import manifest_format
+    from transforms.manifest import check_manifest
 
     config = load_config(args.config)
     key = resolve_key_source(args.key_file, args.ephemeral_key, exposed_key_file=config.identifiers.exposed_key_file)
@@ -106,7 +106,7 @@ def check_setup(args):
         LOG.warning("the key file is readable by %s users; chmod 600 it", "all" if exposure == "world" else "group")
     if not FileSystems.exists(args.input):
         raise SetupError(f"manifest {args.input!r} not found")
-    manifest_format(args.input)
+    check_manifest(args.input)  # a known format, and a CSV header with the required columns
     check_output_location(args.input, args.output)
     return config, key, parse_as_of(args.as_of)
 
@@ -179,6 +179,21 @@ def local_runner(options):
     return None
 
 
+def dask_runner(options):
+    """This project's DaskRunner (``pipeline/dask_runner.py``) when ``--runner DaskRunner`` is asked
+    for (also Beam's own dotted name, whose translation mixes a ParDo's outputs), else None.
+
+    The cluster comes from Beam's ``DaskOptions``: ``--dask_client_address tcp://HOST:8786`` (or
+    ``--dask_scheduler_file``); without one, Dask starts a LocalCluster for the run."""
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    if options.view_as(StandardOptions).runner in ("DaskRunner", "dask", "apache_beam.runners.dask.dask_runner.DaskRunner"):
+        from pipeline.dask_runner import DaskRunner
+
+        return DaskRunner()
+    return None
+
+
 def _run(args, beam_args, config, key, as_of, publication: publish.Publication) -> int:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
@@ -190,7 +205,7 @@ def _run(args, beam_args, config, key, as_of, publication: publish.Publication) 
     exposure = key_file_exposure(args.key_file) if key.kind == "file" else None
     started = datetime.datetime.now(datetime.timezone.utc)
     options = PipelineOptions(beam_args)
-    p = beam.Pipeline(runner=local_runner(options), options=options)
+    p = beam.Pipeline(runner=local_runner(options) or dask_runner(options), options=options)
     paths = graph.build(p, args.input, publication.staging_root, config, key, meta)
     try:
         result = p.run()
