@@ -52,7 +52,7 @@ $(EVAL_STAMP): setup.py constraints.txt
 
 evaluate-voice: $(EVAL_STAMP)  ## voice privacy against three attackers over 3 key draws (EER, top-1) + ASR word error, test speakers
 	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) --key-draws $(KEY_DRAWS) \
-		--method world_shift --method mcadams --method 'knn_vc={"blend": 0.3}' --method 'knn_vc={"blend": 0.6}' \
+		--method world_shift --method mcadams --method knn_vc --method 'knn_vc={"blend": 0.3}' \
 		--output out/voice_eval
 
 build-voice-bank: $(EVAL_STAMP)  ## rebuild transforms/disguise/data/voice_bank.npz from the dev speech folder's bank speakers (~10 min)

@@ -8,7 +8,7 @@ Fails: a DSP error quarantines the clip (stage ``voice``); a clip is never passe
 
 The method is a plug-in of :mod:`transforms.disguise`, chosen directly (``method`` + ``params``) or
 through a privacy ``preset`` (:data:`PRESETS`): ``fast`` = ``pseudo_voice`` (signal processing,
-≈ 500× real time per core), ``strong`` = ``knn_vc`` (content-based conversion against a bank of
+≈ 250× real time per core), ``strong`` = ``knn_vc`` (content-based conversion against a bank of
 licensed voices; needs the ``strong`` extra; slower, far more private). Its
 parameters are drawn from a NumPy generator seeded by HMAC(voice key of the clip's pseudonym epoch,
 epoch + account id) — or, with ``per_clip: true``, by HMAC(that key, clip id) — so a speaker keeps
