@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 
@@ -18,7 +19,7 @@ from pipeline import commands
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline",
+        prog="voiceanon" if os.path.basename(sys.argv[0]) == "voiceanon" else "python -m pipeline",
         description="Privacy-preserving voice-clip anonymization: raw clips in, reviewer-safe Parquet out.",
     )
     parser.add_argument("--version", action="version", version=pipeline.__version__)

@@ -67,7 +67,8 @@ def _capture_log(path: str) -> logging.Handler | None:
 def verify_outputs(manifest: str, output_dir: str, config, key, output_root: str = "") -> dict:
     """Leak verification over every file of the run (rows tied to clips with the run's key); the
     summary names no value."""
-    from pipeline.verify import needles_from_rows, read_manifest_rows, review_ids_with, verify_run
+    from pipeline.verify import needles_from_rows, read_manifest_rows, verify_run
+    from pipeline.verify_columns import review_ids_with
 
     review_ids = review_ids_with(key, config.identifiers.epoch_months)
     operator_paths = (output_dir, output_root, os.path.dirname(manifest), os.getcwd(), os.path.expanduser("~"))
@@ -187,7 +188,11 @@ def dask_runner(options):
     ``--dask_scheduler_file``); without one, Dask starts a LocalCluster for the run."""
     from apache_beam.options.pipeline_options import StandardOptions
 
-    if options.view_as(StandardOptions).runner in ("DaskRunner", "dask", "apache_beam.runners.dask.dask_runner.DaskRunner"):
+    if options.view_as(StandardOptions).runner in (
+        "DaskRunner",
+        "dask",
+        "apache_beam.runners.dask.dask_runner.DaskRunner",
+    ):
         from pipeline.dask_runner import DaskRunner
 
         return DaskRunner()

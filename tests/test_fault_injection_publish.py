@@ -120,10 +120,10 @@ def test_when_a_customers_own_name_is_planted_in_their_own_row_then_verify_fails
         return run_cli("verify", "--manifest", manifest, "--output", str(planted), "--key-file", _key(tmp))
 
     # "will" in every row but Will's own: ordinary words in other customers' rows are no leak.
-    import pipeline.verify as verify
+    from pipeline.verify_columns import review_ids_with
     from transforms.core.keys import KeySource
 
-    review_of = verify.review_ids_with(KeySource("file", _key(tmp)), 6)
+    review_of = review_ids_with(KeySource("file", _key(tmp)), 6)
     will_row = review_of(_rows(ORDINARY)[0])
     clean = verify_with(lambda r: r["transcript"] + (" will" if r["review_id"] != will_row else ""))
     assert clean.returncode == 0, clean.stderr

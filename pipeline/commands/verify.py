@@ -29,7 +29,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args, _extra) -> int:
-    from pipeline.verify import needles_from_rows, read_manifest_rows, review_ids_with, verify_run
+    from pipeline.verify import needles_from_rows, read_manifest_rows, verify_run
+    from pipeline.verify_columns import review_ids_with
     from transforms.core.keys import KeyUnavailableError, resolve_key_source
 
     config = job_config(args)
