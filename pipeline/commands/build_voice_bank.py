@@ -21,10 +21,9 @@ DESCRIPTION = (
 
 
 def add_arguments(parser) -> None:
-    from transforms.disguise.bank import DEFAULT_BANK
-
+    # No heavy import here: every CLI start builds every command's parser.
     parser.add_argument("--speech-dir", default=os.path.join("..", "shared", "data", "speech"))
-    parser.add_argument("--output", default=DEFAULT_BANK, help="bank file (.npz)")
+    parser.add_argument("--output", default=None, help="bank file (.npz; default: the packaged bank)")
     parser.add_argument("--speakers", default="bank", help="speaker set of pipeline.evaluation.voice_speakers")
     parser.add_argument("--dims", type=int, default=64, help="PCA dimensions of the content keys")
     parser.add_argument("--ceps", type=int, default=40, help="cepstral coefficients per envelope")
@@ -33,7 +32,7 @@ def add_arguments(parser) -> None:
 def run(args, extra) -> int:
     from pipeline.evaluation import voice_speakers
     from pipeline.evaluation.voice_material import choose_speakers, load_audio, read_manifest
-    from transforms.disguise.bank import build_bank, save_bank
+    from transforms.disguise.bank import DEFAULT_BANK, build_bank, save_bank
     from transforms.disguise.content import content_encoder
 
     rows = read_manifest(args.speech_dir)
@@ -42,7 +41,8 @@ def run(args, extra) -> int:
     chosen = [r for r in rows if str(r["speaker"]) in wanted]
     utterances = [(str(r["speaker"]), str(r.get("gender", "?")), load_audio(args.speech_dir, r)) for r in chosen]
     bank = build_bank(utterances, content_encoder(), args.dims, args.ceps, log=print)
-    save_bank(bank, args.output)
-    size = os.path.getsize(args.output)
-    print(f"bank: {len(bank.speaker_ids)} speakers, {len(bank.keys)} frames, {size / 1e6:.1f} MB -> {args.output}")
+    output = args.output or DEFAULT_BANK
+    save_bank(bank, output)
+    size = os.path.getsize(output)
+    print(f"bank: {len(bank.speaker_ids)} speakers, {len(bank.keys)} frames, {size / 1e6:.1f} MB -> {output}")
     return 0
