@@ -39,7 +39,13 @@ class _ConsoleFilter(logging.Filter):
     """The console shows the project's own progress (INFO) and everyone's warnings; Beam's and
     Presidio's INFO chatter goes only to the run's log file (``logs/launcher.log``)."""
 
+    # Beam warns at import, on every command, that its optional GCP client is absent (it is not
+    # needed for local or Dataflow runs): noise on a console, kept in the run's log file.
+    KNOWN_NOISE = ("apitools not found",)
+
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "root" and str(record.msg).startswith(self.KNOWN_NOISE):
+            return False
         return record.levelno >= logging.WARNING or record.name.split(".")[0] in OWN_LOGGERS
 
 

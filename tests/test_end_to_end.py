@@ -161,3 +161,15 @@ def test_help_lists_the_job_flags():
     assert proc.returncode == 0
     for flag in ("--input", "--output", "--config", "--key-file", "--ephemeral-key", "--overwrite"):
         assert flag in proc.stdout
+
+
+def test_the_console_shows_the_projects_progress_and_the_log_file_keeps_everything(sample_run):
+    out, captured = sample_run
+    console = captured.read_text()
+    assert "INFO pipeline.run" in console and "leak check: passed" in console
+    # Beam's and Presidio's INFO chatter (and Beam's import notice) stay off the console...
+    assert "INFO apache_beam" not in console and "apitools not found" not in console
+    assert "INFO presidio" not in console
+    # ...but the run's log file keeps them, for data engineers and for the leak check.
+    log = (out / "logs" / "launcher.log").read_text()
+    assert "INFO pipeline.run" in log and "apache_beam" in log
