@@ -252,11 +252,14 @@ def read_ranges(size_bytes: int) -> int:
 def _read_rows(pbegin, path: str, fmt: str):
     """Raw manifest rows: dicts (Parquet), lines (JSON Lines) or record cells (CSV, header skipped).
 
-    Plain JSON Lines are read as many byte ranges. A CSV record may span lines, and a compressed
-    file cannot be split, so those are streamed by one reader (the same iterator the leak
-    verifier uses) and reshuffled, so that the workers still share the rows."""
+    Every read starts from ``Create([path])``, so runners without bounded-source reads (Dask) run
+    it too. Plain JSON Lines are read as many byte ranges. A CSV record may span lines, and a
+    compressed file cannot be split, so those are streamed by one reader (the same iterator the
+    leak verifier uses) and reshuffled, so that the workers still share the rows."""
     if fmt == "parquet":
-        return pbegin | "ReadParquet" >> beam.io.ReadFromParquet(path)
+        # ReadAll from a Create, not ReadFromParquet: a bounded-source Read has no translation on
+        # Dask (pipeline/dask_runner.py), and the row groups are split into ranges all the same.
+        return pbegin | "ManifestPath" >> beam.Create([path]) | "ReadParquet" >> beam.io.ReadAllFromParquet()
     if fmt == "csv" or split_compression(path)[1]:
         return (
             pbegin

@@ -1,0 +1,339 @@
+"""The job on a Dask cluster: Beam's DaskRunner with the translations this graph needs.
+
+In:  a Beam pipeline and ``--runner DaskRunner`` with Beam's ``DaskOptions`` flags
+     (``--dask_client_address tcp://host:8786`` or ``--dask_scheduler_file``; without either, Dask
+     starts a ``LocalCluster`` in the launcher and closes it after the run; ``--dask_npartitions``
+     sets how many partitions a ``Reshuffle`` spreads elements over).
+Out: the pipeline run as one Dask task graph: Beam's overrides (``Create``, ``Reshuffle``,
+     ``GroupByKey``, ``Flatten``, ``Read``) and a Dask Bag per PCollection; the result's
+     ``metrics()`` answers like the DirectRunner's, so the run report reconciles.
+Fails: a primitive this module does not translate (``Read`` of a ``BoundedSource``, a splittable
+     or stateful DoFn, ``Impulse``, ...) stops the run before anything is submitted, naming the
+     transform, instead of becoming a silent no-op; a DoFn that raises fails the run (Dask retries
+     nothing).
+
+Why not Beam's ``apache_beam.runners.dask.dask_runner.DaskRunner`` as is (Beam 2.77.0): on this
+graph it mixes outputs and loses data. Its ParDo puts every output of a multi-output ParDo
+(``with_outputs``, ``Partition``) into one bag, so a stage's main output also carries its failures
+(the first run sent a ``Clip`` to the quarantine writer); it returns a bundle's outputs before
+``finish_bundle``, so what a DoFn emits there (``BatchElements``' last batch, the Parquet and text
+sinks' temp-file names: the shards come out empty) is dropped; it computes only the last
+transform's bag, so other sinks do not run; it recomputes a side input's whole upstream inside
+every task that reads it; ``Read`` and ``Reshuffle`` become no-ops (a one-element ``Create``
+stays one partition: one worker does everything); and ``metrics()`` raises. Here every output
+PCollection has its own bag, bundles end before their outputs are taken, every branch is
+computed, a side input is computed once and handed to the tasks that read it, ``Reshuffle``
+repartitions, and each bundle's Beam counters travel back with its outputs (so a retried task
+counts once). A DoFn is unpickled and ``setup()`` once per worker process and thread, not per
+partition (spaCy and Presidio load in seconds), and torn down at the end of the run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from typing import Any
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.internal import pickler
+from apache_beam.runners.common import Receiver
+from apache_beam.runners.dask.dask_runner import DaskOptions
+from apache_beam.runners.dask.dask_runner import DaskRunner as BeamDaskRunner
+from apache_beam.runners.dask.overrides import _Create, _Flatten, _GroupByKeyOnly, _Read, _Reshuffle, dask_overrides
+from apache_beam.runners.runner import PipelineResult, PipelineState
+from apache_beam.transforms.window import GlobalWindows
+
+_METRICS = "__dask_runner_metrics__"  # the tag of a bundle's metric updates among its outputs
+_FNS: dict[tuple[str, int], tuple] = {}  # per worker process: set-up DoFns by (step id, thread)
+_FNS_LOCK = threading.Lock()
+_EMPTY = object()
+
+
+class UnsupportedTransform(NotImplementedError):
+    """The pipeline holds a primitive the Dask translation does not cover."""
+
+
+# ---- worker side: one bundle = one Dask partition ---------------------------------------------
+
+
+class _Collect(Receiver):
+    """A receiver that tags what a DoFn emits: ``(tag, WindowedValue)``; ``None`` = main output."""
+
+    def __init__(self, tag, out: list):
+        self._tag = tag
+        self._out = out
+
+    def receive(self, windowed_value) -> None:
+        self._out.append((self._tag, windowed_value))
+
+
+class _Receivers(dict):
+    def __init__(self, out: list):
+        super().__init__()
+        self._out = out
+
+    def __missing__(self, tag):
+        receiver = self[tag] = _Collect(tag, self._out)
+        return receiver
+
+
+def _set_up_fn(step_id: str, payload: bytes):
+    """This step's DoFn, unpickled and set up once per worker process and thread."""
+    key = (step_id, threading.get_ident())
+    with _FNS_LOCK:
+        cached = _FNS.get(key)
+    if cached is None:
+        fn, args, kwargs, windowing, views, label = pickler.loads(payload)
+        fn.setup()
+        cached = (fn, args, kwargs, windowing, views, label)
+        with _FNS_LOCK:
+            _FNS[key] = cached
+    return cached
+
+
+def _run_bundle(partition, step_id: str, payload: bytes, *side_values) -> list:
+    """Run one ParDo over one partition; returns ``(tag, WindowedValue)`` pairs and, last, the
+    bundle's metric updates under ``_METRICS``."""
+    from apache_beam.metrics.execution import MetricsContainer
+    from apache_beam.runners.common import DoFnRunner
+    from apache_beam.runners.worker import statesampler
+    from apache_beam.transforms.sideinputs import SideInputMap
+    from apache_beam.utils.counters import CounterFactory
+
+    elements = iter(partition)
+    first = next(elements, _EMPTY)
+    if first is _EMPTY:  # no bundle for no elements: a process that never sees any never sets up
+        return [(_METRICS, MetricsContainer("").get_cumulative())]
+    fn, args, kwargs, windowing, views, label = _set_up_fn(step_id, payload)
+    sides = [SideInputMap(view, options, values) for (view, options), values in zip(views, side_values, strict=True)]
+    out: list = []
+    container = MetricsContainer(label)
+    # A sampler of its own per bundle: a sampler keeps one scoped state (and so one metrics
+    # container) per step name, and a second bundle of the step would count into the first's.
+    previous = statesampler.get_current_tracker()
+    sampler = statesampler.StateSampler("dask", CounterFactory())
+    statesampler.set_current_tracker(sampler)
+    try:
+        with sampler.scoped_state(label, "process", metrics_container=container):
+            runner = DoFnRunner(fn, args, kwargs, sides, windowing, _Receivers(out), step_name=label)
+            runner.start()
+            for windowed_value in itertools.chain((first,), elements):
+                runner.process(windowed_value)
+            runner.finish()  # outputs emitted in finish_bundle belong to this bundle too
+    finally:
+        statesampler.set_current_tracker(previous)
+    out.append((_METRICS, container.get_cumulative()))
+    return out
+
+
+def _select(partition, tag) -> list:
+    return [value for t, value in partition if t == tag]
+
+
+def _concat(parts) -> list:
+    return list(itertools.chain.from_iterable(parts))
+
+
+def _group(items) -> Any:
+    """One key's group, as the GroupAlsoByWindow step downstream expects: (key, [WindowedValue])."""
+    key, pairs = items
+    return GlobalWindows.windowed_value((key, [pair.value[1] for pair in pairs]))
+
+
+def _key(windowed_value):
+    return windowed_value.value[0]
+
+
+def _sizes(partition) -> list:
+    return [sum(1 for _ in partition)]  # a partition may be a lazy iterator (after a map)
+
+
+def _done(metric_parts, sizes) -> list:
+    """What the launcher gets back: the metric updates of every bundle (the sizes only make every
+    branch run)."""
+    return _concat(metric_parts)
+
+
+def _teardown(run_id: str) -> int:
+    """Tear down and forget the DoFns this run set up in this worker process."""
+    with _FNS_LOCK:
+        mine = [key for key in _FNS if key[0].startswith(run_id)]
+        entries = [_FNS.pop(key) for key in mine]
+    for entry in entries:
+        entry[0].teardown()
+    return len(entries)
+
+
+# ---- launcher side: the translation ------------------------------------------------------------
+
+
+class _Translator(beam.pipeline.PipelineVisitor):
+    """One Dask Bag of WindowedValues per PCollection (Beam's runner keeps one per transform)."""
+
+    def __init__(self, run_id: str, npartitions: int, partition_size: int | None):
+        self.run_id = run_id
+        self.npartitions = npartitions
+        self.partition_size = partition_size
+        self.bags: dict[pvalue.PCollection, Any] = {}
+        self.metrics: list = []
+        self._consumed: set = set()
+        self._steps = itertools.count()
+
+    def visit_transform(self, applied) -> None:
+        transform = applied.transform
+        for pcoll in applied.inputs:
+            self._consumed.add(pcoll)
+        for view in applied.side_inputs:
+            self._consumed.add(view.pvalue)
+        if isinstance(transform, _Create):
+            bag = self._create(transform.values)
+        elif isinstance(transform, beam.ParDo):
+            self._pardo(applied)
+            return
+        elif isinstance(transform, _GroupByKeyOnly):
+            bag = self._main_input(applied).groupby(_key).map(_group)
+        elif isinstance(transform, _Flatten):
+            import dask.bag as db
+
+            inputs = [self.bags[pcoll] for pcoll in applied.inputs]
+            bag = db.concat(inputs) if inputs else self._create(())
+            if bag.npartitions > self.npartitions:  # else every Flatten adds to the partitions downstream
+                bag = bag.repartition(npartitions=self.npartitions)
+        elif isinstance(transform, _Reshuffle):
+            bag = self._main_input(applied)
+            if bag.npartitions < self.npartitions:
+                bag = bag.repartition(npartitions=self.npartitions)
+        elif isinstance(transform, _Read):
+            raise UnsupportedTransform(
+                f"{applied.full_label}: a Read of a BoundedSource has no Dask translation; "
+                "read with Create(paths) | ReadAll... instead"
+            )
+        else:
+            raise UnsupportedTransform(f"{applied.full_label}: {type(transform).__name__} has no Dask translation")
+        (output,) = applied.outputs.values()
+        self.bags[output] = bag
+
+    def _main_input(self, applied):
+        return self.bags[applied.inputs[0]]
+
+    def _create(self, values):
+        import dask.bag as db
+
+        values = [GlobalWindows.windowed_value(v) for v in values]
+        if self.partition_size:
+            return db.from_sequence(values, partition_size=self.partition_size)
+        return db.from_sequence(values, npartitions=max(1, min(len(values), self.npartitions)))
+
+    def _pardo(self, applied) -> None:
+        import dask
+        from apache_beam.runners.common import DoFnSignature
+
+        transform = applied.transform
+        signature = DoFnSignature(transform.fn)
+        if signature.is_splittable_dofn() or signature.is_stateful_dofn():
+            raise UnsupportedTransform(f"{applied.full_label}: splittable and stateful DoFns have no Dask translation")
+        (main_input,) = applied.main_inputs.values()
+        views = [(type(view), view._view_options()) for view in applied.side_inputs]
+        payload = pickler.dumps(
+            (transform.fn, transform.args, transform.kwargs, main_input.windowing, views, applied.full_label)
+        )
+        step_id = f"{self.run_id}/{next(self._steps)}"
+        side_values = [
+            dask.delayed(_concat, pure=True)(self.bags[view.pvalue].to_delayed(optimize_graph=False))
+            for view in applied.side_inputs
+        ]
+        results = self.bags[main_input].map_partitions(_run_bundle, step_id, payload, *side_values)
+        self.metrics.extend(results.map_partitions(_select, _METRICS).to_delayed(optimize_graph=False))
+        for tag, pcoll in applied.outputs.items():  # the main output's tag is None, as DoFnRunner emits it
+            self.bags[pcoll] = results.map_partitions(_select, tag)
+
+    def target(self):
+        """What to compute: every bundle's metrics (every ParDo runs) and the size of every
+        PCollection nothing reads (every branch runs, nothing large comes back)."""
+
+        import dask
+
+        leaves = [bag.map_partitions(_sizes) for pcoll, bag in self.bags.items() if pcoll not in self._consumed]
+        sizes = [part for leaf in leaves for part in leaf.to_delayed(optimize_graph=False)]
+        # One collection: graphs optimised apart would each hold, renamed, the steps they share
+        # (a sink's InitializeWrite ran twice, in two temp folders).
+        return dask.delayed(_done, pure=True)(self.metrics, sizes)
+
+
+class DaskRunner(BeamDaskRunner):
+    """Runs a Beam pipeline as one Dask graph on a ``dask.distributed`` cluster (see module doc)."""
+
+    def run_pipeline(self, pipeline, options):
+        import dask.distributed as ddist
+
+        dask_options = options.view_as(DaskOptions).get_all_options(drop_default=True, current_only=True)
+        bag_kwargs = DaskOptions._extract_bag_kwargs(dask_options)
+        client = ddist.Client(**dask_options)
+        try:
+            threads = sum(client.nthreads().values()) or 1
+            npartitions = bag_kwargs.get("npartitions") or 2 * threads
+            pipeline.replace_all(dask_overrides())
+            translator = _Translator(uuid.uuid4().hex, npartitions, bag_kwargs.get("partition_size"))
+            pipeline.visit(translator)
+            future = client.compute(translator.target())
+        except BaseException:
+            client.close()
+            raise
+        return DaskRunResult(client, future, translator.run_id)
+
+
+class DaskRunResult(PipelineResult):
+    """The running graph. When it has finished, ``wait_until_finish`` commits every bundle's metric
+    updates, tears the run's DoFns down on every worker and closes the client (and so a
+    LocalCluster the client started)."""
+
+    def __init__(self, client, future, run_id: str):
+        super().__init__(PipelineState.RUNNING)
+        self._client = client
+        self._future = future
+        self._run_id = run_id
+        self._metrics = None
+
+    def wait_until_finish(self, duration=None):
+        """Block until the run ends (or ``duration`` milliseconds pass: then the state is RUNNING)."""
+        import dask.distributed as ddist
+        from apache_beam.runners.direct.direct_metrics import DirectMetrics
+
+        if self._state != PipelineState.RUNNING:
+            return self._state
+        try:
+            updates = self._future.result(timeout=None if duration is None else duration / 1000)
+        except ddist.TimeoutError:
+            return self._state
+        except BaseException:
+            self._state = PipelineState.FAILED
+            self._close()
+            raise
+        metrics = DirectMetrics()
+        for update in updates:  # a bundle's updates arrive with its outputs, so they are committed
+            metrics.commit_logical(None, update)
+            metrics.commit_physical(None, update)
+        self._metrics = metrics
+        self._state = PipelineState.DONE
+        self._close()
+        return self._state
+
+    def _close(self) -> None:
+        try:
+            self._client.run(_teardown, self._run_id)
+        except Exception:  # noqa: BLE001 - workers gone: nothing left to tear down
+            pass
+        self._client.close()
+
+    def cancel(self):
+        self._client.cancel(self._future)
+        self._state = PipelineState.CANCELLED
+        self._close()
+        return self._state
+
+    def metrics(self):
+        if self._metrics is None:
+            raise RuntimeError("the run's metrics are known once it has finished (wait_until_finish)")
+        return self._metrics
