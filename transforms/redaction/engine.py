@@ -10,10 +10,16 @@ Fails: Presidio errors propagate (the stage quarantines the clip; nothing passes
 
 Pipeline per batch: spoken-form normalisation → spaCy ``nlp.pipe`` over the whole batch →
 Presidio ``analyze`` with the batch's NLP artifacts → map back through the offset map.
+
+Spoken-style transcripts (no capital letter: what an ASR system writes) and written ones take different
+spaCy components (:data:`SPOKEN_SKIP`): the spoken NER model runs on the former only, the host model's
+tagger chain and NER on the latter only. That halves the per-transcript cost of spoken text (the
+profile of ``benchmarks/bench_redaction.py``: the host tagger chain and NER were 2.1 of 4.9 ms).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -30,8 +36,21 @@ from transforms.redaction.recognizers import (
     clip_metadata_results,
 )
 from transforms.redaction.recognizers.clip_metadata import tagged_as_word
-from transforms.redaction.recognizers.spoken_ner_recognizer import SpokenNerRecognizer, add_spoken_ner
+from transforms.redaction.recognizers.spoken_ner_recognizer import (
+    PIPE_NAME,
+    SpokenNerRecognizer,
+    add_spoken_ner,
+    is_spoken_style,
+)
 from transforms.redaction.spoken import Normalized, normalize
+
+# Host spaCy components whose output nothing reads on spoken-style text. The tagger chain (tok2vec,
+# tagger, attribute_ruler, lemmatizer) gives lemmas, which Presidio's context words are compared with
+# (the lower-case word stands in: the context lists hold surface forms such as "born", "lives"), and
+# parts of speech, which only the own-name-as-word count reads (tagged on demand, :meth:`Detector.tagged`).
+# The host NER was trained on cased text: on lower-case transcripts the spoken NER model replaces it.
+SPOKEN_SKIP = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer", "ner")
+TAGGING = ("tok2vec", "tagger", "attribute_ruler")
 
 
 class Detection(NamedTuple):
@@ -95,6 +114,10 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
                 name="ConfigDenyList",
             )
         )
+    for recognizer in analyzer.registry.recognizers:
+        needed = digits_needed(recognizer)
+        if needed:
+            _skip_without_digits(recognizer, needed)
     for model in getattr(analyzer.nlp_engine, "nlp", {}).values():
         # the trained spoken NER runs inside spaCy's nlp.pipe (batched); `spacy_disable: [spoken_ner]` turns it off
         add_spoken_ner(model)
@@ -102,6 +125,96 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
             if name in model.pipe_names:
                 model.disable_pipe(name)
     return analyzer
+
+
+_DIGIT = re.compile(r"\d")
+
+
+@functools.lru_cache(maxsize=256)
+def _digits_in(text: str) -> int:
+    """Digits in ``text`` (cached: every guarded recognizer asks about the same text)."""
+    return len(_DIGIT.findall(text))
+
+
+def _min_phone_digits(regions: Sequence[str]) -> int:
+    """Fewest digits a valid number of any of ``regions`` has (phonenumbers' own metadata): fewer digits
+    in a text and the phonenumbers matcher, which matches digit runs only, cannot find one."""
+    from phonenumbers import PhoneMetadata
+
+    lengths = [
+        min(meta.general_desc.possible_length)
+        for meta in (PhoneMetadata.metadata_for_region(r) for r in regions)
+        if meta is not None and meta.general_desc.possible_length
+    ]
+    return min(lengths, default=0)
+
+
+def min_digits(regex: str, flags: int = 0) -> int:
+    """How many digits every match of ``regex`` holds at least, from its parse tree (``re``'s parser);
+    0 when that cannot be told (a look-around, a back-reference, a pattern ``re`` does not parse)."""
+    from re import _constants as c
+    from re import _parser
+
+    def seq(items) -> int:
+        return sum(node(op, arg) for op, arg in items)
+
+    def is_digit_class(items) -> bool:
+        def digit(op, arg) -> bool:
+            if op is c.LITERAL:
+                return chr(arg).isdigit()
+            if op is c.RANGE:
+                return ord("0") <= arg[0] and arg[1] <= ord("9")
+            return op is c.CATEGORY and arg is c.CATEGORY_DIGIT
+
+        return bool(items) and all(digit(op, arg) for op, arg in items)
+
+    def node(op, arg) -> int:
+        if op is c.LITERAL:
+            return int(chr(arg).isdigit())
+        if op is c.IN:
+            return int(is_digit_class(arg))
+        if op is c.SUBPATTERN:
+            return seq(arg[-1])
+        if op is c.ATOMIC_GROUP:
+            return seq(arg)
+        if op is c.BRANCH:
+            return min(seq(branch) for branch in arg[1])
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            return arg[0] * seq(arg[2])
+        return 0
+
+    try:
+        return seq(_parser.parse(regex, flags & ~re.VERBOSE))
+    except Exception:  # noqa: BLE001 - a pattern only the `regex` module reads: no guard
+        return 0
+
+
+def digits_needed(recognizer) -> int:
+    """Digits a text must hold for ``recognizer`` to find anything: phonenumbers' shortest valid number
+    for the phone recognizer; for a plain pattern recognizer (Presidio's ``analyze``, no deny list) the
+    fewest any of its patterns needs; else 0."""
+    from presidio_analyzer import PatternRecognizer
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    if type(recognizer) is PhoneRecognizer:
+        return _min_phone_digits(recognizer.supported_regions)
+    if type(recognizer).analyze is not PatternRecognizer.analyze or getattr(recognizer, "deny_list", None):
+        return 0
+    flags = getattr(recognizer, "global_regex_flags", 0) or 0
+    return min((min_digits(p.regex, flags) for p in recognizer.patterns), default=0)
+
+
+def _skip_without_digits(recognizer, needed: int) -> None:
+    """Run ``recognizer`` only on texts with at least ``needed`` digits. Most spoken transcripts hold no
+    number, and Presidio runs every pattern recognizer (phonenumbers' matcher once per region) on each."""
+    analyze = recognizer.analyze
+
+    def guarded(text, entities, nlp_artifacts=None, *args, **kwargs):
+        if _digits_in(text) < needed:
+            return []
+        return analyze(text, entities, nlp_artifacts, *args, **kwargs)
+
+    recognizer.analyze = guarded
 
 
 class _NoCopyResults(list):
@@ -140,15 +253,41 @@ class Detector:
         allow = sorted({a.lower() for a in settings.allow_list}, key=len, reverse=True)
         self._allow = frozenset(allow)
         self._floor = min([settings.score_threshold, *settings.entity_thresholds.values()])
+        engine = analyzer.nlp_engine
+        self._nlp = getattr(engine, "nlp", {}).get(settings.language)
 
     def normalize_batch(self, texts: Sequence[str]) -> list[Normalized]:
         return [normalize(t) for t in texts]
 
     def nlp_batch(self, norms: Sequence[Normalized]) -> list:
-        pairs = self.analyzer.nlp_engine.process_batch(
-            [n.text for n in norms], language=self.settings.language, batch_size=self.settings.batch_size
-        )
-        return [artifacts for _, artifacts in pairs]
+        """Presidio NLP artifacts per written form: spoken-style texts through the spoken components,
+        written ones through the host model's (:data:`SPOKEN_SKIP`), each group batched in ``nlp.pipe``."""
+        engine, lang = self.analyzer.nlp_engine, self.settings.language
+        texts = [n.text for n in norms]
+        if self._nlp is None:  # another NLP engine was configured: let it do everything
+            return [a for _, a in engine.process_batch(texts, language=lang, batch_size=self.settings.batch_size)]
+        spoken = [is_spoken_style(t) for t in texts]
+        docs: list = [None] * len(texts)
+        for style, skip in ((True, SPOKEN_SKIP), (False, (PIPE_NAME,))):
+            picked = [i for i, s in enumerate(spoken) if s is style]
+            if not picked:
+                continue
+            pipe = self._nlp.pipe([texts[i] for i in picked], batch_size=self.settings.batch_size, disable=list(skip))
+            for i, doc in zip(picked, pipe, strict=True):
+                docs[i] = _lower_case_lemmas(doc) if style else doc
+        # Presidio's own conversion (entity mapping and scores as its process_batch does it)
+        return [engine._doc_to_nlp_artifact(doc, lang) for doc in docs]
+
+    def tagged(self, nlp_artifacts):
+        """The artifacts with parts of speech on their ``Doc`` (spoken-style docs skip the tagger in the
+        batch; the few that need tags — the clip's own first name was found — are tagged here)."""
+        doc = getattr(nlp_artifacts, "tokens", None)
+        if doc is None or self._nlp is None or doc.has_annotation("POS"):
+            return nlp_artifacts
+        for name in TAGGING:
+            if name in self._nlp.pipe_names:
+                doc = self._nlp.get_pipe(name)(doc)
+        return nlp_artifacts
 
     def detect_batch(self, texts: Sequence[str], metadata: Sequence[Mapping[str, str]]) -> list[list[Detection]]:
         norms = self.normalize_batch(texts)
@@ -169,6 +308,8 @@ class Detector:
         return results + clip_metadata_results(metadata, norm.text)
 
     def detect(self, norm: Normalized, metadata: Mapping[str, str], nlp_artifacts=None) -> list[Detection]:
+        if nlp_artifacts is None:
+            (nlp_artifacts,) = self.nlp_batch([norm])
         results = self.analyze(norm, metadata, nlp_artifacts)
         detections = []
         thresholds = self.settings.entity_thresholds
@@ -181,7 +322,7 @@ class Detector:
             if end <= start:
                 continue
             name = (r.recognition_metadata or {}).get("recognizer_name", "")
-            as_word = name == "ClipMetadata_PERSON" and tagged_as_word(nlp_artifacts, r.start, r.end)
+            as_word = name == "ClipMetadata_PERSON" and tagged_as_word(self.tagged(nlp_artifacts), r.start, r.end)
             detections.append(Detection(r.entity_type, start, end, float(r.score), name, as_word))
         return merge_overlaps(detections + repeats(norm.original, detections))
 
@@ -197,6 +338,15 @@ class Detector:
         if not words:
             return start, start
         return words[0][0], words[-1][1]
+
+
+def _lower_case_lemmas(doc):
+    """Lemmas for a doc that skipped the lemmatizer: each token's lower-case form (vectorised)."""
+    from spacy.attrs import LEMMA, LOWER
+
+    if len(doc):
+        doc.from_array([LEMMA], doc.to_array([LOWER]).reshape(-1, 1))
+    return doc
 
 
 def repeats(text: str, detections: Sequence[Detection]) -> list[Detection]:
