@@ -24,6 +24,14 @@ def recognizer(lexicon):
         ("this is alexa", []),  # allow-listed wake word
         ("my name is the best", []),
         ("call her now", []),
+        ("send omya a text asking about dinner", []),  # a dictionary word after a lead word
+        ("add card to my wallet", []),
+        ("open the contact card", []),
+        ("my email id is here", []),
+        ("it's sunny today", []),  # Sunny is a first name, but "it's" is no introduction
+        ("ask june", []),  # a month after a lead word: the name gazetteer's rule decides
+        ("my name is grace", ["grace"]),  # a self-introduction: a listed first name, even a word
+        ("call me holly", ["holly"]),
     ],
 )
 def test_when_word_follows_an_introduction_then_found_unless_ordinary(recognizer, text, names):

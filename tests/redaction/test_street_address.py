@@ -62,3 +62,18 @@ def test_when_intersection_or_foreign_lower_case_street_then_found(recognizer, t
 def test_when_pattern_matches_then_scored_by_its_class_constant(recognizer, text, address, score):
     results = recognizer.analyze(text, ["STREET_ADDRESS"])
     assert max(r.score for r in results if text[r.start : r.end] == address) == score
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("convert 10 miles to km", None),  # "to" is a Faker street suffix, and a stop word
+        ("transfer 5000 to my savings", None),
+        ("book 3 tickets for the day", None),  # a stop word between the number and the suffix
+        ("i live at 12 oak street", "12 oak street"),
+        ("deliver to 42 glen ridge dale apt 5", "42 glen ridge dale apt 5"),
+    ],
+)
+def test_when_number_precedes_a_suffix_then_only_a_street_of_words_is_an_address(recognizer, text, address):
+    spans = found(recognizer.analyze(text, ["STREET_ADDRESS"]), text)
+    assert spans == ([] if address is None else [address])

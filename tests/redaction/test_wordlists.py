@@ -38,6 +38,7 @@ def test_when_entry_checked_then_only_lower_case_words_of_three_letters_are_engl
         ("x", set(), True),
         ("priyanka", {"will"}, False),
         ("Will", {"will"}, False),  # Faker words arrive lower-cased; the rule does not fold case
+        ("june", set(), True),  # months and weekdays: the dictionary capitalises them
     ],
 )
 def test_when_faker_word_checked_then_common_if_listed_or_at_most_two_characters(word, dictionary, common):
@@ -51,6 +52,13 @@ def test_when_faker_word_checked_then_common_if_listed_or_at_most_two_characters
 )
 def test_when_common_words_derived_then_faker_words_follow_the_rules(word, common):
     assert (word in common_words()) is common
+
+
+@pytest.mark.parametrize("word", ["come", "age", "visa", "june", "sunday", "per"])
+def test_when_a_faker_name_folds_to_an_ordinary_word_then_that_spelling_is_common(word):
+    # "Côme", "Âge", "Vísa" fold to English words: "will you come tomorrow" names no one
+    lexicon = build_lexicon()
+    assert word in lexicon.common and word in (lexicon.first_names | lexicon.last_names | lexicon.places)
 
 
 def test_when_common_words_derived_then_every_one_is_a_faker_word_that_follows_the_rules():

@@ -92,8 +92,9 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
     lexicon = build_lexicon(tuple(settings.gazetteer_locales))
     lang = settings.language
     stop = frozenset(STOP_WORDS) | frozenset(settings.allow_list)
+    frame = frame_words(analyzer.registry.recognizers)
     for recognizer in (
-        NameGazetteerRecognizer(lexicon, supported_language=lang),
+        NameGazetteerRecognizer(lexicon, supported_language=lang, frame_words=frame),
         PlaceGazetteerRecognizer(lexicon, supported_language=lang),
         IntroducedNameRecognizer(lexicon, supported_language=lang, stop_words=stop),
         StreetAddressRecognizer(lexicon, supported_language=lang),
@@ -101,7 +102,7 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
         JobTitleRecognizer(supported_language=lang),
         OrganizationContextRecognizer(lexicon, supported_language=lang, stop_words=stop),
         DemonymRecognizer(supported_language=lang),
-        SpokenNerRecognizer(lexicon, supported_language=lang),
+        SpokenNerRecognizer(lexicon, supported_language=lang, frame_words=frame),
     ):
         analyzer.registry.add_recognizer(recognizer)
     if settings.deny_list:
@@ -215,6 +216,17 @@ def _skip_without_digits(recognizer, needed: int) -> None:
         return analyze(text, entities, nlp_artifacts, *args, **kwargs)
 
     recognizer.analyze = guarded
+
+
+def frame_words(recognizers) -> frozenset[str]:
+    """Words that introduce PII rather than being it: every one-word context word of ``recognizers``
+    (Presidio's and the YAML's: "iban", "visa", "zip", "dob") and of the name, place and address
+    recognizers here ("call", "text", "live"). An ordinary word for the name lists and the model's
+    filter: "what is an iban" names no one, although Iban is a Faker first name."""
+    words = {w.lower() for r in recognizers for w in (r.context or []) if w.isalpha()}
+    for cls in (NameGazetteerRecognizer, PlaceGazetteerRecognizer, StreetAddressRecognizer):
+        words |= {w.lower() for w in cls.CONTEXT if w.isalpha()}
+    return frozenset(words)
 
 
 class _NoCopyResults(list):

@@ -8,8 +8,11 @@ Out: :class:`Lexicon` — lower-cased first names, last names, places (cities, s
 Fails: ImportError if Faker is missing (it is a hard dependency of the transcript stage).
 
 A Faker name or place word that the dictionary lists in lower case is an ordinary word ("will",
-"may", "bill", "street"); so is any word of one or two characters ("al", "jo"). Both sets are
-derived here when first used, from the Faker installed (``constraints.txt`` pins it).
+"may", "bill", "street"); so is any word of one or two characters ("al", "jo"), and a month or
+weekday name (:data:`transforms.redaction.wordlists.CALENDAR_WORDS`: the dictionary capitalises them,
+yet "what's on in june" names no one). The test runs on every spelling the recognizers compare with:
+the word as Faker writes it and its accent-free fold, so "Côme" (folded "come") is as common as "come".
+Both sets are derived here when first used, from the Faker installed (``constraints.txt`` pins it).
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ class Lexicon:
     places: frozenset[str]  # may be several words ("new york", "czech republic")
     street_suffixes: frozenset[str]
     common: frozenset[str]
+    # accent-free spellings no Faker list writes itself ("come" from "Côme", "dabrowa" from "dąbrowa")
+    folds_only: frozenset[str] = frozenset()
 
 
 class _FakerValues(NamedTuple):
@@ -96,9 +101,11 @@ def _faker_values(locales: tuple[str, ...]) -> _FakerValues:
 
 
 def is_common(word: str, dictionary: frozenset[str]) -> bool:
-    """A Faker word that is also an ordinary word: the dictionary lists it in lower case, or it has at most
-    two characters (too short to tell a name from a word: "al", "jo", "de")."""
-    return len(word) <= 2 or word in dictionary
+    """A Faker word that is also an ordinary word: the dictionary lists it in lower case, it is a month or
+    weekday name, or it has at most two characters (too short to tell a name from a word: "al", "jo", "de")."""
+    from transforms.redaction.wordlists import CALENDAR_WORDS
+
+    return len(word) <= 2 or word in dictionary or word in CALENDAR_WORDS
 
 
 def _faker_words(values: _FakerValues) -> set[str]:
@@ -111,17 +118,21 @@ def _faker_words(values: _FakerValues) -> set[str]:
 
 @functools.lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
-    """Faker words of every locale (accents kept) that are also ordinary words (:func:`is_common`)."""
+    """Faker words of every locale that are also ordinary words (:func:`is_common`), in each spelling the
+    lexicon holds: as Faker writes them and accent-free (:func:`_with_folds`). A fold that is an ordinary
+    word counts whatever accent the Faker word had ("côme" → "come", "âge" → "age", "vísa" → "visa"):
+    without that, 142 English words were foreign first names."""
     from transforms.redaction.wordlists import dictionary_words
 
     dictionary = dictionary_words()
-    return frozenset(w for w in _faker_words(_faker_values(())) if is_common(w, dictionary))
+    return frozenset(w for w in _with_folds(frozenset(_faker_words(_faker_values(())))) if is_common(w, dictionary))
 
 
 @functools.lru_cache(maxsize=4)
 def build_lexicon(locales: tuple[str, ...] = ()) -> Lexicon:
     """Names and places from Faker's providers (all locales when ``locales`` is empty)."""
     values = _faker_values(tuple(locales))
+    written = frozenset(_faker_words(values))
     return Lexicon(
         first_names=_with_folds(values.first_names),
         last_names=_with_folds(values.last_names),
@@ -129,4 +140,5 @@ def build_lexicon(locales: tuple[str, ...] = ()) -> Lexicon:
         places=_with_folds(values.places),
         street_suffixes=_with_folds(values.street_suffixes),
         common=common_words(),
+        folds_only=_with_folds(written) - written,
     )

@@ -6,7 +6,7 @@ In:  ``data/english_words.txt.gz`` inside this package: every entry of SCOWL's A
      regenerates it: ``data/README.md``.
 Out: :func:`dictionary_words` (those entries as they are, possessives and one- and two-letter words
      included) and :func:`english_words` (the alphabetic ones of three letters or more), each read
-     once per process.
+     once per process; :data:`CALENDAR_WORDS` (months and weekdays, which the dictionary capitalises).
 Fails: ``FileNotFoundError`` when the data file is missing from the installed package (a packaging
      error: the recognizers must not run without it).
 
@@ -22,6 +22,13 @@ import io
 import os
 from collections.abc import Iterable
 from importlib import resources
+
+# Ordinary words the dictionary leaves out because it capitalises them: months and weekdays. Faker lists
+# several as first names ("June", "May", "August"); in a transcript they are mostly dates.
+CALENDAR_WORDS = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
 
 DATA_DIR = "data"
 ENGLISH_FILE = "english_words.txt.gz"

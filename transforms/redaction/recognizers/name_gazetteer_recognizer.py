@@ -4,8 +4,10 @@ In:  the written form of a transcript (lower-case spoken transcripts included).
 Out: PERSON results; consecutive name words join into one ("amelia watson").
 Fails: never.
 
-A name that is also an ordinary English word ("will", "bill") scores low, so only context words
-("my name is", "call") lift it over the threshold.
+A name that is also an ordinary English word ("will", "bill", "june") counts only right after a word
+that introduces a person ("call will", "text bill", "ask june"): Presidio's context window (five words
+either way) lifted "way" in "text gautam that i am on my way" and "soon" in "message ariley ok see you
+soon"; and it never saw "call", a spaCy stop word.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
         context: Context words; :attr:`CONTEXT` when omitted.
         supported_entity: Entity type of the results.
         name: Recognizer name; the class name when omitted.
+        frame_words: Words that introduce PII ("iban", "visa": other recognizers' context words); a name
+            spelled like one is treated as an ordinary word (needs a lead word).
     """
 
     CONTEXT = [
@@ -37,7 +41,11 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
     FOREIGN_SCORE = 0.45  # a first name from another locale
     LAST_SCORE = 0.4
     COMMON_SCORE = 0.3  # a name that is also an ordinary word
+    LEAD_BONUS = 0.35  # ... right after a lead word (Presidio's context bonus)
     JOIN_BONUS = 0.15  # per further word: a first name followed by a surname is stronger than either alone
+    # Words right before an ordinary-word name that make it one: CONTEXT less the words that as often
+    # precede a thing ("with sage and basil", "this", "name").
+    NOT_LEADS = frozenset({"with", "this", "name"})
 
     def __init__(
         self,
@@ -46,15 +54,18 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
         context: list[str] | None = None,
         supported_entity: str = "PERSON",
         name: str | None = None,
+        frame_words: frozenset[str] = frozenset(),
     ):
         self.lexicon = lexicon
+        self.frame_words = frame_words
         super().__init__(supported_entity, supported_language, context if context is not None else self.CONTEXT, name)
+        self.leads = frozenset(w.lower() for w in self.context) - self.NOT_LEADS
 
     def word_score(self, word: str) -> float:
         lex, w = self.lexicon, word.lower()
         if len(w) <= 2 or w in STOP_WORDS:
             return 0.0
-        common = w in lex.common
+        common = w in lex.common or w in self.frame_words
         if w in lex.first_names:
             if common:
                 return self.COMMON_SCORE
@@ -62,6 +73,12 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
         if w in lex.last_names:
             return self.COMMON_SCORE if common else self.LAST_SCORE
         return 0.0
+
+    def _led(self, text: str, start: int) -> bool:
+        """The word right before ``start`` introduces a person ("call", "text", "dear")."""
+        before = text[max(0, start - 24) : start]
+        words = WORD.findall(before)
+        return bool(words) and before.endswith(" ") and words[-1].lower() in self.leads
 
     def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
@@ -71,14 +88,22 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
             if run:
                 best = max(s for _, _, s in run)
                 score = min(1.0, best + self.JOIN_BONUS * (len(run) - 1))
-                results.append(self.result(run[0][0], run[-1][1], score, "name word list"))
+                result = self.result(run[0][0], run[-1][1], score, "name word list")
+                if best == self.COMMON_SCORE:  # every word is also an ordinary word: a lead word or nothing
+                    if self._led(text, run[0][0]):
+                        result.score = min(1.0, score + self.LEAD_BONUS)
+                    result.recognition_metadata[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
+                results.append(result)
                 run.clear()
 
         last_end = -1
         for match in WORD.finditer(text):
             score = self.word_score(match.group())
             if score == self.COMMON_SCORE and run and not is_capitalised(match.group()):
-                score = 0.0  # "amelia ring": an ordinary word does not extend a name
+                if any(s > self.COMMON_SCORE for _, _, s in run):
+                    score = 0.0  # "amelia ring": an ordinary word does not extend a name
+                else:
+                    flush()  # "ring bill": a word after a lead word starts a name of its own
             adjacent = run and text[last_end : match.start()].strip(" .") == ""
             if score > 0 and (not run or adjacent):
                 run.append((match.start(), match.end(), score))

@@ -16,6 +16,7 @@ from presidio_analyzer import RecognizerResult
 from transforms.redaction.lexicon import Lexicon
 from transforms.redaction.recognizers.results import SingleEntityRecognizer
 from transforms.redaction.recognizers.words import SKIP_WORDS, STOP_WORDS
+from transforms.redaction.wordlists import english_words
 
 
 class OrganizationContextRecognizer(SingleEntityRecognizer):
@@ -23,7 +24,8 @@ class OrganizationContextRecognizer(SingleEntityRecognizer):
 
     - Faker's law-firm shape, any case: three surnames as "Hubbard, Fox and Gillespie";
     - a company suffix in lower-case text, after up to three words that are not stop words
-      ("stillwater supercomputing inc.");
+      ("stillwater supercomputing inc."), one of them no ordinary word when the suffix is one ("group",
+      "limited": "tata group", not "the family group");
     - in written text, a run of capitalised words after an employment or move phrase ("I work for Chemical
       Abstracts Service", "later became Credit Karma"), even when every word is an ordinary English word.
 
@@ -53,6 +55,7 @@ class OrganizationContextRecognizer(SingleEntityRecognizer):
     ):
         self.lexicon = lexicon
         self.stop = stop_words | STOP_WORDS
+        self.english = english_words()
         super().__init__(supported_entity, supported_language, None, name)
 
     def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
@@ -64,8 +67,12 @@ class OrganizationContextRecognizer(SingleEntityRecognizer):
         for m in self.LOWER_SUFFIX.finditer(text):
             words = list(re.finditer(r"\S+", m.group(1)))
             kept = list(itertools.takewhile(lambda w: w.group().lower() not in self.stop, reversed(words)))
-            if kept and all(w.group().islower() for w in kept):
-                spans.append((m.start(1) + kept[-1].start(), m.end()))
+            if not kept or not all(w.group().islower() for w in kept):
+                continue
+            suffix = text[m.end(1) : m.end()].strip(" .").lower()
+            if suffix in self.english and all(w.group().lower() in self.english for w in kept):
+                continue  # "the family group", "the office group": ordinary words before an ordinary word
+            spans.append((m.start(1) + kept[-1].start(), m.end()))
         for m in self.AFTER_LEAD.finditer(text):
             words = list(re.finditer(r"\S+", m.group(1)))
             while words and (words[-1].group().lower() in self.stop or words[-1].group().lower() in self.SKIP):

@@ -19,6 +19,8 @@ from transforms.redaction.recognizers.towns import CITY_PREFIXES, city_like
 from transforms.redaction.recognizers.words import CONTRACTION, STOP_WORDS, is_capitalised
 from transforms.redaction.wordlists import english_words
 
+_STOP_ALTERNATION = "|".join(re.escape(w) for w in sorted(STOP_WORDS, key=len, reverse=True))
+
 
 class StreetAddressRecognizer(PatternRecognizer):
     """STREET_ADDRESS: a house number, up to four words and a street suffix (Faker's list), then an
@@ -94,12 +96,19 @@ class StreetAddressRecognizer(PatternRecognizer):
         )
 
     def spoken_street_pattern(self, lexicon: Lexicon) -> Pattern:
-        """A house number, up to four words and a street suffix ("12 oak street", "42 glen ridge dale apt 5")."""
-        suffixes = sorted({s for s in lexicon.street_suffixes if s.isalpha()} | set(self.SHORT_SUFFIXES))
+        """A house number, up to four words and a street suffix ("12 oak street", "42 glen ridge dale apt 5").
+
+        Neither the suffix nor a word before it is a stop word: Faker's suffix lists hold "to", "so" and
+        "a", which made "convert 10 miles to km" and "transfer 5000 to account" addresses."""
+        suffixes = sorted(
+            {s for s in lexicon.street_suffixes if s.isalpha() and len(s) > 2 and s not in STOP_WORDS}
+            | set(self.SHORT_SUFFIXES)
+        )
         suffix = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
+        word = rf"(?!(?:{_STOP_ALTERNATION})\b){self.STREET_WORD}"
         return Pattern(
             "spoken street",
-            rf"(?i)\b\d{{1,6}}[a-z]?(?:\s+{self.STREET_WORD}){{0,4}}\s+(?:{suffix})\b\.?{self.UNIT}",
+            rf"(?i)\b\d{{1,6}}[a-z]?(?:\s+{word}){{0,4}}\s+(?:{suffix})\b\.?{self.UNIT}",
             self.SPOKEN_SCORE,
         )
 
