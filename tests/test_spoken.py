@@ -26,6 +26,17 @@ from transforms.redaction.spoken import normalize
         ("one two three dash four five dash six seven eight nine", "123-45-6789"),
         ("serial g zero nine zero x f nine k", "serial g090xf9k"),
         ("set a timer for ten minutes", "set a timer for 10 minutes"),
+        # "@" said the Indian-English way
+        ("priya at the rate gmail dot com", "priya@gmail.com"),
+        ("priya dot k at the rate of yahoo dot co dot in", "priya.k@yahoo.co.in"),
+        # a local part said as two words: an initial, or first and last name
+        ("my email id is j duncan at ymail dot co dot uk", "my email id is jduncan@ymail.co.uk"),
+        ("email it to grampson renee at live dot net", "email it to grampsonrenee@live.net"),
+        ("you can reach me at priya at gmail dot com", "you can reach me at priya@gmail.com"),
+        # "plus" before a phone number, not in a sum
+        ("call plus nine one nine eight seven six five four three two one zero", "call +919876543210"),
+        ("what's nineteen plus twenty three", "what's 19 plus 23"),
+        ("plus two", "plus 2"),
     ],
 )
 def test_when_spoken_form_then_written_form(spoken, written):

@@ -52,8 +52,12 @@ TLDS = {
 NOT_LOCAL_PART = {
     "is", "to", "at", "email", "mail", "address", "me", "my", "it", "send", "forward", "write", "and", "or",
     "the", "a", "an", "was", "its", "it's", "from", "cc", "copy", "reply", "contact", "number", "on", "via",
+    "id", "share", "reach", "emails", "report", "invoice",
 }  # fmt: skip
 NUMBER_WORDS = set(UNITS) | set(TEENS) | set(TENS) | {"hundred", "thousand"}
+# How "@" is said: "at", and in Indian English "at the rate" (of) ("priya at the rate gmail dot com").
+AT_SIGNS = (("at", "the", "rate", "of"), ("at", "the", "rate"), ("at",))
+PHONE_PLUS_DIGITS = 6  # "plus" starts a number only before this many digits ("plus nine one ...", not "plus 23")
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+")
 
@@ -267,6 +271,12 @@ def _codes(text: str, toks: list[_Tok]) -> list[_Tok]:
                 break
             tok = toks[j]
             w = _lower(tok)
+            # "plus nine one ..." is "+91...", unless "plus" is a sum ("nineteen plus twenty three")
+            if not pieces and w == "plus" and j + 1 < len(toks) and toks[j + 1].kind == "num":
+                if _joined(text, tok, toks[j + 1]) and (i == 0 or toks[i - 1].kind != "num"):
+                    pieces.append("+")
+                    j += 1
+                    continue
             if tok.kind == "num" or (len(w) == 1 and w.isalpha()):
                 pieces.append(tok.text)
                 j += 1
@@ -281,7 +291,8 @@ def _codes(text: str, toks: list[_Tok]) -> list[_Tok]:
         run = toks[i:j]
         digits = sum(c.isdigit() for c in "".join(pieces))
         spoken = any(t.text != text[t.start : t.end] or len(t.text) == 1 for t in run)
-        if len(run) > 1 and digits >= 2 and spoken and not _bad_letter_edges(run):
+        needed = PHONE_PLUS_DIGITS if pieces[:1] == ["+"] else 2
+        if len(run) > 1 and digits >= needed and spoken and not _bad_letter_edges(run):
             out.append(_Tok("".join(pieces), run[0].start, run[-1].end, "num"))
             i = j
         else:
@@ -303,8 +314,9 @@ def _addresses_online(text: str, toks: list[_Tok]) -> list[_Tok]:
         end, domain = _domain(text, toks, i)
         if end > i:
             # "<local> at <domain>": fold the local part already emitted into an e-mail address
-            if out and _lower(out[-1]) == "at" and len(out) >= 2 and _joined(text, out[-2], out[-1]):
-                local_end = len(out) - 1
+            at = _at_sign(text, out)
+            if at and len(out) > at and _joined(text, out[-at - 1], out[-at]):
+                local_end = len(out) - at
                 local_start = _local_start(text, out, local_end)
                 if local_start < local_end:
                     local = "".join(t.text for t in out[local_start:local_end])
@@ -319,6 +331,17 @@ def _addresses_online(text: str, toks: list[_Tok]) -> list[_Tok]:
         out.append(toks[i])
         i += 1
     return out
+
+
+def _at_sign(text: str, out: list[_Tok]) -> int:
+    """How many of the last tokens of ``out`` say "@" (0: none), longest form first."""
+    for words in AT_SIGNS:
+        n = len(words)
+        tail = out[-n:]
+        if len(tail) == n and tuple(_lower(t) for t in tail) == words:
+            if all(_joined(text, a, b) for a, b in zip(tail, tail[1:], strict=False)):
+                return n
+    return 0
 
 
 def _domain(text: str, toks: list[_Tok], i: int) -> tuple[int, str]:
@@ -359,7 +382,25 @@ def _local_start(text: str, out: list[_Tok], local_end: int) -> int:
     while k >= 2 and _lower(out[k - 1]) in SYMBOLS and _joined(text, out[k - 2], out[k - 1]):
         out[k - 1] = _Tok(SYMBOLS[_lower(out[k - 1])], out[k - 1].start, out[k - 1].end, "sym")
         k -= 2
+    # "j duncan at ...", "grampson renee at ...": a local part said as two words (an initial, or first
+    # and last name run together in writing). One word more, when it cannot be the frame's own word.
+    if k == local_end - 1 and k >= 1 and out[k].kind == "word" and _local_word(out[k - 1]):
+        if _joined(text, out[k - 1], out[k]):
+            k -= 1
     return k
+
+
+def _local_word(tok: _Tok) -> bool:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    w = _lower(tok)
+    return (
+        tok.kind == "word"
+        and w.isalpha()
+        and w not in NOT_LOCAL_PART
+        and w not in NUMBER_WORDS
+        and (len(w) == 1 or w not in STOP_WORDS)
+    )
 
 
 def _render(text: str, toks: list[_Tok]) -> Normalized:
