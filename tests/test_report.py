@@ -66,7 +66,11 @@ def test_when_own_names_are_redacted_as_ordinary_words_then_the_report_counts_th
     c["transcript"] = {"own_name_as_word": 2, "entity_PERSON": 4}
     c["manifest"]["locale_invalid"] = 1
     report = build_report(c, written(), META, {})
-    assert report["locale_invalid"] == 1 and report["own_name_as_word"] == 2 and report["entities_by_type"] == {"PERSON": 4}
+    assert (
+        report["locale_invalid"] == 1
+        and report["own_name_as_word"] == 2
+        and report["entities_by_type"] == {"PERSON": 4}
+    )
     assert "ordinary word: 2" in format_table({**report, "reconciled": True})
 
 
