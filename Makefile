@@ -58,8 +58,8 @@ evaluate-voice: $(EVAL_STAMP)  ## voice privacy against three attackers over 3 k
 build-voice-bank: $(EVAL_STAMP)  ## rebuild transforms/disguise/data/voice_bank.npz from the dev speech folder's bank speakers (~10 min)
 	$(EVAL_VENV)/bin/python -m pipeline build-voice-bank --speech-dir $(SPEECH)
 
-bench: $(STAMP)  ## naive script vs I/O floor vs the job on one generated workload; prints a table (~8 min)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
+bench: $(STAMP)  ## naive vs I/O floor vs the job, and a cost model (~8 min); BENCH_ARGS="--runner dask --workers 2 --worker-series 1,2"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench,dask]"
 	$(PY) -m benchmarks.bench --clips $(BENCH_CLIPS) $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff (style) and import-linter (imports run job -> stages -> core, see pyproject.toml)

@@ -12,7 +12,14 @@ Out: a table on stdout — audio seconds per wall second per core (× real time)
      the two sizes separate each one's fixed start-up (imports, model loads, worker start, the
      final leak scan) from its steady-state rate, which is what a long scheduled batch sees.
      ``--series 1000,20000`` instead measures only the job at several sizes, for the
-     memory-flatness check.
+     memory-flatness check; ``--worker-series 1,2`` only the job at several worker counts, for
+     the scaling. ``--runner dask --workers N`` runs the job on a Dask cluster of N worker
+     processes started for each measured run (:mod:`benchmarks.dask_cluster`; its CPU time and
+     memory count with the job's) instead of the multi-process DirectRunner.
+     A cost model closes the output: from the job's measured CPU seconds per audio second
+     (steady state when measured), the vCPU-hours and Dataflow cost of ``--cost-clips``
+     (1,000,000) clips of the workload's mean length, at ``--price-per-hour`` per
+     n2-standard-4 worker (see :data:`N2_STANDARD_4_PER_HOUR`).
 Fails: a non-zero exit of any approach stops the benchmark with its stderr tail; a job run whose
      report does not reconcile or does not write every clip is an error, not a figure.
 
@@ -22,19 +29,23 @@ with the figures, and "per core" divides by the cores the approach may use (1 fo
 script and the floor, ``min(direct_num_workers, cpu_count)`` for the job).
 
     python -m benchmarks.bench                       # make bench
+    python -m benchmarks.bench --runner dask --workers 2 --worker-series 1,2 --clips 600
     python -m benchmarks.bench --series 1000,20000 --set voice.params.f0_method=dio --min-s 0.4 --max-s 0.8
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import yaml
 
@@ -43,11 +54,27 @@ from benchmarks.rss import Measurement, measure, mib
 from pipeline.config import load_yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_BEAM = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 TARGETS = {"xrt_per_core": 50.0, "vs_naive": 5.0, "vs_floor": 1 / 4, "worker_rss_mib": 1024.0}
+# One Dataflow batch worker on n2-standard-4 (4 vCPU, 16 GB), per hour: the list prices for
+# us-central1 on cloud.google.com/dataflow/pricing as of 2024 (vCPU $0.056/h, memory
+# $0.003557/GB-h; 4 x 0.056 + 16 x 0.003557), not re-checked when measured on 2026-11-28 (no
+# internet on the bench machine). Excludes disk ($0.000054/GB-h standard PD), Dataflow Shuffle,
+# Cloud Storage and discounts. Pass --price-per-hour with the price that applies to you.
+N2_STANDARD_4_PER_HOUR = 0.2809
+N2_STANDARD_4_VCPUS = 4
 
 
-def _cores(beam_args: list[str]) -> int:
+def job_args(runner: str, workers: int, beam_args: list[str]) -> list[str]:
+    """The job's Beam flags: given ones win for the DirectRunner (as before); Dask adds its runner
+    (the cluster's address comes per run)."""
+    if runner == "dask":
+        return ["--runner", "DaskRunner", *beam_args]
+    return beam_args or ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+
+
+def _cores(beam_args: list[str], runner: str = "direct", workers: int = 1) -> int:
+    if runner == "dask":
+        return max(1, min(workers, os.cpu_count() or 1))
     workers = 1
     for arg in beam_args:
         if arg.startswith("--direct_num_workers="):
@@ -112,11 +139,52 @@ def run_simple(module: str, manifest: str, folder: str) -> tuple[Measurement, in
     return m, clips, audio_s
 
 
-def run_job(manifest: str, folder: str, config: str, beam_args: list[str], key_file: str) -> tuple[Measurement, dict]:
+@contextlib.contextmanager
+def dask_cluster(workers: int, folder: str, timeout: float = 180.0):
+    """A fresh Dask cluster (``benchmarks.dask_cluster``) for one run; yields (pid, address)."""
+    address_file = os.path.join(folder, f"dask-scheduler-{secrets.token_hex(4)}.txt")
+    log_path = address_file.replace(".txt", ".log")
+    argv = [sys.executable, "-m", "benchmarks.dask_cluster", "--workers", str(workers)]
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [*argv, "--address-file", address_file], cwd=REPO, stdout=log, stderr=log, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(address_file):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                with open(log_path, encoding="utf-8") as handle:
+                    raise SystemExit(f"the Dask cluster did not start:\n{handle.read()[-3000:]}")
+            time.sleep(0.2)
+        with open(address_file, encoding="utf-8") as handle:
+            yield proc.pid, handle.read().strip()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def run_job(
+    manifest: str,
+    folder: str,
+    config: str,
+    beam_args: list[str],
+    key_file: str,
+    runner: str = "direct",
+    workers: int = 2,
+) -> tuple[Measurement, dict]:
     out = os.path.join(folder, "job")
     argv = [sys.executable, "-m", "pipeline", "run", "--input", manifest, "--output", out, "--config", config]
+    argv += ["--key-file", key_file, "--overwrite", *beam_args]
     # Exit 3 = the end-of-run leak scan found a raw identifier: still a complete run, reported below.
-    m = measure([*argv, "--key-file", key_file, "--overwrite", *beam_args], cwd=REPO, ok_codes=(0, 3))
+    if runner == "dask":
+        with dask_cluster(workers, folder) as (pid, address):
+            m = measure([*argv, "--dask_client_address", address], cwd=REPO, ok_codes=(0, 3), also=pid)
+    else:
+        m = measure(argv, cwd=REPO, ok_codes=(0, 3))
     with open(os.path.join(out, "run_report.json"), encoding="utf-8") as handle:
         report = json.load(handle)
     return m, report
@@ -134,15 +202,26 @@ def _report_rows(report: dict) -> tuple[int, int, int]:
     )
 
 
-def run_approach(name: str, manifest: str, folder: str, config: str, beam_args: list[str], key_file: str) -> dict:
+def run_approach(
+    name: str,
+    manifest: str,
+    folder: str,
+    config: str,
+    beam_args: list[str],
+    key_file: str,
+    runner: str = "direct",
+    workers: int = 2,
+) -> dict:
     """One measured run of ``name`` (floor, naive or ours) on ``manifest``; its table row."""
     clips, audio_s = workload.manifest_stats(manifest)
     if name == "ours":
-        m, report = run_job(manifest, folder, config, beam_args, key_file)
+        m, report = run_job(manifest, folder, config, beam_args, key_file, runner, workers)
         clips_in, written, transcripts = _report_rows(report)
         if clips_in != clips or written != clips:
             raise SystemExit(f"job run wrote {written} of {clips} clips (report: {clips_in} in)")
-        row = _row("ours", m, written, transcripts, audio_s, _cores(beam_args))
+        row = _row("ours", m, written, transcripts, audio_s, _cores(beam_args, runner, workers))
+        row["runner"] = report.get("runner", runner)
+        row["workers_asked"] = workers
         row["leak_findings"] = int(report.get("leak_check", {}).get("leaks", 0))
         if m.exit_code:
             print(f"  ours: exit {m.exit_code}; leak scan findings: {row['leak_findings']} (see run_report.json)")
@@ -230,6 +309,64 @@ def verdicts(by: dict[str, dict], steady: dict[str, dict] | None = None) -> list
     return lines
 
 
+def cost_model(
+    audio_s_per_cpu_s: float,
+    mean_clip_s: float,
+    price_per_hour: float = N2_STANDARD_4_PER_HOUR,
+    clips: int = 1_000_000,
+    vcpus_per_worker: int = N2_STANDARD_4_VCPUS,
+) -> dict:
+    """What ``clips`` clips of ``mean_clip_s`` seconds cost at the measured CPU per audio second:
+    CPU seconds, vCPU-hours, worker-hours (the worker's vCPUs all busy) and their price."""
+    audio_s = clips * mean_clip_s
+    cpu_s = audio_s / audio_s_per_cpu_s
+    vcpu_hours = cpu_s / 3600
+    worker_hours = vcpu_hours / vcpus_per_worker
+    return {
+        "clips": clips,
+        "mean_clip_s": mean_clip_s,
+        "audio_hours": audio_s / 3600,
+        "cpu_s_per_audio_s": 1 / audio_s_per_cpu_s,
+        "vcpu_hours": vcpu_hours,
+        "worker_hours": worker_hours,
+        "price_per_hour": price_per_hour,
+        "cost": worker_hours * price_per_hour,
+    }
+
+
+def format_cost(model: dict, basis: str, utilisation: float | None = None) -> list[str]:
+    m = model
+    lines = [
+        f"cost model: {m['clips']:,} clips x {m['mean_clip_s']:.2f} s = {m['audio_hours']:,.0f} audio hours; "
+        f"{m['cpu_s_per_audio_s'] * 1000:.2f} CPU ms per audio s ({basis})",
+        f"  compute: {m['vcpu_hours']:,.1f} vCPU-hours = {m['worker_hours']:,.1f} n2-standard-4 worker-hours with "
+        f"every vCPU busy",
+        f"  Dataflow: {m['worker_hours']:,.1f} h x ${m['price_per_hour']:.4f}/h = ${m['cost']:,.2f} "
+        f"(list price, --price-per-hour; without disk, Shuffle, storage, worker start-up)",
+    ]
+    if utilisation and 0 < utilisation < 1:
+        lines.append(
+            f"  at the CPU use measured here ({utilisation:.0%} of the cores the job had): "
+            f"{m['worker_hours'] / utilisation:,.1f} worker-hours, ${m['cost'] / utilisation:,.2f}"
+        )
+    return lines
+
+
+def worker_series_table(rows: list[dict]) -> str:
+    """Wall time against worker count, with the speed-up over the first (fewest-worker) run."""
+    base = rows[0]
+    head = f"{'workers':>7} {'runner':>12} {'cores':>5} {'wall s':>8} {'CPU s':>8} {'clips/s':>8} {'speed-up':>8} {'per worker':>10}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        speedup = base["wall_s"] / r["wall_s"]
+        efficiency = speedup / (r["workers_asked"] / base["workers_asked"])
+        lines.append(
+            f"{r['workers_asked']:>7} {r['runner']:>12} {r['cores']:>5} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} "
+            f"{r['clips_per_s']:>8.2f} {speedup:>7.2f}x {efficiency:>9.0%}"
+        )
+    return "\n".join(lines)
+
+
 def _load() -> str:
     try:
         return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -263,11 +400,31 @@ def _main(argv=None) -> int:
     parser.add_argument("--source", choices=("auto", "speech", "samples"), default="auto")
     parser.add_argument("--approaches", default="floor,naive,ours", help="comma list of floor, naive, ours")
     parser.add_argument("--series", default="", help="comma list of clip counts: run only the job at each size")
+    parser.add_argument(
+        "--runner",
+        type=str.lower,
+        choices=("direct", "dask"),
+        default="direct",
+        help="the job on the multi-process DirectRunner, or on a Dask cluster of --workers processes",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of the job (default 2)")
+    parser.add_argument(
+        "--worker-series", default="", help="comma list of worker counts: run only the job with each (the scaling)"
+    )
+    parser.add_argument(
+        "--price-per-hour",
+        type=float,
+        default=N2_STANDARD_4_PER_HOUR,
+        help=f"Dataflow price of one n2-standard-4 batch worker per hour (default ${N2_STANDARD_4_PER_HOUR}: "
+        "us-central1 list price, 2024)",
+    )
+    parser.add_argument("--cost-clips", type=int, default=1_000_000, help="clips the cost model prices (1,000,000)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override a.b=value")
     parser.add_argument("--out", default="", help="working folder (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
-    args, beam_args = parser.parse_known_args(argv)
-    beam_args = beam_args or list(DEFAULT_BEAM)
+    args, extra_beam_args = parser.parse_known_args(argv)
+    beam_args = job_args(args.runner, args.workers, extra_beam_args)
+    worker_counts = [int(n) for n in args.worker_series.split(",") if n]
 
     folder = args.out or tempfile.mkdtemp(prefix="voiceanon-bench-")
     os.makedirs(folder, exist_ok=True)
@@ -276,28 +433,51 @@ def _main(argv=None) -> int:
         key_file = os.path.join(folder, "bench.key")
         with open(key_file, "w", encoding="utf-8") as handle:
             handle.write(secrets.token_hex(32))
-        print(f"{_load()}; cpu_count {os.cpu_count()}; job flags: {' '.join(beam_args)}")
+        engine = f"{args.runner}, {args.workers} workers" if not worker_counts else args.runner
+        print(f"{_load()}; cpu_count {os.cpu_count()}; job on {engine}; job flags: {' '.join(beam_args)}")
         if args.overrides:
             print("config overrides: " + ", ".join(args.overrides))
         sizes = [int(s) for s in args.series.split(",") if s] or [args.clips]
-        approaches = ["ours"] if args.series else [a.strip() for a in args.approaches.split(",") if a.strip()]
+        only_job = bool(args.series or worker_counts)
+        approaches = ["ours"] if only_job else [a.strip() for a in args.approaches.split(",") if a.strip()]
         rows = []
+        costed: tuple[dict, str, float | None] | None = None  # (row, basis, utilisation) the cost model uses
         for size in sizes:
             work = os.path.join(folder, f"workload-{size}")
             manifest = workload.generate(work, size, args.min_s, args.max_s, args.distinct_audio, args.source)
             clips, audio_s = workload.manifest_stats(manifest)
             print(f"workload: {clips} clips, {audio_s:.1f} s of audio ({manifest})", flush=True)
+            if worker_counts:
+                series = []
+                for count in worker_counts:
+                    flags = job_args(args.runner, count, extra_beam_args)
+                    series.append(run_approach("ours", manifest, folder, config, flags, key_file, args.runner, count))
+                rows.extend(series)
+                print()
+                print(worker_series_table(series))
+                first = series[0]
+                costed = (first, f"{first['workers_asked']} worker(s), whole run", _use(first))
+                continue
             by: dict[str, dict] = {}
             small: dict[str, dict] = {}
             for name in approaches:
                 subset = name == "naive" and 0 < args.naive_clips < clips
                 source = workload.first(manifest, args.naive_clips) if subset else manifest
-                by[name] = run_approach(name, source, folder, config, beam_args, key_file)
+                by[name] = run_approach(name, source, folder, config, beam_args, key_file, args.runner, args.workers)
                 rows.append(by[name])
                 if name in ("floor", "ours") and not args.series and 0 < args.steady_from < clips:
                     small[name] = run_approach(
-                        name, workload.first(manifest, args.steady_from), folder, config, beam_args, key_file
+                        name,
+                        workload.first(manifest, args.steady_from),
+                        folder,
+                        config,
+                        beam_args,
+                        key_file,
+                        args.runner,
+                        args.workers,
                     )
+            if "ours" in by:
+                costed = (by["ours"], "whole run", _use(by["ours"]))
             if not args.series:
                 print()
                 print(format_table(rows + [{**r, "approach": f"{r['approach']}@{r['clips']}"} for r in small.values()]))
@@ -308,6 +488,8 @@ def _main(argv=None) -> int:
                     print("steady state: the runs are too short to separate it from start-up")
                 for name, figures in steady.items():
                     by[name]["steady_state"] = figures  # the same dicts as in rows, so bench.json has them
+                if "ours" in steady:
+                    costed = ({**by["ours"], **steady["ours"]}, "steady state, start-up excluded", _use(by["ours"]))
                 print("\n".join(verdicts(by, steady)))
         if args.series:
             print()
@@ -318,13 +500,27 @@ def _main(argv=None) -> int:
             if r["approach"] == "ours":
                 quartiles = ", ".join(f"{v:.0f}" for v in r["worker_rss_mib_at_quartiles"])
                 print(f"ours@{r['clips']}: largest worker RSS at 25/50/75/100 % of the run: {quartiles} MiB")
+        cost = None
+        if costed:
+            row, basis, utilisation = costed
+            cost = cost_model(
+                row["audio_s_per_cpu_s"], row["audio_s"] / row["clips"], args.price_per_hour, args.cost_clips
+            )
+            print()
+            print("\n".join(format_cost(cost, f"{row['runner']}, {basis}", utilisation)))
         print(_load())
         with open(os.path.join(folder, "bench.json"), "w", encoding="utf-8") as handle:
-            json.dump({"rows": rows, "beam_args": beam_args, "overrides": args.overrides}, handle, indent=2)
+            summary = {"rows": rows, "beam_args": beam_args, "overrides": args.overrides, "cost_model": cost}
+            json.dump(summary, handle, indent=2)
     finally:
         if not args.keep and not args.out:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def _use(row: dict) -> float:
+    """The share of the job's cores its CPU time filled over the whole run (start-up included)."""
+    return row["cpu_s"] / (row["wall_s"] * row["cores"])
 
 
 if __name__ == "__main__":

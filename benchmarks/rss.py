@@ -1,11 +1,13 @@
 """Run a command and measure it: wall time, CPU time, peak RSS of every process in its tree.
 
-In:  an argv list (run as a child process).
+In:  an argv list (run as a child process); optionally a running process whose tree also works
+     for it (``also``: a Dask cluster the child submits to).
 Out: :class:`Measurement` — wall seconds, CPU seconds of the whole tree (the larger of
      ``RUSAGE_CHILDREN``, which counts descendants that were waited for, and the sum of each
-     process's last sampled CPU time), peak RSS per process (psutil, polled every
-     ``interval`` s) grouped into the launcher (the child itself) and its Python descendants
-     (Beam SDK workers in multi-process mode), and the child's stdout/stderr.
+     process's last sampled CPU time) plus what the ``also`` tree spent during the run, peak RSS
+     per process (psutil, polled every ``interval`` s) grouped into the launcher (the child
+     itself) and its Python descendants or the ``also`` tree's (Beam SDK workers in multi-process
+     mode, Dask workers), and the child's stdout/stderr.
 Fails: ``subprocess.CalledProcessError`` when the command exits non-zero (its stderr tail attached).
 
 RSS is sampled, so a peak shorter than ``interval`` can be missed.
@@ -48,6 +50,26 @@ class Measurement:
         return max(self.worker_peak_rss.values(), default=self.launcher_peak_rss)
 
 
+def _tree(root: psutil.Process | None) -> list[psutil.Process]:
+    if root is None:
+        return []
+    try:
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return [root]
+
+
+def _cpu_times(procs: list[psutil.Process]) -> dict[int, float]:
+    seen = {}
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        seen[proc.pid] = times.user + times.system
+    return seen
+
+
 def _poll(
     root: psutil.Process,
     peaks: dict[int, tuple[str, int]],
@@ -56,25 +78,29 @@ def _poll(
     count,
     timeline,
     cpu_seen,
+    also: psutil.Process | None = None,
 ):
     started = time.perf_counter()
+    helpers: dict[int, bool] = {}  # multiprocessing's resource tracker is Python too, but no worker
     while not stop.is_set():
         largest = 0
-        try:
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            procs = [root]
+        procs = _tree(root) + _tree(also)
         for proc in procs:
             try:
                 rss = proc.memory_info().rss
                 name = proc.name()
                 times = proc.cpu_times()
+                if proc.pid not in helpers:
+                    helpers[proc.pid] = "resource_tracker" in " ".join(proc.cmdline())
             except psutil.Error:
+                continue
+            if helpers[proc.pid]:
+                cpu_seen[proc.pid] = times.user + times.system
                 continue
             cpu_seen[proc.pid] = times.user + times.system
             old = peaks.get(proc.pid, (name, 0))
             peaks[proc.pid] = (name, max(old[1], rss))
-            if proc.pid != root.pid and name.startswith("python"):
+            if proc.pid not in (root.pid, also and also.pid) and name.startswith("python"):
                 largest = max(largest, rss)
         count[0] += 1
         timeline.append((time.perf_counter() - started, largest))
@@ -82,9 +108,20 @@ def _poll(
 
 
 def measure(
-    argv: list[str], cwd: str | None = None, env: dict | None = None, interval: float = 0.2, ok_codes=(0,)
+    argv: list[str],
+    cwd: str | None = None,
+    env: dict | None = None,
+    interval: float = 0.2,
+    ok_codes=(0,),
+    also: int | None = None,
 ) -> Measurement:
-    """Run ``argv`` to completion and measure it; an exit code outside ``ok_codes`` raises."""
+    """Run ``argv`` to completion and measure it; an exit code outside ``ok_codes`` raises.
+
+    ``also``: the pid of a running process (a Dask cluster) whose tree works for ``argv``: its
+    CPU time during the run is added, its Python children count as workers, and its root is
+    neither launcher nor worker (a scheduler)."""
+    other = psutil.Process(also) if also else None
+    other_before = _cpu_times(_tree(other))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
@@ -92,13 +129,14 @@ def measure(
         peaks: dict[int, tuple[str, int]] = {}
         stop, count, timeline, cpu_seen = threading.Event(), [0], [], {}
         poller = threading.Thread(
-            target=_poll, args=(psutil.Process(child.pid), peaks, stop, interval, count, timeline, cpu_seen)
+            target=_poll, args=(psutil.Process(child.pid), peaks, stop, interval, count, timeline, cpu_seen, other)
         )
         poller.start()
         code = child.wait()
         wall = time.perf_counter() - started
         stop.set()
         poller.join()
+        other_after = _cpu_times(_tree(other))
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
@@ -108,7 +146,12 @@ def measure(
     # RUSAGE_CHILDREN misses descendants nobody waited for; the sampled per-process CPU times
     # (last value seen for each process) miss the tail after the last sample. Take the larger.
     waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    cpu = max(waited, sum(cpu_seen.values()))
+    own = {pid: cpu for pid, cpu in cpu_seen.items() if pid not in other_after}
+    cpu = max(waited, sum(own.values()))
+    # The other tree lives on after the run: its CPU time during the run is exact, end minus start.
+    cpu += sum(value - other_before.get(pid, 0.0) for pid, value in other_after.items())
+    if other:
+        peaks.pop(other.pid, None)
     launcher = peaks.pop(child.pid, ("", 0))[1]
     workers = {pid: rss for pid, (name, rss) in peaks.items() if name.startswith("python")}
     return Measurement(wall, cpu, launcher, workers, stdout, stderr, count[0], code, timeline)

@@ -87,6 +87,65 @@ def test_when_bench_runs_on_three_clips_then_each_approach_has_figures(tmp_path,
         assert row["clips"] == 3
         assert row["xrt_per_core"] > 0 and row["clips_per_s"] > 0 and row["worker_peak_rss_mib"] > 0
     assert rows["ours"]["workers"] >= 1  # multi-process DirectRunner: SDK workers are child processes
+    assert "cost model: 1,000,000 clips" in printed and "n2-standard-4 worker-hours" in printed
+    with open(tmp_path / "bench.json", encoding="utf-8") as handle:
+        cost = json.load(handle)["cost_model"]
+    assert cost["clips"] == 1_000_000 and cost["price_per_hour"] == bench.N2_STANDARD_4_PER_HOUR
+    assert cost["vcpu_hours"] == pytest.approx(cost["worker_hours"] * 4) and cost["cost"] > 0
+
+
+def test_when_bench_runs_on_dask_then_the_cluster_workers_are_measured_with_the_job(tmp_path, capsys):
+    argv = ["--clips", "3", "--source", "samples", "--min-s", "0.5", "--max-s", "1.0", "--out", str(tmp_path)]
+    code = bench.main([*argv, "--runner", "dask", "--worker-series", "2"])  # one run: the suite stays short
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "speed-up" in printed and "cost model:" in printed
+    with open(tmp_path / "bench.json", encoding="utf-8") as handle:
+        rows = json.load(handle)["rows"]
+    assert [(row["runner"], row["workers_asked"]) for row in rows] == [("DaskRunner", 2)]
+    for row in rows:
+        # The cluster's worker processes are measured with the job: their memory, and CPU time
+        # beyond the launcher's own (which only builds the graph and checks the outputs).
+        assert row["workers"] == row["workers_asked"] and row["worker_peak_rss_mib"] > 100
+        assert row["clips"] == 3 and row["cpu_s"] > 0
+
+
+@pytest.mark.parametrize(
+    "audio_s_per_cpu_s, mean_clip_s, price, vcpu_hours, cost",
+    [
+        (100.0, 3.6, 0.2809, 10.0, 10.0 / 4 * 0.2809),  # 3.6 M audio s / 100 = 36,000 CPU s = 10 vCPU-h
+        (200.0, 3.6, 0.2809, 5.0, 5.0 / 4 * 0.2809),  # twice the rate: half the hours
+        (100.0, 1.8, 1.0, 5.0, 5.0 / 4),  # half the clip length: half the hours
+    ],
+)
+def test_when_cpu_per_audio_second_is_known_then_a_million_clips_cost_follows(
+    audio_s_per_cpu_s, mean_clip_s, price, vcpu_hours, cost
+):
+    model = bench.cost_model(audio_s_per_cpu_s, mean_clip_s, price)
+    assert model["vcpu_hours"] == pytest.approx(vcpu_hours)
+    assert model["worker_hours"] == pytest.approx(vcpu_hours / 4)
+    assert model["cost"] == pytest.approx(cost)
+
+
+@pytest.mark.parametrize(
+    "runner, workers, given, expected",
+    [
+        ("direct", 3, [], ["--direct_running_mode=multi_processing", "--direct_num_workers=3"]),
+        ("direct", 3, ["--direct_num_workers=1"], ["--direct_num_workers=1"]),  # given flags win, as before
+        ("dask", 2, ["--dask_npartitions", "8"], ["--runner", "DaskRunner", "--dask_npartitions", "8"]),
+    ],
+)
+def test_when_a_runner_and_workers_are_asked_then_the_job_gets_their_flags(runner, workers, given, expected):
+    assert bench.job_args(runner, workers, given) == expected
+
+
+def test_worker_series_table_shows_speed_up_over_the_fewest_workers():
+    rows = [
+        {"workers_asked": 1, "runner": "DaskRunner", "cores": 1, "wall_s": 40.0, "cpu_s": 30.0, "clips_per_s": 1.0},
+        {"workers_asked": 2, "runner": "DaskRunner", "cores": 2, "wall_s": 25.0, "cpu_s": 32.0, "clips_per_s": 1.6},
+    ]
+    last = bench.worker_series_table(rows).splitlines()[-1].split()
+    assert last[0] == "2" and last[-2] == "1.60x" and last[-1] == "80%"
 
 
 def test_steady_state_separates_start_up_from_the_rate_per_audio_second():
