@@ -14,7 +14,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser) -> None:
-    from pipeline.training.spoken_ner import EPOCHS, MODEL_DIR, PER_FAMILY, PRESIDIO_SYNTH, SALADS, SEED
+    from pipeline.training.spoken_ner import COMMANDS, EPOCHS, MODEL_DIR, PER_FAMILY, PRESIDIO_SYNTH, SALADS, SEED
 
     parser.add_argument("--output", default=MODEL_DIR, help="model directory (default: the packaged one)")
     parser.add_argument("--seed", type=int, default=SEED)
@@ -22,6 +22,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--per-family", type=int, default=PER_FAMILY, help="generated sentences per tune family")
     parser.add_argument("--presidio-synth", default=PRESIDIO_SYNTH, help="presidio_synth_v2.jsonl (skipped if absent)")
     parser.add_argument("--salads", type=int, default=SALADS, help="word-salad sentences with names and places")
+    parser.add_argument(
+        "--commands", type=int, default=COMMANDS, help="PII-free assistant commands as negative examples"
+    )
     parser.add_argument(
         "--exclude-family", action="append", default=[], metavar="FAMILY",
         help="leave this tune family out of training and use it as the dev set (repeatable; recipe experiments)",
@@ -32,7 +35,14 @@ def run(args, extra) -> int:
     from pipeline.training.spoken_ner import train
 
     record = train(
-        args.output, args.seed, args.epochs, args.per_family, args.presidio_synth, args.exclude_family, args.salads
+        args.output,
+        args.seed,
+        args.epochs,
+        args.per_family,
+        args.presidio_synth,
+        args.exclude_family,
+        args.salads,
+        args.commands,
     )
     summary = {k: record[k] for k in ("seconds", "model_bytes", "training_examples", "kept_dev_f", "recipe")}
     print(json.dumps(summary, indent=2))

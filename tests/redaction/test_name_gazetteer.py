@@ -56,6 +56,8 @@ THRESHOLD = 0.35  # configs/default.yaml transcript.score_threshold
         ("find a recipe with sage and basil", []),  # "with" precedes things as often as people
         ("what is an iban", []),  # a frame word (another recognizer's context word)
         ("call iban now", ["iban"]),
+        ("text kaylee now", ["kaylee"]),  # "text" is a Faker surname too, but not part of the name
+        ("call grace kelly", ["grace", "kelly"]),
     ],
 )
 def test_when_name_is_also_a_word_then_only_a_lead_word_makes_it_one(lexicon, text, names):

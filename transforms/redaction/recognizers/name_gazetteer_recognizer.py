@@ -4,8 +4,8 @@ In:  the written form of a transcript (lower-case spoken transcripts included).
 Out: PERSON results; consecutive name words join into one ("amelia watson").
 Fails: never.
 
-A name that is also an ordinary English word ("will", "bill", "june") counts only right after a word
-that introduces a person ("call will", "text bill", "ask june"): Presidio's context window (five words
+A name that is also an ordinary English word ("will", "bill", "june"), in lower case, counts only right
+after a word that introduces a person ("call will", "text bill", "ask june"): Presidio's context window (five words
 either way) lifted "way" in "text gautam that i am on my way" and "soon" in "message ariley ok see you
 soon"; and it never saw "call", a spaCy stop word.
 """
@@ -89,7 +89,9 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
                 best = max(s for _, _, s in run)
                 score = min(1.0, best + self.JOIN_BONUS * (len(run) - 1))
                 result = self.result(run[0][0], run[-1][1], score, "name word list")
-                if best == self.COMMON_SCORE:  # every word is also an ordinary word: a lead word or nothing
+                if best == self.COMMON_SCORE and not is_capitalised(text[run[0][0] : run[0][1]]):
+                    # every word is also an ordinary word, said in lower case: a lead word or nothing (in
+                    # written text the capital is a signal of its own: Presidio's context decides there)
                     if self._led(text, run[0][0]):
                         result.score = min(1.0, score + self.LEAD_BONUS)
                     result.recognition_metadata[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
@@ -104,6 +106,9 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
                     score = 0.0  # "amelia ring": an ordinary word does not extend a name
                 else:
                     flush()  # "ring bill": a word after a lead word starts a name of its own
+            elif score > self.COMMON_SCORE and run and all(s == self.COMMON_SCORE for _, _, s in run):
+                if not is_capitalised(text[run[0][0] : run[0][1]]):
+                    flush()  # "text kaylee": an ordinary word before a name is not part of it
             adjacent = run and text[last_end : match.start()].strip(" .") == ""
             if score > 0 and (not run or adjacent):
                 run.append((match.start(), match.end(), score))

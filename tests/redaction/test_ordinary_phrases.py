@@ -1,0 +1,77 @@
+"""Ordinary assistant phrases stay readable; the same words still go when they name someone (issue 14).
+
+Each phrase is one kind of false positive the stage produced: the spoken NER model on rates, times,
+titles, app names and route words; the name gazetteer on a month after "in" and on English words that
+are foreign first names once their accents are folded; rules on banking words, amounts before "to" and
+ordinary-word group names. The whole stage runs (rules, the model and Presidio), as in the job.
+
+Not here, still over-redacted by the shipped model: song titles ("play holly jolly christmas"), app
+names used as verbs ("whatsapp the photos to the office group"), "the fastest route home", "netflix
+... per month". Training with PII-free commands as negatives fixes them at a recall cost on the
+held-out families (``pipeline/training/spoken_ner.py``, ``COMMANDS``), so it is off.
+"""
+
+import pytest
+
+ORDINARY = [
+    "alexa how much is it per month",  # Per: a Faker first name; "per": a stop word
+    "remind me in a minute",
+    "set a timer for a minute and a half",
+    "alexa what's on in june",  # June: a first name; after "in", a month
+    "is the pharmacy open on sunday",
+    "will you come tomorrow",  # Côme folds to "come"
+    "what's the age limit for the gym",  # Âge
+    "do i need a visa",  # Vísa; also a credit card context word
+    "alexa will it rain tomorrow",
+    "alexa mark this as done",
+    "alexa can you turn the lights off",
+    "alexa pay the electricity bill",
+    "convert ten miles to km",  # "to" is a Faker street suffix
+    "transfer five thousand to my savings",
+    "what is an iban",  # Iban: a first name; a frame word of the IBAN recognizer
+    "post this photo in the family group",  # an ordinary word before an ordinary company suffix
+    "send a text asking about dinner",  # "asking" after "text"
+    "add card to my wallet",
+    "find a recipe with sage and basil",
+    "it's sunny today",
+    "my zip code is",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_when_phrase_is_ordinary_then_nothing_is_redacted(engines, text):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    assert [text[d.start : d.end] for d in found] == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("call june now", "june"),
+        ("text bill that i am running late", "bill"),
+        ("my name is grace", "grace"),
+        ("send kimohn a text asking about dinner", "kimohn"),
+        ("how much does priyanka owe me per month", "priyanka"),
+        ("play holly's playlist", "holly"),
+    ],
+)
+def test_when_the_same_words_name_someone_then_they_are_redacted(engines, text, name):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    assert name in [text[d.start : d.end] for d in found] or any(
+        d.start <= text.index(name) and d.end >= text.index(name) + len(name) for d in found
+    ), found
+
+
+@pytest.mark.parametrize(
+    "text, name, word",
+    [
+        ("alexa call jennifer tonight", "jennifer", "tonight"),
+        ("call mark tonight", "mark", "tonight"),
+        ("text john now please", "john", "now"),
+        ("call priyanka tomorrow", "priyanka", "tomorrow"),
+    ],
+)
+def test_when_a_time_word_follows_a_name_then_only_the_name_is_redacted(engines, text, name, word):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    redacted = [text[d.start : d.end] for d in found]
+    assert name in " ".join(redacted) and not any(word in r for r in redacted), redacted
