@@ -41,14 +41,22 @@ class StageCounters:
         self.received = beam.metrics.Metrics.counter(stage, "received")
         self.succeeded = beam.metrics.Metrics.counter(stage, "succeeded")
         self.failed = beam.metrics.Metrics.counter(stage, "failed")
+        self._counters: dict = {}
+        self._distributions: dict = {}
 
     def count(self, name: str, value: int = 1) -> None:
         """A domain count of this stage (``dropped_opt_out``, ``entity_PERSON``, ``clips_muted``…)."""
-        beam.metrics.Metrics.counter(self.stage, name).inc(value)
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = beam.metrics.Metrics.counter(self.stage, name)
+        counter.inc(value)
 
     def observe(self, name: str, value: int) -> None:
         """A distribution of this stage (e.g. ``audio_ms``: decoded audio length per clip)."""
-        beam.metrics.Metrics.distribution(self.stage, name).update(value)
+        distribution = self._distributions.get(name)
+        if distribution is None:
+            distribution = self._distributions[name] = beam.metrics.Metrics.distribution(self.stage, name)
+        distribution.update(value)
 
 
 def guarded(counters: StageCounters, call: Callable[[], Any], on_error: Callable[[Exception], Failure]) -> Iterator:
