@@ -7,12 +7,12 @@ import random
 import pytest
 
 from pipeline.evaluation.redaction import Example, format_word_table, score_words
-from pipeline.training import spoken_ner
+from pipeline.training import spoken_data
 
 
 @pytest.fixture(scope="module")
 def generator():
-    return spoken_ner.load_generator()
+    return spoken_data.load_generator()
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_when_novel_name_is_drawn_then_no_faker_list_holds_it(generator):
     ],
 )
 def test_when_written_text_is_verbalised_then_spans_follow(text, span, spoken, value):
-    out, spans = spoken_ner.verbalise(text, [span], random.Random(0))
+    out, spans = spoken_data.verbalise(text, [span], random.Random(0))
     assert out == out.lower() and "." not in out and "@" not in out
     assert [out[s:e] for s, e, _ in spans] == [value]
     if spoken:
@@ -82,7 +82,7 @@ def test_when_written_text_is_verbalised_then_spans_follow(text, span, spoken, v
 
 def test_when_spoken_text_is_written_then_spans_cover_the_written_words():
     text = "call priya on nine eight four five zero one two three four five"
-    written, spans = spoken_ner.written_form(text, [(5, 10, "PERSON"), (14, len(text), "PHONE_NUMBER")])
+    written, spans = spoken_data.written_form(text, [(5, 10, "PERSON"), (14, len(text), "PHONE_NUMBER")])
     assert written == "call priya on 9845012345"
     assert [written[s:e] for s, e, _ in spans] == ["priya", "9845012345"]
 
@@ -98,8 +98,8 @@ def test_when_a_word_is_half_redacted_then_it_counts_as_visible_and_precision_is
 
 
 def test_when_negative_commands_are_drawn_then_they_hold_no_span_and_no_evaluation_sentence(generator):
-    commands = spoken_ner.plain_commands(seed=5, n=2000)
-    assert commands == spoken_ner.plain_commands(seed=5, n=2000)  # seeded
+    commands = spoken_data.plain_commands(seed=5, n=2000)
+    assert commands == spoken_data.plain_commands(seed=5, n=2000)  # seeded
     assert all(spans == [] for _, spans in commands)
     texts = {text for text, _ in commands}
     # the round-1 false positives' kinds are there: rates, times, titles, app names, months after "in"

@@ -14,7 +14,8 @@ DESCRIPTION = (
 
 
 def add_arguments(parser) -> None:
-    from pipeline.training.spoken_ner import COMMANDS, EPOCHS, MODEL_DIR, PER_FAMILY, PRESIDIO_SYNTH, SALADS, SEED
+    from pipeline.training.spoken_data import COMMANDS, PER_FAMILY, PRESIDIO_SYNTH, SALADS
+    from pipeline.training.spoken_ner import EPOCHS, MODEL_DIR, SEED
 
     parser.add_argument("--output", default=MODEL_DIR, help="model directory (default: the packaged one)")
     parser.add_argument("--seed", type=int, default=SEED)

@@ -28,7 +28,8 @@ from pipeline.evaluation.redaction import (
     score,
     score_words,
 )
-from pipeline.training.spoken_ner import MODEL_DIR, REPO, load_generator
+from pipeline.training.spoken_data import REPO, load_generator
+from pipeline.training.spoken_ner import MODEL_DIR
 
 DEFAULT_SET = os.path.join(REPO, "data", "eval", "spoken_multilocale.jsonl")
 DETECTORS = ("rules", "model", "model-raw", "both", "union")

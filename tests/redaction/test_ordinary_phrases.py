@@ -8,7 +8,7 @@ ordinary-word group names. The whole stage runs (rules, the model and Presidio),
 Not here, still over-redacted by the shipped model: song titles ("play holly jolly christmas"), app
 names used as verbs ("whatsapp the photos to the office group"), "the fastest route home", "netflix
 ... per month". Training with PII-free commands as negatives fixes them at a recall cost on the
-held-out families (``pipeline/training/spoken_ner.py``, ``COMMANDS``), so it is off.
+held-out families (``pipeline/training/spoken_data.py``, ``COMMANDS``), so it is off.
 """
 
 import pytest
