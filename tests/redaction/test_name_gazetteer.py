@@ -15,7 +15,11 @@ def recognizer(lexicon):
     "text, names",
     [
         ("call amelia watson now", ["amelia watson"]),  # first name and surname join
-        ("amelia ring me", ["amelia"]),  # an ordinary word does not extend a name
+        ("amelia went home", ["amelia"]),  # an ordinary word does not extend a name
+        ("amelia ring me", ["amelia ring"]),  # unless it is a surname after a first name (Ring is one)
+        ("this is joshua cook speaking", ["joshua cook"]),
+        ("text andrew day that i am on my way", ["andrew day", "way"]),  # "way" alone: the low ordinary-word score
+        ("connect me to hope ojo", ["hope ojo"]),  # a first name that is a word, before a surname
         ("call Amelia Ring", ["Amelia Ring"]),  # unless it is capitalised
         ("my name is will", []),  # a stop word is never a name
         ("text priyanka", []),  # in no locale's list: IntroducedNameRecognizer's job
@@ -57,7 +61,7 @@ THRESHOLD = 0.35  # configs/default.yaml transcript.score_threshold
         ("what is an iban", []),  # a frame word (another recognizer's context word)
         ("call iban now", ["iban"]),
         ("text kaylee now", ["kaylee"]),  # "text" is a Faker surname too, but not part of the name
-        ("call grace kelly", ["grace", "kelly"]),
+        ("call grace kelly", ["grace kelly"]),  # a first name and a surname, both also words
     ],
 )
 def test_when_name_is_also_a_word_then_only_a_lead_word_makes_it_one(lexicon, text, names):

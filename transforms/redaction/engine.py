@@ -94,7 +94,7 @@ def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
     stop = frozenset(STOP_WORDS) | frozenset(settings.allow_list)
     frame = frame_words(analyzer.registry.recognizers)
     for recognizer in (
-        NameGazetteerRecognizer(lexicon, supported_language=lang, frame_words=frame),
+        NameGazetteerRecognizer(lexicon, supported_language=lang, frame_words=frame, stop_words=stop),
         PlaceGazetteerRecognizer(lexicon, supported_language=lang),
         IntroducedNameRecognizer(lexicon, supported_language=lang, stop_words=stop),
         StreetAddressRecognizer(lexicon, supported_language=lang),

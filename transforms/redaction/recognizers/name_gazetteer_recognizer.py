@@ -30,6 +30,8 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
         name: Recognizer name; the class name when omitted.
         frame_words: Words that introduce PII ("iban", "visa": other recognizers' context words); a name
             spelled like one is treated as an ordinary word (needs a lead word).
+        stop_words: Words that are never names here (spaCy's stop words; the job adds its allow-listed
+            wake words, so "alexa read ..." is no first name and surname).
     """
 
     CONTEXT = [
@@ -55,15 +57,17 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
         supported_entity: str = "PERSON",
         name: str | None = None,
         frame_words: frozenset[str] = frozenset(),
+        stop_words: frozenset[str] = frozenset(STOP_WORDS),
     ):
         self.lexicon = lexicon
         self.frame_words = frame_words
+        self.stop_words = frozenset(w.lower() for w in stop_words)
         super().__init__(supported_entity, supported_language, context if context is not None else self.CONTEXT, name)
         self.leads = frozenset(w.lower() for w in self.context) - self.NOT_LEADS
 
     def word_score(self, word: str) -> float:
         lex, w = self.lexicon, word.lower()
-        if len(w) <= 2 or w in STOP_WORDS:
+        if len(w) <= 2 or w in self.stop_words:
             return 0.0
         common = w in lex.common or w in self.frame_words
         if w in lex.first_names:
@@ -73,6 +77,12 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
         if w in lex.last_names:
             return self.COMMON_SCORE if common else self.LAST_SCORE
         return 0.0
+
+    def _first_then_last(self, first: str, last: str, run_length: int) -> bool:
+        """A lone first name followed by a surname reads as one full name, whichever of the two is
+        also an ordinary word ("joshua cook", "hope ojo"); "text kaylee" does not ("text" names no one)."""
+        lex = self.lexicon
+        return run_length == 1 and first.lower() in lex.first_names and last.lower() in lex.last_names
 
     def _led(self, text: str, start: int) -> bool:
         """The word right before ``start`` introduces a person ("call", "text", "dear")."""
@@ -101,14 +111,17 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
         last_end = -1
         for match in WORD.finditer(text):
             score = self.word_score(match.group())
+            full = run and self._first_then_last(text[run[-1][0] : run[-1][1]], match.group(), len(run))
             if score == self.COMMON_SCORE and run and not is_capitalised(match.group()):
                 if any(s > self.COMMON_SCORE for _, _, s in run):
-                    score = 0.0  # "amelia ring": an ordinary word does not extend a name
+                    if not full:
+                        score = 0.0  # "amelia ring me": an ordinary word does not extend a name...
+                    # ...unless a first name is followed by a surname ("joshua cook", "andrew day")
                 else:
                     flush()  # "ring bill": a word after a lead word starts a name of its own
             elif score > self.COMMON_SCORE and run and all(s == self.COMMON_SCORE for _, _, s in run):
-                if not is_capitalised(text[run[0][0] : run[0][1]]):
-                    flush()  # "text kaylee": an ordinary word before a name is not part of it
+                if not is_capitalised(text[run[0][0] : run[0][1]]) and not full:
+                    flush()  # "text kaylee": an ordinary word before a name is not part of it ("hope ojo" is)
             adjacent = run and text[last_end : match.start()].strip(" .") == ""
             if score > 0 and (not run or adjacent):
                 run.append((match.start(), match.end(), score))
