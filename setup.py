@@ -17,7 +17,7 @@ setup(
     packages=find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*"]),
     package_data={
         "pipeline.spotcheck": ["template.html.j2"],
-        "transforms.redaction": ["data/*.txt.gz", "data/*.txt", "data/README.md"],
+        "transforms.redaction": ["data/*.txt.gz", "data/*.json.gz", "data/*.txt", "data/README.md"],
         "transforms.redaction.models": ["spoken_ner/*", "spoken_ner/ner/*", "spoken_ner/vocab/*"],
         "transforms.disguise": ["data/voice_bank.npz", "data/README.md"],
     },

@@ -118,3 +118,24 @@ def test_when_packaged_then_package_data_covers_every_data_file():
     data = Path(REPO) / "transforms" / "redaction" / "data"
     files = [p.relative_to(data.parent).as_posix() for p in data.iterdir() if p.is_file()]
     assert files and all(any(fnmatch(f, pattern) for pattern in patterns) for f in files), (files, patterns)
+
+
+def test_when_the_shipped_lexicon_is_read_then_it_equals_a_live_build_from_the_installed_faker():
+    # Fails when Faker, the dictionary or the derivation changed without `python -m transforms.redaction.lexicon`.
+    from transforms.redaction import lexicon
+
+    lexicon._cached_lexicon.cache_clear()
+    shipped = lexicon._cached_lexicon()
+    assert shipped is not None, "data/faker_lexicon.json.gz is missing or keyed to another Faker/dictionary"
+    assert shipped == lexicon._live_lexicon((), lexicon._live_common())
+
+
+def test_when_the_shipped_lexicon_was_built_from_something_else_then_it_is_built_live(monkeypatch):
+    from transforms.redaction import lexicon
+
+    monkeypatch.setattr(lexicon, "cache_key", lambda: {"faker": "0.0.0", "dictionary_sha256": "", "format": 0})
+    lexicon._cached_lexicon.cache_clear()
+    try:
+        assert lexicon._cached_lexicon() is None
+    finally:
+        lexicon._cached_lexicon.cache_clear()
