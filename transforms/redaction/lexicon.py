@@ -30,7 +30,6 @@ import functools
 import gzip
 import hashlib
 import importlib
-import io
 import json
 import pkgutil
 import sys
@@ -212,14 +211,12 @@ def _cached_lexicon() -> Lexicon | None:
 
 def write_cache(path: str) -> None:
     """Build the all-locale lexicon live and write it with its key (sorted lists; the same bytes on a rerun)."""
+    from transforms.redaction.wordlists import write_gzip
+
     lexicon = _live_lexicon((), _live_common())
     fields = {f.name: sorted(getattr(lexicon, f.name)) for f in dataclasses.fields(Lexicon)}
     body = json.dumps({"key": cache_key(), "fields": fields}, ensure_ascii=False, separators=(",", ":"))
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=buffer, mtime=0) as handle:
-        handle.write(body.encode("utf-8"))
-    with open(path, "wb") as handle:
-        handle.write(buffer.getvalue())
+    write_gzip(body.encode("utf-8"), path)
 
 
 if __name__ == "__main__":

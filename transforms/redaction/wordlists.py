@@ -63,8 +63,12 @@ def lower_case_entries(lines: Iterable[str]) -> list[str]:
 
 
 def write_words(words: Iterable[str], path: str) -> None:
-    """One word a line, gzip-compressed with no timestamp or file name, so a rerun writes the same bytes."""
-    body = "".join(f"{w}\n" for w in words).encode("utf-8")
+    """One word a line, gzip-compressed (:func:`write_gzip`)."""
+    write_gzip("".join(f"{w}\n" for w in words).encode("utf-8"), path)
+
+
+def write_gzip(body: bytes, path: str) -> None:
+    """``body`` gzip-compressed with no timestamp or file name, so a rerun writes the same bytes."""
     buffer = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=buffer, mtime=0) as handle:
         handle.write(body)
