@@ -14,6 +14,7 @@ from transforms.redaction.recognizers.spoken_ner_recognizer import (
     SPANS_KEY,
     SpokenNerRecognizer,
     add_spoken_ner,
+    is_spoken_style,
     load_model,
     packaged_model_path,
 )
@@ -150,3 +151,23 @@ def test_when_package_is_built_then_package_data_covers_every_model_file():
     assert "spoken_ner/ner/model" in files
     missing = [f for f in files if not any(fnmatch.fnmatch(f, p) and f.count("/") == p.count("/") for p in patterns)]
     assert not missing
+
+
+@pytest.mark.parametrize(
+    "text, spoken",
+    [
+        ("call john at nine", True),
+        ("Call john at nine", True),  # an ASR system's first capital says nothing about names
+        ("Call john. I'm late, I said", True),  # nor does a sentence start or the pronoun I
+        ('"Navigate to mg road"', True),
+        ("Ice cream for two", True),
+        ("Call John at nine", False),  # a capital inside a sentence: true-cased, written text
+        ("my name is Ibrahim", False),
+        ("Hello. Tell Maria hi", False),
+        ("call IBM support", False),
+        ("позвони Дмитрию", False),
+        ("позвони дмитрию", True),
+    ],
+)
+def test_when_only_uninformative_capitals_then_text_is_spoken_style(text, spoken):
+    assert is_spoken_style(text) is spoken
