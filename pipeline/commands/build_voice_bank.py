@@ -27,12 +27,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--speakers", default="bank", help="speaker set of pipeline.evaluation.voice_speakers")
     parser.add_argument("--dims", type=int, default=64, help="PCA dimensions of the content keys")
     parser.add_argument("--ceps", type=int, default=40, help="cepstral coefficients per envelope")
+    parser.add_argument("--layer", type=int, default=None, help="encoder block of the content keys (default: 2)")
 
 
 def run(args, extra) -> int:
     from pipeline.evaluation import voice_speakers
     from pipeline.evaluation.voice_material import choose_speakers, load_audio, read_manifest
-    from transforms.disguise.bank import DEFAULT_BANK, build_bank, save_bank
+    from transforms.disguise.bank import CONTENT_LAYER, DEFAULT_BANK, build_bank, save_bank
     from transforms.disguise.content import content_encoder
 
     rows = read_manifest(args.speech_dir)
@@ -40,7 +41,7 @@ def run(args, extra) -> int:
     wanted = set(choose_speakers(rows, args.speakers))
     chosen = [r for r in rows if str(r["speaker"]) in wanted]
     utterances = [(str(r["speaker"]), str(r.get("gender", "?")), load_audio(args.speech_dir, r)) for r in chosen]
-    bank = build_bank(utterances, content_encoder(), args.dims, args.ceps, log=print)
+    bank = build_bank(utterances, content_encoder(layer=CONTENT_LAYER if args.layer is None else args.layer), args.dims, args.ceps, log=print)
     output = args.output or DEFAULT_BANK
     save_bank(bank, output)
     size = os.path.getsize(output)

@@ -2,8 +2,8 @@
 
 In:  (build) utterances of bank speakers — LibriSpeech speakers in none of the evaluation sets, see
      ``pipeline.evaluation.voice_speakers.BANK`` — with their gender; the content encoder.
-Out: a :class:`VoiceBank`: per 20 ms frame of bank speech its content key (the Whisper encoder
-     frame minus the mean frame at its position, PCA-reduced, float16) and, for each 10 ms half of
+Out: a :class:`VoiceBank`: per 20 ms frame of bank speech its content key (the output of the
+     Whisper encoder's block ``layer`` minus the mean frame at its position, PCA-reduced, float16) and, for each 10 ms half of
      it, the WORLD spectral envelope as low cepstrum, band aperiodicity and log F0, plus per-speaker
      F0 statistics; saved as one ``.npz`` (float16) that ships as package data
      (``transforms/disguise/data/voice_bank.npz``, attributed in the README beside it).
@@ -23,7 +23,8 @@ import numpy as np
 
 from transforms.disguise import dsp
 
-FORMAT = 1
+FORMAT = 2  # 2: the encoder block the keys come from is recorded (``layer``)
+CONTENT_LAYER = 2  # encoder block of the keys: see transforms.disguise.content on why a middle one
 RATE = 16000
 WORLD_FFT = 1024  # pyworld's cheaptrick FFT size at 16 kHz: 513 envelope bins
 SUBFRAMES = 2  # 10 ms halves of one 20 ms encoder frame
@@ -49,6 +50,7 @@ class VoiceBank(NamedTuple):
     speaker_gender: np.ndarray  # S str, "F" / "M"
     speaker_log_f0: np.ndarray  # S float32: median log F0 of voiced frames
     speaker_log_f0_std: np.ndarray  # S float32
+    layer: np.ndarray  # 0-d int: the encoder block the keys (and a source's keys) come from
 
     def project(self, frames: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Unit-length keys of encoder frames at their window positions, in the bank's key space."""
@@ -152,7 +154,8 @@ def analyse_utterance(samples: np.ndarray, encoder, n_ceps: int) -> dict[str, np
 def build_bank(
     utterances: list[tuple[str, str, np.ndarray]], encoder, dims: int = 64, n_ceps: int = 40, log=None
 ) -> VoiceBank:
-    """A bank from ``(speaker id, gender, 16 kHz samples)`` utterances (several per speaker allowed)."""
+    """A bank from ``(speaker id, gender, 16 kHz samples)`` utterances (several per speaker allowed),
+    keyed by ``encoder`` (a :class:`transforms.disguise.content.ContentEncoder`; its block is recorded)."""
     parts = []
     for i, (speaker, gender, samples) in enumerate(utterances):
         if log:
@@ -195,4 +198,5 @@ def build_bank(
         speaker_gender=np.array([gender_of[s] for s in speaker_ids]),
         speaker_log_f0=np.array(med, np.float32),
         speaker_log_f0_std=np.array(std, np.float32),
+        layer=np.array(encoder.layer),
     )

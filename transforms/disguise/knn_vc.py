@@ -3,7 +3,7 @@
 In:  a clip (16 kHz mono float), :class:`KnnVcParams`, the keyed generator of the speaker and epoch.
 Out: the clip re-synthesised with WORLD from target-bank material: each 20 ms frame's spectral
      envelope (and aperiodicity, and loudness) is the weighted mean of its ``k`` nearest bank frames
-     in the content space of Whisper tiny.en's encoder (kNN-VC, Baas et al. 2023, with an ASR
+     in the content space of a middle block of Whisper tiny.en's encoder (kNN-VC, Baas et al. 2023, with an ASR
      encoder and a vocoder that need no GPU); the F0 contour is the source's, normalised and mapped
      onto the chosen bank speakers' F0 range, optionally flattened and smoothed.
 Fails: :class:`transforms.disguise.content.MissingExtra` without the ``strong`` extra; a missing
@@ -72,8 +72,8 @@ def check(params: KnnVcParams) -> None:
 
 def load(params: KnnVcParams) -> None:
     """Worker setup: load the encoder and the bank once per process."""
-    load_bank(params.bank_path or DEFAULT_BANK)
-    content_encoder()
+    bank = load_bank(params.bank_path or DEFAULT_BANK)
+    content_encoder(layer=int(bank.layer))
 
 
 def _pool(bank, params: KnnVcParams, rng: np.random.Generator, source_f0: float | None) -> np.ndarray:
@@ -207,7 +207,7 @@ def knn_vc(samples: np.ndarray, rate: int, params: KnnVcParams, rng: np.random.G
     if rate != 16000:
         raise ValueError(f"knn_vc works at 16 kHz (the encoder's and the bank's rate), got {rate}")
     bank = load_bank(params.bank_path or DEFAULT_BANK)
-    encoder = content_encoder()
+    encoder = content_encoder(layer=int(bank.layer))
     x = np.ascontiguousarray(samples, dtype=np.float64)
     f0, times = pyworld.dio(x, rate, f0_floor=params.f0_floor_hz, f0_ceil=params.f0_ceil_hz, frame_period=SUBFRAME_MS)
     f0 = pyworld.stonemask(x, f0, times, rate)
