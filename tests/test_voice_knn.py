@@ -296,3 +296,18 @@ def test_when_the_target_gender_is_same_then_it_follows_the_source_pitch():
     assert _pool_gender("same", "acct-1", 110.0) == {"M"}
     assert _pool_gender("same", "acct-1", 230.0) == {"F"}
     assert _pool_gender("any", "acct-1", 110.0) == {"F", "M"}
+
+
+def test_when_the_synthesis_fft_is_halved_then_the_clip_is_still_whole_and_differs_only_slightly():
+    x = vowels()
+    full, half = _convert(x), _convert(x, synth_fft=512)
+    assert len(half) == len(x) and np.all(np.isfinite(half)) and not np.allclose(full, half, atol=1e-4)
+    # Same voice, same words: the loudness contours agree (10 ms frames).
+    frames = len(x) // 160
+
+    def loudness(y):
+        return np.log(np.square(y[: frames * 160]).reshape(frames, 160).mean(axis=1) + 1e-8)
+
+    assert np.corrcoef(loudness(full), loudness(half))[0, 1] > 0.9
+    with pytest.raises(Exception, match="1024"):
+        voice.build_params("knn_vc", {"synth_fft": 2048})

@@ -37,11 +37,8 @@ from transforms.disguise.content import content_encoder, one_blas_thread, requir
 
 _STRICT = ConfigDict(extra="forbid")
 _BLOCK_ROWS = 256  # source frames per similarity block (bounds memory on long clips)
-# WORLD synthesis FFT: 512 points would hold the 40-coefficient envelope and halve WORLD's cost,
-# but the excitation needs the longer window (tune speakers, 2 key draws: WER 9.6 % at 1,024 points,
-# 10.8 % at 512). dio's speed 2 decimates its input 2×: the F0 contour is normalised and smoothed
-# afterwards, so its last bit of precision is not used (speed 1: WER 10.7 %, no better).
-SYNTH_FFT = 1024
+# dio's speed 2 decimates its input 2×: the F0 contour is normalised and smoothed afterwards, so
+# its last bit of precision is not used (tune speakers: WER 10.7 % at speed 1, 10.8 % at 2).
 DIO_SPEED = 2
 
 
@@ -68,6 +65,10 @@ class KnnVcParams:
     warp_jitter: float = Field(0.04, ge=0.0, le=0.15)  # keyed formant scale exp(±warp_jitter)
     smooth: float = Field(0.0, ge=0.0, le=0.5)  # weight of each neighbouring 10 ms envelope (0 = none)
     blend: float = Field(0.0, ge=0.0, le=1.0)  # weight of the source's own pseudo-voice envelope
+    # WORLD synthesis FFT. 512 points hold the 40-coefficient envelope and halve WORLD's cost, but the
+    # excitation is better with 1,024 (test speakers: WER 10.0 % against 10.3 %; the job 17.6 against
+    # 22.9 audio s per CPU s): the speed/intelligibility choice, see docs/VOICE_TUNING.md.
+    synth_fft: Literal[512, 1024] = 1024
     f0_floor_hz: float = Field(60.0, ge=30.0, le=200.0)
     f0_ceil_hz: float = Field(500.0, ge=200.0, le=1200.0)
 
@@ -283,13 +284,15 @@ def _convert(samples: np.ndarray, rate: int, params: KnnVcParams, rng: np.random
     target_std = float(np.mean(bank.speaker_log_f0_std[pool]))
     f0_out = _log_f0_contour(f0, target_mean, target_std, params)
 
-    bins = SYNTH_FFT // 2 + 1
+    bins = params.synth_fft // 2 + 1
     _, from_ceps = dsp.cepstral_basis(bins, ceps.shape[1])
     log_env = ceps.astype(np.float64) @ from_ceps
     if abs(warp - 1.0) > 1e-3:
         log_env = dsp.warp_log_envelope(log_env, warp)
     if params.blend > 0:
-        log_env = (1.0 - params.blend) * log_env + params.blend * _source_envelope(x, f0, times, rate, f0_out, rng)
+        log_env = (1.0 - params.blend) * log_env + params.blend * _source_envelope(
+            x, f0, times, rate, f0_out, rng, params.synth_fft
+        )
     envelope = np.exp(2.0 * log_env)
     ap = np.clip(band_ap.astype(np.float64) @ band_expansion(bins), 0.001, 0.999)
     ap[f0_out <= 0] = 0.999
@@ -305,7 +308,7 @@ def _fit_rows(a: np.ndarray, rows: int) -> np.ndarray:
     return np.concatenate([a, np.repeat(a[-1:], rows - len(a), axis=0)])
 
 
-def _source_envelope(x, f0, times, rate, f0_out, rng) -> np.ndarray:
+def _source_envelope(x, f0, times, rate, f0_out, rng, fft_size: int) -> np.ndarray:
     """The source's own log envelope moved onto a keyed pseudo-voice (``pseudo_voice``'s mapping)."""
     import pyworld
 
@@ -318,7 +321,7 @@ def _source_envelope(x, f0, times, rate, f0_out, rng) -> np.ndarray:
 
     params = PseudoVoiceParams()
     voice = draw_pseudo_voice(np.random.default_rng(int(rng.integers(0, 2**63 - 1))), params)
-    log_env = 0.5 * np.log(pyworld.cheaptrick(x, f0, times, rate, fft_size=SYNTH_FFT) + dsp.EPS)
+    log_env = 0.5 * np.log(pyworld.cheaptrick(x, f0, times, rate, fft_size=fft_size) + dsp.EPS)
     voiced = f0 > 0
     ratio = 1.0
     if voiced.sum() >= 3 and (f0_out > 0).sum() >= 3:
