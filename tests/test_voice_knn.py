@@ -298,9 +298,17 @@ def test_when_the_target_gender_is_same_then_it_follows_the_source_pitch():
     assert _pool_gender("any", "acct-1", 110.0) == {"F", "M"}
 
 
+def test_the_automatic_synthesis_fft_fits_three_periods_of_the_lowest_output_pitch():
+    from transforms.disguise.knn_vc import _world_fft
+
+    assert _world_fft(np.array([0.0, 180.0, 150.0, 0.0]), RATE) == 512  # 3 periods of 150 Hz: 320 samples
+    assert _world_fft(np.array([0.0, 120.0, 85.0]), RATE) == 1024  # 3 periods of 85 Hz: 565 samples
+    assert _world_fft(np.zeros(5), RATE) == 512  # unvoiced: nothing to fit
+
+
 def test_when_the_synthesis_fft_is_halved_then_the_clip_is_still_whole_and_differs_only_slightly():
     x = vowels()
-    full, half = _convert(x), _convert(x, synth_fft=512)
+    full, half = _convert(x, synth_fft=1024), _convert(x, synth_fft=512)
     assert len(half) == len(x) and np.all(np.isfinite(half)) and not np.allclose(full, half, atol=1e-4)
     # Same voice, same words: the loudness contours agree (10 ms frames).
     frames = len(x) // 160

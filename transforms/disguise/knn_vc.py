@@ -65,10 +65,11 @@ class KnnVcParams:
     warp_jitter: float = Field(0.04, ge=0.0, le=0.15)  # keyed formant scale exp(±warp_jitter)
     smooth: float = Field(0.0, ge=0.0, le=0.5)  # weight of each neighbouring 10 ms envelope (0 = none)
     blend: float = Field(0.0, ge=0.0, le=1.0)  # weight of the source's own pseudo-voice envelope
-    # WORLD synthesis FFT. 512 points hold the 40-coefficient envelope and halve WORLD's cost, but the
-    # excitation is better with 1,024 (test speakers: WER 10.0 % against 10.3 %; the job 17.6 against
-    # 22.9 audio s per CPU s): the speed/intelligibility choice, see docs/VOICE_TUNING.md.
-    synth_fft: Literal[512, 1024] = 1024
+    # WORLD synthesis FFT. 512 points hold the 40-coefficient envelope and halve WORLD's cost, but a
+    # low voice's excitation needs 1,024 (test speakers: WER 10.0 % at 1,024, 10.3 % at 512). "auto":
+    # WORLD's own rule for the clip's lowest output F0 (three periods fit the window), so only low
+    # voices pay for 1,024 (tune speakers: WER 9.9 %; the job: 23.8 audio s per CPU s against 17.6).
+    synth_fft: Literal["auto", 512, 1024] = "auto"
     f0_floor_hz: float = Field(60.0, ge=30.0, le=200.0)
     f0_ceil_hz: float = Field(500.0, ge=200.0, le=1200.0)
 
@@ -284,14 +285,15 @@ def _convert(samples: np.ndarray, rate: int, params: KnnVcParams, rng: np.random
     target_std = float(np.mean(bank.speaker_log_f0_std[pool]))
     f0_out = _log_f0_contour(f0, target_mean, target_std, params)
 
-    bins = params.synth_fft // 2 + 1
+    fft_size = params.synth_fft if params.synth_fft != "auto" else _world_fft(f0_out, rate)
+    bins = fft_size // 2 + 1
     _, from_ceps = dsp.cepstral_basis(bins, ceps.shape[1])
     log_env = ceps.astype(np.float64) @ from_ceps
     if abs(warp - 1.0) > 1e-3:
         log_env = dsp.warp_log_envelope(log_env, warp)
     if params.blend > 0:
         log_env = (1.0 - params.blend) * log_env + params.blend * _source_envelope(
-            x, f0, times, rate, f0_out, rng, params.synth_fft
+            x, f0, times, rate, f0_out, rng, fft_size
         )
     envelope = np.exp(2.0 * log_env)
     ap = np.clip(band_ap.astype(np.float64) @ band_expansion(bins), 0.001, 0.999)
@@ -300,6 +302,15 @@ def _convert(samples: np.ndarray, rate: int, params: KnnVcParams, rng: np.random
         np.ascontiguousarray(f0_out), np.ascontiguousarray(envelope), np.ascontiguousarray(ap), rate, SUBFRAME_MS
     )
     return y[: len(samples)]
+
+
+def _world_fft(f0_out: np.ndarray, rate: int) -> int:
+    """WORLD's FFT size for the lowest voiced output F0 (at least 3 periods in the window), 512..1024."""
+    import pyworld
+
+    voiced = f0_out[f0_out > 0]
+    floor = float(voiced.min()) if voiced.size else 100.0
+    return int(np.clip(pyworld.get_cheaptrick_fft_size(rate, max(floor, 40.0)), 512, 1024))
 
 
 def _fit_rows(a: np.ndarray, rows: int) -> np.ndarray:
