@@ -110,6 +110,12 @@ def test_when_the_weights_file_has_another_layout_then_reading_it_says_so(tmp_pa
     path.write_bytes(struct.pack("I", 99))
     with pytest.raises(ValueError, match="layout 99"):
         content.read_ct2_weights(str(path))
+    # A file cut short (a broken download or copy) is refused as such, not with a struct error.
+    real = os.path.join(content.content_encoder(layer=2).model_path, "model.bin")
+    with open(real, "rb") as handle:
+        path.write_bytes(handle.read(5000))
+    with pytest.raises(ValueError, match="not a readable CTranslate2 model file"):
+        content.read_ct2_weights(str(path))
 
 
 def test_the_shipped_bank_records_its_encoder_block_and_the_method_uses_it():

@@ -3,9 +3,9 @@
 In:  (build) utterances of bank speakers — LibriSpeech speakers in none of the evaluation sets, see
      ``pipeline.evaluation.voice_speakers.BANK`` — with their gender; the content encoder.
 Out: a :class:`VoiceBank`: per 20 ms frame of bank speech its content key (the output of the
-     Whisper encoder's block ``layer`` minus the mean frame at its position, PCA-reduced, float16) and, for each 10 ms half of
-     it, the WORLD spectral envelope as low cepstrum, band aperiodicity and log F0, plus per-speaker
-     F0 statistics; saved as one ``.npz`` (float16) that ships as package data
+     Whisper encoder's block ``layer`` minus the mean frame at its position, PCA-reduced, float16)
+     and, for each 10 ms half of it, the WORLD spectral envelope as low cepstrum, band aperiodicity
+     and log F0, plus per-speaker F0 statistics; saved as one ``.npz`` (float16) that ships as package data
      (``transforms/disguise/data/voice_bank.npz``, attributed in the README beside it).
 Fails: ``FileNotFoundError`` for a missing bank file, ``ValueError`` for one of another format.
 

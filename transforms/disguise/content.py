@@ -27,11 +27,13 @@ shares them; the arrays are read-only, so threads need no lock). BLAS runs on th
 from __future__ import annotations
 
 import functools
+import mmap
 import os
 import struct
 import threading
 
 import numpy as np
+from scipy.special import erf
 
 RATE = 16000
 N_FFT = 400
@@ -93,14 +95,22 @@ def log_mel(samples: np.ndarray) -> np.ndarray:
     return ((log_spec + 4.0) / 4.0).astype(np.float32)
 
 
-def read_ct2_weights(path: str, prefix: str = "encoder/") -> dict[str, np.ndarray]:
-    """The variables under ``prefix`` of a CTranslate2 ``model.bin`` (layout version 6), float32.
+def read_ct2_weights(path: str, prefix: str = "encoder/", keep=None) -> dict[str, np.ndarray]:
+    """The variables under ``prefix`` of a CTranslate2 ``model.bin`` (layout version 6), float32;
+    with ``keep`` (a predicate on the name after ``prefix``), only those it accepts.
 
     Layout (``ctranslate2.specs.model_spec``): version, spec name, revision, variable count; per
-    variable its name, rank, shape, dtype id and byte count, then the bytes; aliases follow.
+    variable its name, rank, shape, dtype id and byte count, then the bytes; aliases follow. The file
+    is memory-mapped: only the variables kept are read and converted (the decoder never is).
     """
-    with open(path, "rb") as handle:
-        blob = handle.read()
+    try:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as blob:
+            return _read_variables(blob, prefix, keep)
+    except (struct.error, UnicodeDecodeError, ValueError) as exc:  # an empty file fails in mmap itself
+        raise ValueError(f"{path}: not a readable CTranslate2 model file ({exc})") from None
+
+
+def _read_variables(blob, prefix: str, keep) -> dict[str, np.ndarray]:
     offset = 0
 
     def take(fmt: str):
@@ -118,26 +128,26 @@ def read_ct2_weights(path: str, prefix: str = "encoder/") -> dict[str, np.ndarra
 
     version = take("I")
     if version != CT2_BINARY_VERSION:
-        raise ValueError(f"{path}: CTranslate2 model layout {version}, expected {CT2_BINARY_VERSION}")
+        raise ValueError(f"model layout {version}, expected {CT2_BINARY_VERSION}")
     text(), take("I")  # spec name, revision
     weights = {}
     for _ in range(take("I")):
         name = text()
         shape = [take("I") for _ in range(take("B"))]
         dtype, size = take("B"), take("I")
-        if name.startswith(prefix):
+        short = name[len(prefix) :]
+        if name.startswith(prefix) and (keep is None or keep(short)):
             if dtype not in _CT2_DTYPES:
-                raise ValueError(f"{path}: variable {name} has unsupported dtype id {dtype}")
+                raise ValueError(f"variable {name} has unsupported dtype id {dtype}")
+            # astype copies, so no view of the map outlives it (the map can close).
             array = np.frombuffer(blob, _CT2_DTYPES[dtype], count=int(np.prod(shape)), offset=offset)
-            weights[name[len(prefix) :]] = array.reshape(shape).astype(np.float32)
+            weights[short] = array.reshape(shape).astype(np.float32)
         offset += size
     return weights
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
     """Exact GELU, as Whisper's (the tanh approximation moves block-4 outputs by up to 0.02)."""
-    from scipy.special import erf
-
     return 0.5 * x * (1.0 + erf(x * 0.7071067811865476))
 
 
@@ -170,7 +180,8 @@ class ContentEncoder:
             model_path = str(get_model_path())
         self.model_path = model_path
         self.layer = layer
-        w = read_ct2_weights(os.path.join(model_path, "model.bin"))
+        unused = tuple(f"layer_{i}/" for i in range(layer, LAYERS))
+        w = read_ct2_weights(os.path.join(model_path, "model.bin"), keep=lambda name: not name.startswith(unused))
 
         def conv(name: str) -> tuple[np.ndarray, np.ndarray]:  # (out, in, 3) → (3·in, out) for the column product
             weight = w[f"{name}/weight"]

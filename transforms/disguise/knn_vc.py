@@ -3,15 +3,15 @@
 In:  a clip (16 kHz mono float), :class:`KnnVcParams`, the keyed generator of the speaker and epoch.
 Out: the clip re-synthesised with WORLD from target-bank material: each 20 ms frame's spectral
      envelope (and aperiodicity, and loudness) is the weighted mean of its ``k`` nearest bank frames
-     in the content space of a middle block of Whisper tiny.en's encoder (kNN-VC, Baas et al. 2023, with an ASR
-     encoder and a vocoder that need no GPU); the F0 contour is the source's, normalised and mapped
-     onto the chosen bank speakers' F0 range, optionally flattened and smoothed.
+     in the content space of block 2 of Whisper tiny.en's encoder (kNN-VC, Baas et al. 2023, with
+     an ASR encoder and a vocoder that need no GPU); the F0 contour is the source's, normalised and
+     mapped onto the chosen bank speakers' F0 range, optionally flattened and smoothed.
 Fails: :class:`transforms.disguise.content.MissingExtra` without the ``strong`` extra; a missing
      bank file raises ``FileNotFoundError`` (both are checked when the config is loaded).
 
 The keyed generator picks, per pseudonymous speaker and epoch, the bank speakers to draw from (by
-default all bank speakers of one gender, drawn 50/50 by the key: ``target_gender``), a pitch offset and a formant
-scale, so a speaker keeps one voice inside an epoch. ``blend`` mixes in the source's own envelope
+default all bank speakers of one gender, drawn 50/50 by the key: ``target_gender``), a pitch
+offset and a formant scale, so a speaker keeps one voice inside an epoch. ``blend`` mixes in the source's own envelope
 after ``pseudo_voice``'s mapping (warp, long-term envelope swapped, tilt): 0 = the bank's alone
 (most private), 1 = ``world_pseudo`` (most intelligible) — the privacy/intelligibility dial.
 
