@@ -40,7 +40,7 @@ def case(tmp_path_factory):
         "finished_at": "2026-12-06T23:20:00+00:00",
     }
     audit.append(trail, audit.run_record(report, manifest_fingerprint="sha256:" + "1" * 64, key_kind="file", epochs=[]))
-    speech = audio_io.load(os.path.join(SAMPLES, "audio", "clip-0003.flac"), RATE, 600)
+    speech = audio_io.load(os.path.join(SAMPLES, "audio", "clip-0001.wav"), RATE, 600)
     key = bytes.fromhex(KEY_HEX)
     marked = Marker(key, Payload(run_tag(key, RUN_ID), False, 7)).embed(speech)
     leak = root / "voice-note.ogg"  # what a messaging app sends: Opus in Ogg, 24 kbit/s, cut at 1.3 s
@@ -84,15 +84,48 @@ def test_when_a_file_is_unreadable_then_the_exit_code_says_so(case):
 
 def test_when_the_key_is_wrong_then_nothing_is_found(case, tmp_path):
     wrong = tmp_path / "wrong.key"
-    wrong.write_text("9d" * 32)
+    wrong.write_text("9d41" * 16)
     proc = run_cli("trace", case["leak"], "--key-file", str(wrong))
     assert proc.returncode == 1 and "not found" in proc.stdout
 
 
-def test_when_a_trace_record_holds_something_unexpected_then_the_trail_refuses_it():
+def test_when_a_trace_record_is_built_then_only_known_fields_of_known_shape_go_in():
     good = {"sha256": "sha256:" + "2" * 64, "found": False}
-    assert audit.trace_record("dpo", [good])["files"] == 1
+    record = audit.trace_record("dpo", [{**good, "path": "/home/x/leak.ogg"}])
+    assert record["files"] == 1 and "path" not in record["results"][0]  # copied from a fixed list
     with pytest.raises(audit.AuditError):
-        audit.trace_record("dpo", [{**good, "path": "/home/x/leak.ogg"}])
+        audit.trace_record("dpo", [{**good, "sha256": "leak.ogg"}])  # not a digest
     with pytest.raises(audit.AuditError):
-        audit.trace_record("dpo", [{**good, "sha256": "leak.ogg"}])
+        audit.check_record({**record, "results": [{**good, "path": "/home/x/leak.ogg"}]})
+
+
+def test_when_the_trail_is_printed_then_the_trace_shows_who_traced_and_what(case):
+    run_cli("trace", case["leak"], "--key-file", case["key"], "--audit", case["trail"], "--tracer", "dpo")
+    proc = run_cli("audit", "--audit", case["trail"])
+    assert proc.returncode == 0
+    line = [row for row in proc.stdout.splitlines() if " trace " in row][-1]
+    assert f"{RUN_ID}/reviewer/7" in line and "traced by dpo" in line
+
+
+def test_when_the_job_runs_then_a_reviewer_clip_exported_from_parquet_traces_to_its_run_and_batch(tmp_path):
+    import pyarrow.parquet as pq
+
+    from tests.conftest import SAMPLE_MANIFEST
+
+    out = tmp_path / "out"
+    env = {"VOICEANON_WATERMARK_KEY": KEY_HEX}
+    proc = run_cli("run", "--input", SAMPLE_MANIFEST, "--output", str(out), "--ephemeral-key", env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = [r for r in audit.read(str(out / "audit.jsonl")) if r["kind"] == "run"][-1]
+    assert run["watermark"] == {"key": "env", "batches": 16}
+    rows = pq.read_table(next((out / "reviewer").glob("*.parquet"))).to_pylist()
+    row = max(rows, key=lambda r: r["duration_s"])  # the longest reviewer clip, as a reviewer would save it
+    leak = tmp_path / "saved.flac"
+    leak.write_bytes(row["audio"])
+    key_file = tmp_path / "wm.key"
+    key_file.write_text(KEY_HEX)
+    traced = run_cli("trace", str(leak), "--key-file", str(key_file), "--audit", str(out / "audit.jsonl"), "--json")
+    assert traced.returncode == 0, traced.stdout + traced.stderr
+    result = json.loads(traced.stdout.strip().splitlines()[-1])
+    assert result["run_id"] == row["run_id"] == run["run_id"]
+    assert result["output"] == "reviewer" and result["batch"] == row["review_batch"]
