@@ -66,7 +66,7 @@ def _describe(path: str, result) -> str:
 
 def run(args, extra) -> int:
     from pipeline import audit
-    from pipeline.trace import trace_file
+    from pipeline.tracing import trace_file
     from transforms.core.failures import ClipError
     from transforms.core.keys import KeyUnavailableError
     from transforms.watermark import layout
