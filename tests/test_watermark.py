@@ -85,7 +85,7 @@ def test_when_the_clip_is_silent_then_the_mark_adds_nothing():
 def test_when_marked_then_the_change_stays_well_below_the_speech(speech):
     marked = Marker(KEY, PAYLOAD).embed(speech)
     snr = 10 * np.log10(np.sum(speech**2) / np.sum((marked - speech) ** 2))
-    assert 10.0 < snr < 25.0  # about 15 dB: d = 0.3 on the log-magnitude
+    assert 10.0 < snr < 25.0  # 11 dB on this clip: d = 0.4 on the log-magnitude
 
 
 def test_when_the_layout_is_built_then_the_key_decides_it():

@@ -13,12 +13,12 @@ for the whole clip. In each pair the 185 bins between 250 and 6,000 Hz are split
 permutation that differs per pair, into 4 slots of about 46 bins; each slot carries one symbol
 ``v`` (±1): 20 keyed sync symbols and the 124 coded payload bits per cycle, interleaved by the key.
 A bin ``b`` of slot ``k`` is multiplied by ``exp(+d·P_b·v_k)`` in the pair's first frame and by
-``exp(-d·P_b·v_k)`` in its second, ``P`` a keyed ±1 pattern, ``d`` = 0.3. The decoder projects
+``exp(-d·P_b·v_k)`` in its second, ``P`` a keyed ±1 pattern, ``d`` = 0.4. The decoder projects
 the two frames' log-magnitude difference on ``P``: the host spectrum, which changes little over
 16 ms, mostly cancels; the mark adds up.
 
 Perceptual shaping: the change is multiplicative, so what it adds is the speech's own spectrum
-scaled by about ``d`` (some 15 dB below it), bin by bin — it follows the speech's level and
+scaled by about ``d`` (segmental SNR 15 dB on test speech), bin by bin — it follows the speech's level and
 formants, and it is exactly zero in digital silence. Band energies, which perceptual codecs keep,
 carry the mark, so Opus, MP3, AAC and Vorbis keep most of it.
 
