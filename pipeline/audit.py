@@ -1,7 +1,8 @@
-"""The audit trail: one append-only record per run and per sign-off, for auditors.
+"""The audit trail: one append-only record per run, per sign-off and per trace, for auditors.
 
 In:  a finished run's report (``run_report.json`` as a dict) with the manifest's fingerprint, the
-     key source kind and the pseudonym epochs used; or a sign-off result (``signoff.json``).
+     key source kind and the pseudonym epochs used; or a sign-off result (``signoff.json``); or the
+     results of tracing leaked files (:func:`trace_record`).
 Out: records appended to the audit trail — by default ``DIR/audit.jsonl`` beside the run's
      outputs (:func:`default_audit_path`), or any configured path on any Beam filesystem — and
      read back in order (:func:`read`).
@@ -14,7 +15,9 @@ What a record holds, and never holds. A run record: time, run id, config hash, p
 ``ephemeral``) and epoch ids (``YYYY-MM``) — never a key, a key file path or key-derived material —
 counts per outcome, the reconciliation and the leak check's pass/fail and counts (not its
 findings). A sign-off record: time, run id, config hash, checker name, sample seed and size, claim,
-verdict counts per kind, the bound and the result. No record names a clip (not even by review id),
+verdict counts per kind, the bound and the result. A trace record (``python -m pipeline trace``):
+time, who traced, and per traced file its SHA-256, found or not, run id, output, batch, sync score
+and false-alarm probability — never the audio, a file name or a path. No record names a clip (not even by review id),
 holds a transcript, a note or a raw identifier: fields are copied from a fixed list, and every
 string field is checked against the pattern it must match.
 
