@@ -31,6 +31,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--null-model", default=None, help="where --calibrate writes (default: the packaged model)")
     parser.add_argument("--seed", type=int, default=23)
     parser.add_argument("--skip-robustness", action="store_true")
+    parser.add_argument(
+        "--disguise",
+        default="",
+        metavar="METHOD",
+        help="disguise the test speech with this voice method first (e.g. pseudo_voice), as the job does before marking",
+    )
 
 
 def run(args, extra) -> int:
@@ -46,9 +52,16 @@ def run(args, extra) -> int:
     rng = np.random.default_rng(args.seed)
     key = rng.bytes(32)
     test = [s for _, s in ev.load_speech(args.speech_dir, TEST)]
+    if args.disguise:
+        test = ev.disguised(ev.load_speech(args.speech_dir, TEST), args.disguise)
     others = [s for _, s in ev.load_speech(args.speech_dir, exclude=TEST)]
     load = os.getloadavg()
-    result = {"seed": args.seed, "test_utterances": len(test), "load_average_at_start": [round(v, 2) for v in load]}
+    result = {
+        "seed": args.seed,
+        "test_utterances": len(test),
+        "disguise": args.disguise or None,
+        "load_average_at_start": [round(v, 2) for v in load],
+    }
     if args.calibrate:
         model, scores = ev.null_distribution(others, rng, args.null_keys, args.null_keys)
         path = args.null_model or null_model.DATA
