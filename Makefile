@@ -11,10 +11,11 @@ EVAL_STAMP := $(EVAL_VENV)/.installed
 SPEECH ?= ../shared/data/speech
 KEY_DRAWS ?= 3
 
+WATERMARK_ARGS ?=
 BENCH_CLIPS ?= 2400
 BENCH_ARGS ?=
 
-.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice build-voice-bank bench train-ner
+.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice evaluate-watermark build-voice-bank bench train-ner
 
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +55,10 @@ evaluate-voice: $(EVAL_STAMP)  ## voice privacy against three attackers over 3 k
 	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) --key-draws $(KEY_DRAWS) \
 		--method world_shift --method mcadams --method knn_vc --method 'knn_vc={"blend": 0.3}' \
 		--output out/voice_eval
+
+evaluate-watermark: $(STAMP)  ## watermark: payload recovered per attack (real ffmpeg codecs) on 3 s excerpts, quality, cost, test speakers (~15 min)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[watermark-eval]"
+	$(PY) -m pipeline evaluate-watermark --speech-dir $(SPEECH) --output out/watermark_eval $(WATERMARK_ARGS)
 
 build-voice-bank: $(EVAL_STAMP)  ## rebuild transforms/disguise/data/voice_bank.npz from the dev speech folder's bank speakers (~10 min)
 	$(EVAL_VENV)/bin/python -m pipeline build-voice-bank --speech-dir $(SPEECH)

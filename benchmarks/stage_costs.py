@@ -3,7 +3,7 @@
 In:  a manifest (e.g. the benchmark workload, ``benchmarks.workload``) and ``--clips N``.
 Out: one line per stage — CPU ms per clip and its share — run in one process in the job's order
      (parse → policy → pseudonym → transcript (batches of the configured size) → decode → voice →
-     mute → reviewer row (FLAC encode) → Arrow/Parquet), plus the total. Subtract the total from
+     mute → watermark → reviewer row (FLAC encode) → Arrow/Parquet), plus the total. Subtract the total from
      the job's steady-state CPU per clip (``make bench``) and what is left is the runner's own cost
      (coders, bundles, per-element overhead): the breakdown table in ``docs/SCALE_OUT.md``.
 Fails: a clip that fails a stage stops the benchmark (use a clean workload).
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from transforms.mute_audio import mute_clip_audio
     from transforms.policy import compile_lexicon, decide
     from transforms.transcript import Engines, clip_metadata, redact_clip
+    from transforms.watermark_audio import mark_clip
     from transforms.write_shards import to_reviewer_row
 
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     warm = [parse_clip(r, manifest_dir) for r in rows[:batch]]
     engines.detector.detect_batch([c.transcript for c in warm], [clip_metadata(c) for c in warm])
 
-    out_rows, audio_s = [], 0.0
+    out_rows, audio_s, markers = [], 0.0, {}
     for offset in range(0, len(rows), batch):
         clips = [
             clock.run("manifest: parse + validate", parse_clip, r, manifest_dir) for r in rows[offset : offset + batch]
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             muted, intervals = clock.run("mute", mute_clip_audio, clip, config.mute)
             clip = clip._replace(samples=muted, muted_intervals=intervals, pseudonym_expires=datetime.date(2030, 1, 1))
+            clip = clock.run("watermark", mark_clip, clip, key, meta.run_id, config.watermark.batches, markers)
             out_rows.append(clock.run("encode: FLAC + reviewer row", to_reviewer_row, clip, meta, key, "flac"))
 
     def write(rows_):

@@ -1,7 +1,8 @@
-"""The audit trail: one append-only record per run and per sign-off, for auditors.
+"""The audit trail: one append-only record per run, per sign-off and per trace, for auditors.
 
 In:  a finished run's report (``run_report.json`` as a dict) with the manifest's fingerprint, the
-     key source kind and the pseudonym epochs used; or a sign-off result (``signoff.json``).
+     key source kind and the pseudonym epochs used; or a sign-off result (``signoff.json``); or the
+     results of tracing leaked files (:func:`trace_record`).
 Out: records appended to the audit trail — by default ``DIR/audit.jsonl`` beside the run's
      outputs (:func:`default_audit_path`), or any configured path on any Beam filesystem — and
      read back in order (:func:`read`).
@@ -14,7 +15,9 @@ What a record holds, and never holds. A run record: time, run id, config hash, p
 ``ephemeral``) and epoch ids (``YYYY-MM``) — never a key, a key file path or key-derived material —
 counts per outcome, the reconciliation and the leak check's pass/fail and counts (not its
 findings). A sign-off record: time, run id, config hash, checker name, sample seed and size, claim,
-verdict counts per kind, the bound and the result. No record names a clip (not even by review id),
+verdict counts per kind, the bound and the result. A trace record (``python -m pipeline trace``):
+time, who traced, and per traced file its SHA-256, found or not, run id, output, batch, sync score
+and false-alarm probability — never the audio, a file name or a path. No record names a clip (not even by review id),
 holds a transcript, a note or a raw identifier: fields are copied from a fixed list, and every
 string field is checked against the pattern it must match.
 
@@ -48,7 +51,7 @@ from typing import Any
 
 from pipeline.layout import AUDIT_FILE
 
-RUN, SIGNOFF = "run", "signoff"
+RUN, SIGNOFF, TRACE = "run", "signoff", "trace"
 KEY_KINDS = ("file", "env", "ephemeral")
 READ_CHUNK = 1 << 20
 
@@ -114,6 +117,7 @@ _PATTERNS = {
     "pipeline_version": r"[A-Za-z0-9.+_-]{1,40}",
     "manifest_sha256": r"sha256:[0-9a-f]{64}",
     "verdict_sha256": r"sha256:[0-9a-f]{64}",
+    "file_sha256": r"sha256:[0-9a-f]{64}",
     "epoch": r"\d{4}-\d{2}",
     "name": r"[a-z][a-z0-9_]{0,63}",  # outcome, stage, reason and verdict kind names
     "mode": r"claim|fixed",
@@ -186,6 +190,8 @@ def run_record(
         "leak_check": leak_summary,
         "published": report.get("published"),
     }
+    if isinstance(report.get("watermark"), dict):  # which watermark key (kind only) and how many batches
+        record["watermark"] = {"key": report["watermark"].get("key"), "batches": report["watermark"].get("batches")}
     return check_record(record)
 
 
@@ -217,12 +223,30 @@ def signoff_record(signoff: dict, *, time: str | None = None) -> dict[str, Any]:
     return check_record(record)
 
 
+def trace_record(tracer: str, results: list[dict], *, time: str | None = None) -> dict[str, Any]:
+    """The audit record of one ``pipeline trace``: who traced, and per file its SHA-256 and what the
+    mark said (found or not, run id, output, batch, sync score, false-alarm probability) — never
+    the audio, a file name or a path."""
+    record = {
+        "kind": TRACE,
+        "time": time or now_iso(),
+        "tracer": tracer,
+        "files": len(results),
+        "found": sum(1 for r in results if r.get("found")),
+        "results": [
+            {k: r.get(k) for k in ("sha256", "found", "run_id", "output", "batch", "score", "false_alarm")}
+            for r in results
+        ],
+    }
+    return check_record(record)
+
+
 def check_record(record: dict[str, Any]) -> dict[str, Any]:
     """``record`` if every field is one we know, of the type and pattern it must have."""
     kind = record.get("kind")
-    fields = _RUN_FIELDS if kind == RUN else _SIGNOFF_FIELDS if kind == SIGNOFF else None
+    fields = {RUN: _RUN_FIELDS, SIGNOFF: _SIGNOFF_FIELDS, TRACE: _TRACE_FIELDS}.get(kind)
     if fields is None:
-        raise AuditError("audit record kind must be 'run' or 'signoff'")
+        raise AuditError("audit record kind must be 'run', 'signoff' or 'trace'")
     unknown = set(record) - set(fields) - {"kind"}
     if unknown:
         raise AuditError(f"unknown audit field(s): {', '.join(sorted(unknown))}")
@@ -249,6 +273,17 @@ def _leak_summary(value, field):
     _flag(value["passed"], field)
     _count(value["leaks"], field)
     _count(value["files_scanned"], field)
+    return value
+
+
+def _watermark(value, field):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"key", "batches"}:
+        raise AuditError(f"audit field {field!r} is not a watermark summary")
+    if value["key"] not in ("file", "env", "derived", "ephemeral"):
+        raise AuditError(f"audit field {field!r} is not a watermark key kind")
+    _count(value["batches"], field)
     return value
 
 
@@ -284,6 +319,39 @@ _RUN_FIELDS = {
     "reconciled": lambda v, f: _flag(v, f, optional=True),
     "leak_check": _leak_summary,
     "published": lambda v, f: _flag(v, f, optional=True),
+    "watermark": lambda v, f: _watermark(v, f),
+}
+
+
+def _trace_results(value, field):
+    if not isinstance(value, list):
+        raise AuditError(f"audit field {field!r} is not a list")
+    for item in value:
+        if not isinstance(item, dict):
+            raise AuditError(f"audit field {field!r} holds a non-record")
+        _match("file_sha256", item.get("sha256"), f"{field}.sha256")
+        _flag(item.get("found"), f"{field}.found")
+        if item.get("run_id") is not None:
+            _match("run_id", item["run_id"], f"{field}.run_id")
+        if item.get("output") not in (None, "reviewer", "escalation"):
+            raise AuditError(f"audit field {field}.output is not reviewer/escalation")
+        if item.get("batch") is not None:
+            _count(item["batch"], f"{field}.batch")
+        for name in ("score", "false_alarm"):
+            v = item.get(name)
+            if v is not None and (not isinstance(v, int | float) or isinstance(v, bool)):
+                raise AuditError(f"audit field {field}.{name} is not a number")
+        if set(item) - {"sha256", "found", "run_id", "output", "batch", "score", "false_alarm"}:
+            raise AuditError(f"unknown field in {field!r}")
+    return value
+
+
+_TRACE_FIELDS = {
+    "time": lambda v, f: _match("time", v, f),
+    "tracer": _checker,
+    "files": _count,
+    "found": _count,
+    "results": _trace_results,
 }
 _SIGNOFF_FIELDS = {
     "time": lambda v, f: _match("time", v, f),

@@ -30,6 +30,7 @@ from transforms.mute_audio import MuteConfig
 from transforms.policy import PolicyConfig
 from transforms.transcript import TranscriptConfig
 from transforms.voice import VoiceConfig
+from transforms.watermark_audio import WatermarkConfig
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -93,6 +94,7 @@ class JobConfig:
     transcript: TranscriptConfig = Field(default_factory=TranscriptConfig)
     identifiers: IdentifierConfig = Field(default_factory=IdentifierConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    watermark: WatermarkConfig = Field(default_factory=WatermarkConfig)
     # Directory the relative paths above are resolved against (set by load_config).
     base_dir: str = ""
 

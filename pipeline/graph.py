@@ -5,7 +5,9 @@
     manifest ─► ReadClipKeys ─┤ retention, wake word,              spoken forms)         ▼
                  (ids only)   sampling, escalation)                               DisguiseVoice
                                                                                          │
-             <output>/escalation/*.parquet ◄─ escalated ─┬─ SplitEscalated ◄─ MuteSpokenPii
+                                                                                  MuteSpokenPii
+                                                                                         │
+             <output>/escalation/*.parquet ◄─ escalated ─┬─ SplitEscalated ◄─── MarkAudio
              <output>/reviewer/*.parquet   ◄─ reviewed ──┘
     failures of every stage ─► Flatten ─► WriteQuarantine ─► <output>/quarantine/*.jsonl
     dropped by policy: counted per reason (policy/dropped_<reason>), written nowhere
@@ -16,7 +18,8 @@ for side inputs computed from themselves. (The FnApiRunner still buffers the aud
 records once, at the Flatten that rejoins deduplicated clips; Dataflow fuses through a Flatten.)
 Order matters: policy runs before any audio is read, so dropped clips cost nothing;
 pseudonyms come next because the voice, review-id and sampling keys are per pseudonym epoch;
-text before audio because muting spoken PII needs the entity spans the text stage finds.
+text before audio because muting spoken PII needs the entity spans the text stage finds; the
+watermark goes in last, after disguise and muting, so the audio reviewers get is what carries it.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from transforms.policy import DELETION, OPT_OUT, ApplyPolicy
 from transforms.quarantine import WriteQuarantine
 from transforms.transcript import RedactTranscript, read_presidio_files
 from transforms.voice import DisguiseVoice
+from transforms.watermark import WatermarkKey, resolve_watermark_key
+from transforms.watermark_audio import MarkAudio
 from transforms.write_shards import WriteReviewerShards
 
 
@@ -63,8 +68,17 @@ class AnonymizeClips(beam.PTransform):
     here, at construction on the launcher: the opt-out/deletion list paths and the Presidio YAML.
     """
 
-    def __init__(self, manifest: str, paths: OutputPaths, config: JobConfig, key: KeySource, meta: RunMeta):
+    def __init__(
+        self,
+        manifest: str,
+        paths: OutputPaths,
+        config: JobConfig,
+        key: KeySource,
+        meta: RunMeta,
+        watermark_key: WatermarkKey | None = None,
+    ):
         super().__init__()
+        self._watermark_key = watermark_key or watermark_key_for(config, key)
         self._manifest = manifest
         self._paths = paths
         self._config = config
@@ -85,8 +99,9 @@ class AnonymizeClips(beam.PTransform):
         audio = text.main | "DecodeAudio" >> DecodeAudio(c.audio)
         voice = audio.main | "DisguiseVoice" >> DisguiseVoice(c.voice, key)
         muted = voice.main | "MuteSpokenPii" >> MuteSpokenPii(c.mute)
+        marked = muted.main | "MarkAudio" >> MarkAudio(c.watermark, self._watermark_key, meta)
 
-        reviewed, escalated = muted.main | "SplitEscalated" >> beam.Partition(lambda clip, _: int(clip.escalate), 2)
+        reviewed, escalated = marked.main | "SplitEscalated" >> beam.Partition(lambda clip, _: int(clip.escalate), 2)
         fmt = c.audio.output_format
         shards = reviewed | "WriteReviewerShards" >> WriteReviewerShards(
             paths.reviewer_prefix, meta, key, fmt, c.output
@@ -103,6 +118,7 @@ class AnonymizeClips(beam.PTransform):
             audio.failures,
             voice.failures,
             muted.failures,
+            marked.failures,
             shards.failures,
             restricted.failures,
         ) | "AllFailures" >> beam.Flatten()
@@ -110,8 +126,22 @@ class AnonymizeClips(beam.PTransform):
         return JobOutputs(shards.written, restricted.written, quarantined)
 
 
-def build(p: beam.Pipeline, manifest: str, output_dir: str, config: JobConfig, key: KeySource, meta: RunMeta):
+def watermark_key_for(config: JobConfig, key: KeySource) -> WatermarkKey:
+    """The run's watermark key: ``watermark.key_file``, the environment, or the job key's fallback."""
+    key_file = config.resolve_uri(config.watermark.key_file) if config.watermark.key_file else ""
+    return resolve_watermark_key(key_file, key)
+
+
+def build(
+    p: beam.Pipeline,
+    manifest: str,
+    output_dir: str,
+    config: JobConfig,
+    key: KeySource,
+    meta: RunMeta,
+    watermark_key: WatermarkKey | None = None,
+):
     """Add the whole anonymization job to pipeline ``p``; returns where its outputs go."""
     paths = output_paths(output_dir)
-    p | "AnonymizeClips" >> AnonymizeClips(manifest, paths, config, key, meta)
+    p | "AnonymizeClips" >> AnonymizeClips(manifest, paths, config, key, meta, watermark_key)
     return paths

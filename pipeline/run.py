@@ -226,7 +226,14 @@ def _run(args, beam_args, config, key, as_of, publication: publish.Publication) 
     started = datetime.datetime.now(datetime.timezone.utc)
     options = PipelineOptions(beam_args)
     p = beam.Pipeline(runner=local_runner(options) or dask_runner(options), options=options)
-    paths = graph.build(p, args.input, publication.staging_root, config, key, meta)
+    watermark_key = graph.watermark_key_for(config, key)
+    if watermark_key.kind == "ephemeral":
+        LOG.warning(
+            "run %s: no watermark key (watermark.key_file or VOICEANON_WATERMARK_KEY): clips are marked "
+            "with a throw-away key and cannot be traced after this run",
+            meta.run_id,
+        )
+    paths = graph.build(p, args.input, publication.staging_root, config, key, meta, watermark_key)
     try:
         result = p.run()
         result.wait_until_finish()
@@ -245,6 +252,7 @@ def _run(args, beam_args, config, key, as_of, publication: publish.Publication) 
         "key_file_exposed": exposure,
         "voice_method": config.voice.method,
         "voice_preset": config.voice.preset or "none (method set directly)",
+        "watermark": {"key": watermark_key.kind, "batches": config.watermark.batches},
     }
     run_report = report.build_report(report.counters_from_result(result), report.count_written(paths), meta, extra)
     code = 0

@@ -50,6 +50,7 @@ def to_reviewer_row(clip: Clip, meta: RunMeta, review_key: bytes, audio_format: 
         "run_id": meta.run_id,
         "config_hash": meta.config_hash,
         "pipeline_version": meta.pipeline_version,
+        "review_batch": clip.review_batch,
     }
 
 

@@ -1,8 +1,9 @@
 """``python -m pipeline audit``: print a run directory's audit trail as a table.
 
 In:  ``DIR`` (the output root; the trail is ``DIR/audit.jsonl``) or ``--audit PATH``.
-Out: one line per record, oldest first: time, kind (run / signoff), run id, config hash, counts
-     per outcome (runs) or verdicts (sign-offs), leak check, sign-off result. ``--json`` prints the
+Out: one line per record, oldest first: time, kind (run / signoff / trace), run id, config hash,
+     counts per outcome (runs) or verdicts (sign-offs), leak check, sign-off result; a trace: files
+     traced, found, run/output/batch found, and who traced. ``--json`` prints the
      records as JSON lines instead. Exit 0, or 2 when there is no trail.
 """
 
@@ -71,6 +72,27 @@ def table(records: list[dict]) -> str:
     header = ("time", "kind", "run id", "config", "outcomes", "leak check", "result")
     rows = [header]
     for record in records:
+        if record.get("kind") == "trace":  # a leaked file traced: who, how many files, what was found
+            found = sorted(
+                {
+                    f"{r.get('run_id') or '?'}/{r.get('output')}/{r.get('batch')}"
+                    for r in record["results"]
+                    if r.get("found")
+                }
+            )
+            rows.append(
+                (
+                    str(record.get("time", ""))[:19].replace("T", " "),
+                    "trace",
+                    "",
+                    "",
+                    f"files={record.get('files')} found={record.get('found')}"
+                    + (f" ({', '.join(found)})" if found else ""),
+                    "",
+                    f"traced by {record.get('tracer')}",
+                )
+            )
+            continue
         if record.get("kind") not in ("run", "signoff"):
             rows.append(("?", str(record.get("kind")), f"line {record.get('line')}", "", "", "", ""))
             continue

@@ -65,20 +65,23 @@ def add_arguments(parser) -> None:
 
 
 def parse_method(text: str):
-    """``[per_clip:]NAME[=JSON-params]`` → MethodSpec (validated by the plug-in).
+    """``[per_clip:][watermark:]NAME[=JSON-params]`` → MethodSpec (validated by the plug-in).
 
-    The ``per_clip:`` prefix draws a new pseudo-voice for every segment (config ``per_clip: true``).
+    The ``per_clip:`` prefix draws a new pseudo-voice for every segment (config ``per_clip: true``);
+    ``watermark:`` marks the disguised audio as the job does (the same mark on every clip).
     """
     from pipeline.evaluation.voice import MethodSpec
     from transforms.disguise import build_params
 
     per_clip = text.startswith("per_clip:")
-    name, _, raw = text.removeprefix("per_clip:").partition("=")
+    rest = text.removeprefix("per_clip:")
+    watermark = rest.startswith("watermark:")
+    name, _, raw = rest.removeprefix("watermark:").partition("=")
     params = json.loads(raw) if raw else {}
     if not isinstance(params, dict):
         raise ValueError(f"--method {name}: parameters must be a JSON object")
     build_params(name, params)
-    return MethodSpec(text, name, params, per_clip)
+    return MethodSpec(text, name, params, per_clip, watermark)
 
 
 def run(args, extra) -> int:

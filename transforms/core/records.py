@@ -58,6 +58,8 @@ class Clip(NamedTuple):
     speaker_pseudonym: str | None = None
     pseudonym_epoch: str = ""
     pseudonym_expires: datetime.date | None = None  # date by which the epoch's key is destroyed
+    # Filled by the watermark stage: the reviewer batch whose mark the audio carries.
+    review_batch: int | None = None
 
     def sensitive_values(self) -> tuple[str, ...]:
         """Raw values that must never appear in an output or a message."""

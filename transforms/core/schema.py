@@ -29,5 +29,6 @@ REVIEWER_SCHEMA = pa.schema(
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("config_hash", pa.string(), nullable=False),
         pa.field("pipeline_version", pa.string(), nullable=False),
+        pa.field("review_batch", pa.int16(), nullable=True),  # the batch the audio's watermark names
     ]
 )

@@ -1,0 +1,82 @@
+"""Watermark stage: ``MarkAudio``.
+
+In:  clips after voice disguise and muting (``samples`` at 16 kHz, ``escalate`` set by the policy).
+Out: the same clips with a keyed, inaudible mark in ``samples`` that says which run, which output
+     (reviewer or escalation) and which reviewer batch they belong to, and that batch in
+     ``review_batch`` (a reviewer column). Every clip of a batch carries the same mark: it names no
+     speaker, pseudonym or clip (:mod:`transforms.watermark`).
+Fails (quarantine, stage ``watermark``): ``watermark_rate`` — the clip is not at 16 kHz (the
+     mark is defined at 16 kHz); ``no_audio`` — no decoded samples. Nothing leaves unmarked.
+
+The key is the watermark key (:mod:`transforms.watermark.keys`), read once per worker in
+``setup()``; the per-batch gain tables are built once per worker and reused for every clip.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from pydantic import ConfigDict, Field
+from pydantic.dataclasses import dataclass
+
+from transforms.core.failures import ClipError
+from transforms.core.records import Clip, RunMeta
+from transforms.core.stage import ClipStageFn, StageOutputs, apply_stage
+from transforms.watermark import MAX_BATCHES, Marker, Payload, WatermarkKey, batch_of, run_tag
+from transforms.watermark.mark import RATE, STRENGTH
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+@dataclass(config=_STRICT, frozen=True)
+class WatermarkConfig:
+    """The reviewer-clip watermark. ``batches``: how many reviewer batches a run's clips are dealt
+    into (the unit a reviewer is given); ``key_file``: the watermark key (a hex key file, any Beam
+    filesystem; or the VOICEANON_WATERMARK_KEY environment variable) — see transforms/watermark/keys.py."""
+
+    batches: int = Field(16, ge=1, le=MAX_BATCHES)
+    key_file: str = ""
+    strength: float = Field(STRENGTH, ge=0.05, le=0.5)
+
+
+def mark_clip(clip: Clip, key: bytes, run_id: str, batches: int, markers: dict, strength: float = STRENGTH) -> Clip:
+    """The clip with its batch's mark; ``markers`` caches one :class:`Marker` per (output, batch)."""
+    if clip.samples is None or not clip.sample_rate:
+        raise ClipError("no_audio", "clip has no decoded audio")
+    if clip.sample_rate != RATE:
+        raise ClipError("watermark_rate", f"the watermark needs {RATE} Hz audio, the clip is at {clip.sample_rate} Hz")
+    batch = batch_of(key, run_id, clip.clip_id, batches)
+    slot = (bool(clip.escalate), batch)
+    marker = markers.get(slot)
+    if marker is None:
+        marker = markers[slot] = Marker(key, Payload(run_tag(key, run_id), bool(clip.escalate), batch), strength)
+    return clip._replace(samples=marker.embed(clip.samples), review_batch=batch)
+
+
+class _MarkAudioFn(ClipStageFn):
+    stage = "watermark"
+
+    def __init__(self, config: WatermarkConfig, key: WatermarkKey, run_id: str):
+        super().__init__()
+        self._config = config
+        self._key_source = key
+        self._run_id = run_id
+
+    def setup(self):
+        self._key = self._key_source.load()
+        self._markers: dict = {}
+
+    def handle(self, clip: Clip) -> Clip:
+        marked = mark_clip(clip, self._key, self._run_id, self._config.batches, self._markers, self._config.strength)
+        self.counters.count(f"batch_{marked.review_batch}")
+        return marked
+
+
+class MarkAudio(beam.PTransform):
+    """Embed the run's keyed watermark, with each clip's reviewer batch, in every clip's audio."""
+
+    def __init__(self, config: WatermarkConfig, key: WatermarkKey, meta: RunMeta):
+        super().__init__()
+        self._fn = _MarkAudioFn(config, key, meta.run_id)
+
+    def expand(self, clips) -> StageOutputs:
+        return apply_stage(clips, "Mark", self._fn)
