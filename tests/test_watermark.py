@@ -142,27 +142,39 @@ def test_when_a_clip_is_marked_then_it_carries_its_batch_and_output(speech):
     assert det.payload == Payload(run_tag(KEY, "run-1"), True, clip.review_batch)
 
 
-def test_when_the_stage_runs_then_clips_are_marked_and_a_wrong_rate_is_quarantined(speech):
+def test_when_the_stage_runs_then_every_clip_is_marked_at_any_rate_and_only_a_clip_without_audio_fails(speech):
+    import soxr
+
     meta = RunMeta("run-1", "0" * 16, "test", None)
     wm_key = resolve_watermark_key("", None, environ={})
     key = wm_key.load()
-    clips = [_clip("a", speech), _clip("b", speech[: RATE * 3]), _clip("c", speech, rate=8000)]
+    rate_22k = soxr.resample(speech, RATE, 22050).astype(np.float32)
+    originals = {"a": speech, "b": speech[: RATE * 3], "c": rate_22k}
+    clips = [_clip("a", speech), _clip("b", speech[: RATE * 3]), _clip("c", rate_22k, rate=22050)]
+    clips.append(_clip("d", None))
+
+    def found_at_16k(clip):
+        samples = clip.samples if clip.sample_rate == RATE else soxr.resample(clip.samples, clip.sample_rate, RATE)
+        return [d.payload.batch for d in detect(samples.astype(np.float32), key) if d.crc_ok][:1] == [clip.review_batch]
+
     with TestPipeline() as p:
         out = p | beam.Create(clips) | MarkAudio(WatermarkConfig(batches=4), wm_key, meta)
         marked = out.main | beam.Map(
-            lambda c: (c.clip_id, c.review_batch, bool(np.any(c.samples != speech[: len(c.samples)])))
+            lambda c: (
+                c.clip_id,
+                c.review_batch,
+                len(c.samples) == len(originals[c.clip_id]) and bool(np.any(c.samples != originals[c.clip_id])),
+            )
         )
-        found = out.main | beam.Map(
-            lambda c: (c.clip_id, [d.payload.batch for d in detect(c.samples, key) if d.crc_ok][:1] == [c.review_batch])
-        )
+        found = out.main | beam.Map(lambda c: (c.clip_id, found_at_16k(c)))
         failures = out.failures | beam.Map(lambda f: (f.clip_id, f.stage, f.error_type))
         assert_that(
             marked,
-            equal_to([("a", batch_of(key, "run-1", "a", 4), True), ("b", batch_of(key, "run-1", "b", 4), True)]),
+            equal_to([(c, batch_of(key, "run-1", c, 4), True) for c in ("a", "b", "c")]),
             label="marked",
         )
-        assert_that(found, equal_to([("a", True), ("b", True)]), label="found")
-        assert_that(failures, equal_to([("c", "watermark", "watermark_rate")]), label="failures")
+        assert_that(found, equal_to([("a", True), ("b", True), ("c", True)]), label="found")
+        assert_that(failures, equal_to([("d", "watermark", "no_audio")]), label="failures")
 
 
 SPEECH = os.path.join(SHARED_DATA, "speech")

@@ -5,8 +5,13 @@ Out: the same clips with a keyed, inaudible mark in ``samples`` that says which 
      (reviewer or escalation) and which reviewer batch they belong to, and that batch in
      ``review_batch`` (a reviewer column). Every clip of a batch carries the same mark: it names no
      speaker, pseudonym or clip (:mod:`transforms.watermark`).
-Fails (quarantine, stage ``watermark``): ``watermark_rate`` — the clip is not at 16 kHz (the
-     mark is defined at 16 kHz); ``no_audio`` — no decoded samples. Nothing leaves unmarked.
+Fails (quarantine, stage ``watermark``): ``no_audio`` — no decoded samples. Nothing leaves
+     unmarked.
+
+The mark is defined at 16 kHz. A job configured for another rate (``audio.sample_rate``) has
+its clips marked all the same: the mark is made on a 16 kHz copy, and only the change it makes
+(marked minus unmarked) is brought back to the clip's rate and added, so what lies above 8 kHz
+is untouched and the decoder, which reads any file at 16 kHz, finds the same mark.
 
 The key is the watermark key (:mod:`transforms.watermark.keys`), read once per worker in
 ``setup()``; the per-batch gain tables are built once per worker and reused for every clip.
@@ -15,6 +20,8 @@ The key is the watermark key (:mod:`transforms.watermark.keys`), read once per w
 from __future__ import annotations
 
 import apache_beam as beam
+import numpy as np
+import soxr
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
@@ -42,14 +49,26 @@ def mark_clip(clip: Clip, key: bytes, run_id: str, batches: int, markers: dict, 
     """The clip with its batch's mark; ``markers`` caches one :class:`Marker` per (output, batch)."""
     if clip.samples is None or not clip.sample_rate:
         raise ClipError("no_audio", "clip has no decoded audio")
-    if clip.sample_rate != RATE:
-        raise ClipError("watermark_rate", f"the watermark needs {RATE} Hz audio, the clip is at {clip.sample_rate} Hz")
     batch = batch_of(key, run_id, clip.clip_id, batches)
     slot = (bool(clip.escalate), batch)
     marker = markers.get(slot)
     if marker is None:
         marker = markers[slot] = Marker(key, Payload(run_tag(key, run_id), bool(clip.escalate), batch), strength)
-    return clip._replace(samples=marker.embed(clip.samples), review_batch=batch)
+    return clip._replace(samples=embed_at_rate(marker, clip.samples, clip.sample_rate), review_batch=batch)
+
+
+def embed_at_rate(marker: Marker, samples: np.ndarray, rate: int) -> np.ndarray:
+    """``samples`` at ``rate`` with the mark: directly at 16 kHz; at any other rate, the mark's
+    change to a 16 kHz copy, resampled back to ``rate`` and added."""
+    if rate == RATE:
+        return marker.embed(samples)
+    x = np.asarray(samples, dtype=np.float32)
+    low = soxr.resample(x, rate, RATE, quality="HQ").astype(np.float32)
+    delta = soxr.resample(marker.embed(low) - low, RATE, rate, quality="HQ").astype(np.float32)
+    out = x.copy()
+    n = min(len(out), len(delta))
+    out[:n] += delta[:n]
+    return out
 
 
 class _MarkAudioFn(ClipStageFn):
