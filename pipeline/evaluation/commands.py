@@ -311,12 +311,12 @@ def topv2_rows(
             yield _row(f"topv2-{domain}-{i}", text, spans, split, f"topv2/{domain}")
 
 
-def snips_rows(root: str, per_intent: int, train: bool = False) -> Iterator[dict]:
+def snips_rows(root: str, per_intent: int, train: bool = False, key: str = "") -> Iterator[dict]:
     for intent, split in SNIPS_SPLIT.items():
         name = f"train_{intent}_full.json.gz" if train else f"validate_{intent}.json.gz"
         with gzip.open(os.path.join(root, "snips", name), "rt", encoding="latin-1") as handle:
             data = json.load(handle)[intent]
-        for i, item in enumerate(_sample(data, per_intent, f"snips/{intent}")):
+        for i, item in enumerate(_sample(data, per_intent, f"snips{key}/{intent}")):
             text, spans = "", []
             for chunk in item["data"]:
                 start = len(text)
@@ -368,6 +368,30 @@ def restaurant8k_rows(root: str, n: int) -> Iterator[dict]:
             if kind:
                 spans.append((span.get("startIndex", 0), span["endIndex"], kind))
         yield _row(f"restaurant8k-{i}", text, spans, "heldout", "restaurant8k")
+
+
+NLUPP_KINDS = {"person_name": "person", "company_name": "keep:BUSINESS", "date": "keep:DATE_TIME",
+               "time": "keep:DATE_TIME"}  # fmt: skip
+
+
+def nlupp_rows(root: str) -> Iterator[dict]:
+    """PolyAI NLU++ (hotels and banking, CC BY 4.0): requests to a booking or banking agent with person
+    and company names ("i have a table booked under christyne tauber"). A TUNE source (the span scorer's
+    training data only); Restaurants-8k, of the same genre, stays held out."""
+    import glob
+
+    for path in sorted(glob.glob(os.path.join(root, "polyai", "nlupp", "data", "*", "fold*.json"))):
+        domain = os.path.basename(os.path.dirname(path))
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        for i, item in enumerate(data):
+            spans = []
+            for slot, value in (item.get("slots") or {}).items():
+                kind = NLUPP_KINDS.get(slot)
+                if kind and "span" in value:
+                    spans.append((value["span"][0], value["span"][1], kind))
+            name = os.path.basename(path).removesuffix(".json")
+            yield _row(f"nlupp-{domain}-{name}-{i}", item["text"], spans, "tune", f"nlupp/{domain}")
 
 
 def _row(row_id: str, text: str, spans: Sequence[Span], split: str, source: str) -> dict:
