@@ -44,6 +44,7 @@ TARGETS = {"PERSON": 0.985, "LOCATION": 0.96, "STREET_ADDRESS": 0.98, "DATE_OF_B
 GRID = [0.02, 0.03] + [round(0.05 * i, 2) for i in range(1, 20)]
 ENTITY_GRID = ("PERSON", "LOCATION")
 SLACK = 0.004  # recall the thresholds may give up where the target is out of reach
+FLOOR = 0.35  # configs/default.yaml score_threshold: a hit's own score must reach it before the scorer judges it
 MIN_WORDS = (
     100  # gold words of an entity a tune source needs for its own recall goal (fewer: one word moves it by 3 points)
 )
@@ -197,7 +198,8 @@ def figures(rows: Sequence[Row], thresholds: dict[str, float], policy: str) -> d
     for row in rows:
         covered = set(row.fixed)
         for h in row.hits:
-            if h.prob[policy] >= thresholds.get(h.entity, 0.5):
+            # the stage lets the scorer veto only: a hit must also pass the config threshold on its own score
+            if h.feats["score"] >= FLOOR and h.prob[policy] >= thresholds.get(h.entity, 0.5):
                 covered |= h.words
         bad = 0
         for k, kind in enumerate(row.words):

@@ -20,6 +20,7 @@ profile of ``benchmarks/bench_redaction.py``: the host tagger chain and NER were
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -365,7 +366,12 @@ class Detector:
             threshold = self.threshold(r)
             name = (r.recognition_metadata or {}).get("recognizer_name", "")
             if r.score < threshold:
-                decisions.append(Decision(r, start, end, threshold, f"dropped: score below threshold {threshold:.2f}"))
+                if math.isinf(threshold):
+                    original = (r.recognition_metadata or {}).get("original_score", r.score)
+                    why = f"dropped: recognizer score {original:.2f} below the entity's threshold (scorer only vetoes)"
+                else:
+                    why = f"dropped: score below threshold {threshold:.2f}"
+                decisions.append(Decision(r, start, end, threshold, why))
                 continue
             start, end = widen_to_words(norm.original, start, end)
             start, end = self.trim_allowed(norm.original, start, end)
@@ -385,12 +391,18 @@ class Detector:
         return merged, decisions
 
     def threshold(self, result) -> float:
-        """The score a hit needs: for a hit the span scorer rescored, the scorer's threshold for its type
-        (chosen with its weights on the tune split: the config's thresholds were set for other scores);
-        else the config's ``entity_thresholds`` for its type, else ``score_threshold``."""
-        if self.scorer is not None and "original_score" in (result.recognition_metadata or {}):
+        """The score a hit needs: the config's ``entity_thresholds`` for its type, else ``score_threshold``;
+        a hit the span scorer rescored must have passed that with its original score AND reach the
+        scorer's threshold for its type (chosen with its weights on the tune split). The scorer only
+        removes hits: letting it add low-scored list hits ("june", "sage and basil") cost more ordinary
+        words than it saved."""
+        configured = self.settings.entity_thresholds.get(result.entity_type, self.settings.score_threshold)
+        original = (result.recognition_metadata or {}).get("original_score")
+        if self.scorer is not None and original is not None:
+            if original < configured:
+                return math.inf  # the scorer only vetoes: a hit its recognizer scored too low stays out
             return self.scorer.thresholds.get(result.entity_type, self.settings.score_threshold)
-        return self.settings.entity_thresholds.get(result.entity_type, self.settings.score_threshold)
+        return configured
 
     def trim_allowed(self, text: str, start: int, end: int) -> tuple[int, int]:
         """Drop allow-listed words (wake words, device names) from the edges of a span."""
