@@ -15,7 +15,7 @@ WATERMARK_ARGS ?=
 BENCH_CLIPS ?= 2400
 BENCH_ARGS ?=
 
-.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice evaluate-watermark build-voice-bank bench train-ner
+.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice evaluate-watermark build-voice-bank bench train-ner train-ner-commands train-scorer
 
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,17 @@ test: $(STAMP)  ## the test suite (CI runs exactly this)
 spotcheck: $(STAMP)  ## compliance spot-check page for the last `make run`
 	$(PY) -m pipeline spotcheck --output $(OUT) --report $(OUT)/spotcheck.html
 
-evaluate-redaction: $(STAMP)  ## redaction recall/precision on the spoken set and, if present, the written set
+evaluate-redaction: $(STAMP)  ## redaction recall/precision on the spoken set and, if present, the written set and the real commands (privacy beside utility)
 	$(PY) -m pipeline evaluate-redaction --labels data/eval/spoken_pii.jsonl
 	if [ -f ../shared/data/pii/presidio_synth_v2.jsonl ]; then \
 		$(PY) -m pipeline evaluate-redaction --labels ../shared/data/pii/presidio_synth_v2.jsonl; fi
+	if [ -d ../shared/data/commands ]; then $(PY) -m pipeline evaluate-redaction --commands; fi
+
+train-ner-commands: $(STAMP)  ## train the second spoken NER model, with real assistant commands (spoken_ner_commands; CPU, ~13 min)
+	$(PY) -m pipeline train-ner --real-commands --output transforms/redaction/models/spoken_ner_commands
+
+train-scorer: $(STAMP)  ## fit the span scorer (calibrated name/place/date scores, thresholds per entity) on the tune split of the real commands
+	$(PY) -m pipeline.training.span_scorer
 
 train-ner: $(STAMP)  ## train the spoken-text NER model shipped in transforms/redaction/models/spoken_ner (CPU, ~5 min)
 	$(PY) -m pipeline train-ner --output transforms/redaction/models/spoken_ner

@@ -18,7 +18,11 @@ setup(
     package_data={
         "pipeline.spotcheck": ["template.html.j2"],
         "transforms.redaction": ["data/*.txt.gz", "data/*.json.gz", "data/*.txt", "data/README.md"],
-        "transforms.redaction.models": ["spoken_ner/*", "spoken_ner/ner/*", "spoken_ner/vocab/*"],
+        "transforms.redaction.models": [
+            "spoken_ner/*", "spoken_ner/ner/*", "spoken_ner/vocab/*",
+            "spoken_ner_commands/*", "spoken_ner_commands/ner/*", "spoken_ner_commands/vocab/*",
+            "span_scorer.json",
+        ],
         "transforms.disguise": ["data/voice_bank.npz", "data/README.md"],
         "transforms.watermark": ["data/null_model.json"],
     },

@@ -65,7 +65,11 @@ class TranscriptConfig:
     entity type (or ``default``) to tag | surrogate | mask | hash; ``allow_list`` words (wake words,
     device names) are never redacted; ``deny_list`` terms always are; ``gazetteer_locales`` limits
     the Faker locales names and places come from (empty = all); ``spacy_disable`` switches off spaCy
-    components nothing uses."""
+    components nothing uses; ``public_names`` says whether artists, titles, companies and public figures
+    named outside a contact frame are kept (``keep``, default: "play adele") or redacted (``redact``);
+    ``span_scorer`` (default on) replaces the name and place hits' scores on spoken-style text with
+    calibrated probabilities (:mod:`transforms.redaction.scorer`); ``scorer_thresholds`` overrides the
+    probability each judged entity type needs (default: the thresholds shipped with the weights)."""
 
     analyzer_conf: str = "presidio/analyzer.yaml"
     nlp_conf: str = "presidio/nlp.yaml"
@@ -80,8 +84,11 @@ class TranscriptConfig:
     operators: dict[str, Operator] = Field(default_factory=lambda: {"default": "tag"})
     gazetteer_locales: tuple[str, ...] = ()
     spacy_disable: tuple[str, ...] = ("parser",)
+    public_names: Literal["keep", "redact"] = "keep"
+    span_scorer: bool = True
+    scorer_thresholds: dict[str, float] = Field(default_factory=dict)
 
-    @field_validator("entity_thresholds")
+    @field_validator("entity_thresholds", "scorer_thresholds")
     @classmethod
     def _thresholds_in_range(cls, value: dict[str, float]) -> dict[str, float]:
         for entity, threshold in value.items():
@@ -101,6 +108,9 @@ class TranscriptConfig:
             gazetteer_locales=tuple(self.gazetteer_locales),
             spacy_disable=tuple(self.spacy_disable),
             batch_size=self.batch_size,
+            public_names=self.public_names,
+            span_scorer=self.span_scorer,
+            scorer_thresholds=dict(self.scorer_thresholds),
         )
 
     def needs_key(self) -> bool:

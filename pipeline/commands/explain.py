@@ -7,9 +7,10 @@ from pipeline.commands import add_config_flag, job_config
 NAME = "explain"
 HELP = "show which recognizer found which entity in a text, with scores and context"
 DESCRIPTION = (
-    "Run the transcript stage's detector on TEXT (your own input; nothing is logged) and "
-    "print the written form it analysed, every Presidio result with recognizer, score before/after "
-    "context, the context word that lifted it, and the final redaction."
+    "Run the transcript stage's detector on TEXT (your own input; nothing is logged) exactly as the job "
+    "does for the text's style, and print the written form it analysed, the path it took, every hit "
+    "with recognizer, score (after the span scorer) and original score, the threshold it needed, the "
+    "context word that lifted it, what became of it (kept, merged, or why dropped) and the redaction."
 )
 
 
@@ -21,30 +22,49 @@ def add_arguments(parser) -> None:
     parser.add_argument("--device-serial", default="", help="pretend this is the clip's device_serial")
 
 
+def style_path(detector, text: str) -> str:
+    """Which spaCy path the job takes for ``text`` (the same test as the stage: ``is_spoken_style``)."""
+    from transforms.redaction.engine import SPOKEN_SKIP, is_spoken_style
+
+    if is_spoken_style(text):
+        scorer = "on" if detector.scorer is not None else "off"
+        return (
+            f"spoken style (no capital but a first letter and 'I'): the spoken NER model runs, the host model's "
+            f"{', '.join(SPOKEN_SKIP)} do not (no SpacyRecognizer hits); span scorer {scorer}"
+            + (f", public_names: {detector.scorer.policy}" if detector.scorer is not None else "")
+        )
+    return "written style (capital letters): the host model's tagger and NER run, the spoken NER model does not"
+
+
 def explain_lines(engines, text: str, metadata: dict[str, str], operators) -> list[str]:
-    """Human-readable explanation of the detection on ``text``."""
+    """Human-readable explanation of the detection on ``text``: exactly the job's path (the batch NLP step
+    for the text's style, Presidio, the span scorer, thresholds, allow list, merge) and, for every hit,
+    what became of it."""
+    from transforms.core.records import Span
     from transforms.redaction.operators import apply_operators
     from transforms.redaction.spoken import normalize
 
     detector = engines.detector
     norm = normalize(text)
-    lines = [f"written form: {norm.text}", ""]
-    results = sorted(detector.analyze(norm, metadata, explain=True), key=lambda r: (r.start, r.end))
-    lines.append(f"{'entity':<16}{'score':>6}{'orig':>6}  {'recognizer':<28}{'context':<12}text")
-    for r in results:
-        ex = r.analysis_explanation
-        start, end = norm.to_original(r.start, r.end)
+    (artifacts,) = detector.nlp_batch([norm])
+    kept, decisions = detector.decide(norm, metadata, artifacts, explain=True)
+    lines = [f"written form: {norm.text}", f"path: {style_path(detector, norm.text)}", ""]
+    lines.append(
+        f"{'entity':<16}{'score':>6}{'orig':>6}{'need':>6}  {'recognizer':<28}{'context':<12}{'text':<24}verdict"
+    )
+    for d in sorted(decisions, key=lambda d: (d.start, d.end)):
+        r, ex = d.result, d.result.analysis_explanation
+        meta = r.recognition_metadata or {}
+        original = meta.get("original_score", ex.original_score if ex else r.score)
         lines.append(
-            f"{r.entity_type:<16}{r.score:>6.2f}{(ex.original_score if ex else r.score):>6.2f}  "
-            f"{(ex.recognizer if ex else '?'):<28}{(ex.supportive_context_word if ex else '') or '':<12}"
-            f"{text[start:end]!r}"
+            f"{r.entity_type:<16}{r.score:>6.2f}{original:>6.2f}{d.threshold:>6.2f}  "
+            f"{meta.get('recognizer_name', '?'):<28}{(ex.supportive_context_word if ex else '') or '':<12}"
+            f"{text[d.start : d.end]!r:<24}{d.verdict}"
         )
-    kept = detector.detect(norm, metadata)
-    spans = [(d.entity_type, d.start, d.end) for d in kept]
-    from transforms.core.records import Span
-
-    redacted, _ = apply_operators(engines.anonymizer, text, [Span(*s) for s in spans], operators, "explain")
-    lines += ["", f"kept after thresholds/allow-list/merge: {len(kept)}", f"redacted: {redacted}"]
+    redacted, _ = apply_operators(
+        engines.anonymizer, text, [Span(d.entity_type, d.start, d.end) for d in kept], operators, "explain"
+    )
+    lines += ["", f"kept: {len(kept)}", f"redacted: {redacted}"]
     return lines
 
 

@@ -27,6 +27,11 @@ def add_arguments(parser) -> None:
         "--commands", type=int, default=COMMANDS, help="PII-free assistant commands as negative examples"
     )
     parser.add_argument(
+        "--real-commands", action="store_true",
+        help="add the real command sets' tune training files (positives and negatives; the "
+        "spoken_ner_commands model: make train-ner-commands)",
+    )  # fmt: skip
+    parser.add_argument(
         "--exclude-family", action="append", default=[], metavar="FAMILY",
         help="leave this tune family out of training and use it as the dev set (repeatable; recipe experiments)",
     )  # fmt: skip
@@ -44,6 +49,7 @@ def run(args, extra) -> int:
         args.exclude_family,
         args.salads,
         args.commands,
+        args.real_commands,
     )
     summary = {k: record[k] for k in ("seconds", "model_bytes", "training_examples", "kept_dev_f", "recipe")}
     print(json.dumps(summary, indent=2))

@@ -304,3 +304,166 @@ def format_word_table(report: WordReport) -> str:
     lines += ["", "character precision by predicted type", head]
     lines += rows(report.char_precision, "precision")
     return "\n".join(lines)
+
+
+# --- utility: what the reviewer keeps ------------------------------------------------------------
+# Labelled command sets (:mod:`pipeline.evaluation.commands`) mark PII spans with entity labels, words
+# the reviewer needs with ``keep:<KIND>`` and words whose redaction is not judged with ``neutral:<KIND>``;
+# every other word is an ordinary word. Privacy: share of PII words wholly redacted. Utility: share of
+# ordinary words and of each keep kind left readable, and share of commands with a wrongly removed word.
+
+KEEP, NEUTRAL, ORDINARY = "keep:", "neutral:", "ordinary"
+
+
+@dataclass
+class UtilityReport:
+    """Per group (``all`` and each split): word counts per gold kind (``PERSON``, ``keep:ARTIST``,
+    ``ordinary``...) as ``Counts(gold=words, hit=words redacted)``; commands and commands with a wrongly
+    removed ordinary word / ordinary-or-keep word; worst examples (id, kind, rendered text with removed
+    words in brackets) — public command sets only, never a customer's transcript."""
+
+    words: dict[tuple[str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
+    commands: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    spoiled: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    spoiled_any: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    by_source: dict[str, dict[str, Counts]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Counts)))
+    over: list[tuple[str, str, str]] = field(default_factory=list)
+    leaks: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def groups(self) -> list[str]:
+        return ["all"] + sorted(set(self.commands) - {"all"})
+
+    def share_kept(self, group: str, kind: str) -> float | None:
+        c = self.words.get((group, kind))
+        return None if c is None or not c.gold else 1 - c.hit / c.gold
+
+    def recall(self, group: str, kind: str) -> float | None:
+        c = self.words.get((group, kind))
+        return None if c is None or not c.gold else c.hit / c.gold
+
+    def to_dict(self) -> dict:
+        out = {}
+        for g in self.groups():
+            kinds = sorted({k for gg, k in self.words if gg == g})
+            out[g] = {
+                "commands": self.commands[g],
+                "commands_with_ordinary_word_removed": self.spoiled[g],
+                "commands_with_non_pii_word_removed": self.spoiled_any[g],
+                "pii_word_recall": {
+                    k: {"recall": round(self.recall(g, k), 4), "words": self.words[(g, k)].gold}
+                    for k in kinds
+                    if not k.startswith((KEEP, NEUTRAL)) and k != ORDINARY
+                },
+                "kept": {
+                    k: {"kept": round(self.share_kept(g, k), 4), "words": self.words[(g, k)].gold}
+                    for k in kinds
+                    if k.startswith((KEEP, NEUTRAL)) or k == ORDINARY
+                },
+            }
+        out["by_source"] = {
+            src: {
+                k: {"redacted": round(c.hit / c.gold, 4), "words": c.gold} for k, c in sorted(kinds.items()) if c.gold
+            }
+            for src, kinds in sorted(self.by_source.items())
+        }
+        out["worst_over_redaction"] = [{"id": i, "kind": k, "text": t} for i, k, t in self.over]
+        out["worst_leaks"] = [{"id": i, "kind": k, "text": t} for i, k, t in self.leaks]
+        return out
+
+
+def _is_pii(label: str) -> bool:
+    return not label.startswith((KEEP, NEUTRAL))
+
+
+def score_utility(
+    examples: Sequence[Example],
+    predictions: Sequence[Sequence[tuple[int, int, str]]],
+    sources: Sequence[str] | None = None,
+    worst: int = 15,
+) -> UtilityReport:
+    """Word-level privacy and utility of predicted spans against a command set's labels.
+
+    A PII word counts as redacted when all its characters are; any other word counts as removed when any
+    of its characters is (a half-hidden word is lost to the reviewer)."""
+    import re
+
+    report = UtilityReport()
+    over, leaks = [], []
+    for n, (example, predicted) in enumerate(zip(examples, predictions, strict=True)):
+        gold = _chars(example.text, example.spans)
+        pred = _chars(example.text, predicted)
+        groups = ("all", example.split) if example.split else ("all",)
+        source = sources[n] if sources else example.split or "all"
+        wrong_ordinary = wrong_any = 0
+        marked, missed = [], []
+        for match in re.finditer(r"\S+", example.text):
+            idx = range(match.start(), match.end())
+            labels = {gold[i] for i in idx if i in gold}
+            kind = next(iter(sorted(labels, key=lambda lab: not _is_pii(lab)))) if labels else ORDINARY
+            if _is_pii(kind) and kind != ORDINARY:
+                hit = all(i in pred for i in idx if i in gold)
+                if not hit:
+                    missed.append(kind)
+            else:
+                hit = any(i in pred for i in idx)
+                if hit and kind == ORDINARY:
+                    wrong_ordinary += 1
+                if hit and (kind == ORDINARY or kind.startswith(KEEP)):
+                    wrong_any += 1
+            word = match.group()
+            marked.append(f"[{word}]" if any(i in pred for i in idx) else word)
+            for g in groups:
+                report.words[(g, kind)].add(1, 0, int(hit))
+            report.by_source[source][kind].add(1, 0, int(hit))
+        for g in groups:
+            report.commands[g] += 1
+            report.spoiled[g] += int(wrong_ordinary > 0)
+            report.spoiled_any[g] += int(wrong_any > 0)
+        if wrong_any:
+            over.append((wrong_any, example.id, "over-redacted", " ".join(marked)))
+        if missed:
+            leaks.append((len(missed), example.id, ",".join(sorted(set(missed))), " ".join(marked)))
+    report.over = [(i, k, t) for _, i, k, t in sorted(over, key=lambda o: (-o[0], o[1]))[:worst]]
+    report.leaks = [(i, k, t) for _, i, k, t in sorted(leaks, key=lambda o: (-o[0], o[1]))[:worst]]
+    return report
+
+
+def format_utility(report: UtilityReport) -> str:
+    """Privacy beside utility, one column per group, then the worst examples."""
+    groups = report.groups()
+    head = f"{'':<34}" + "".join(f"{g:>18}" for g in groups)
+    kinds = sorted({k for _, k in report.words})
+    pii = [k for k in kinds if _is_pii(k) and k != ORDINARY]
+    keep = [ORDINARY] + [k for k in kinds if k.startswith(KEEP)]
+    neutral = [k for k in kinds if k.startswith(NEUTRAL)]
+
+    def row(name: str, values: list[tuple[float | None, int]]) -> str:
+        cells = "".join(f"{v:>10.4f} ({n:>5})" if v is not None else f"{'-':>18}" for v, n in values)
+        return f"{name:<34}{cells}"
+
+    def cells(kind: str, fn) -> list[tuple[float | None, int]]:
+        return [(fn(g, kind), report.words[(g, kind)].gold if (g, kind) in report.words else 0) for g in groups]
+
+    lines = ["PII words wholly redacted (recall; words)", head]
+    lines += [row(k, cells(k, report.recall)) for k in pii]
+    lines += ["", "words kept readable (utility; words)", head]
+    lines += [row(k, cells(k, report.share_kept)) for k in keep]
+    lines += ["", "not judged, kept readable (words)", head]
+    lines += [row(k, cells(k, report.share_kept)) for k in neutral]
+    lines += ["", "commands", head]
+    lines.append(row("commands", [(None, 0)] * 0) + "".join(f"{report.commands[g]:>18}" for g in groups))
+    for name, counts in (
+        ("with an ordinary word removed", report.spoiled),
+        ("with a non-PII word removed", report.spoiled_any),
+    ):
+        lines.append(
+            f"{name:<34}"
+            + "".join(
+                f"{counts[g] / report.commands[g] if report.commands[g] else 0:>10.4f} ({counts[g]:>5})" for g in groups
+            )
+        )
+    lines += ["", "worst over-redaction ([word] = removed):"]
+    lines += [f"  {i:<30}{t}" for i, _, t in report.over]
+    lines += ["", "worst leaks ([word] = removed):"]
+    lines += [f"  {i:<30}{k:<16}{t}" for i, k, t in report.leaks]
+    return "\n".join(lines)

@@ -393,6 +393,45 @@ def plain_commands(seed: int, n: int) -> list[tuple[str, list[Span]]]:
     return out
 
 
+# Real command slots → the model's labels. Public names (artists, titles, apps, businesses), states and
+# countries, landmarks and free text (reminder and message bodies, which hold unlabelled names) are
+# MISSING: the model is told nothing about them, so it keeps finding names by their form and the
+# redaction stage decides by context whether a name is a customer's contact or a public one.
+MISSING = "-"
+COMMAND_LABELS = {"PERSON": "PERSON", "LOCATION": "LOCATION"}
+
+
+def command_label(label: str) -> str | None:
+    """Model label of a command-set gold label: PERSON / LOCATION, MISSING, or None (outside)."""
+    if label in COMMAND_LABELS:
+        return COMMAND_LABELS[label]
+    if label.startswith("keep:") and label != "keep:DATE_TIME" and label != "keep:RELATION":
+        return MISSING
+    if label in ("neutral:REGION", "neutral:POI", "neutral:FREE_TEXT"):
+        return MISSING
+    return None
+
+
+def real_command_examples(seed: int = DATA_SEED) -> list[tuple[str, list[Span]]]:
+    """Real assistant commands of the TUNE sources' training files (:func:`pipeline.evaluation.commands.
+    training_rows`), as ASR writes them: contacts, attendees and places as positives, everything else
+    (alarm, timer, music, messaging and CLINC150 requests) as negatives. Empty when the sets are absent."""
+    from pipeline.evaluation.commands import COMMANDS_DIR, training_rows
+
+    if not os.path.isdir(COMMANDS_DIR):
+        LOG.warning("%s absent: training without real commands", COMMANDS_DIR)
+        return []
+    out = []
+    for row in training_rows(COMMANDS_DIR, seed):
+        spans = []
+        for s in row["spans"]:
+            label = command_label(s["label"])
+            if label is not None:
+                spans.append((s["start"], s["end"], label))
+        out.append((row["text"], spans))
+    return out
+
+
 def build_training_data(
     seed: int = DATA_SEED,
     per_family: int = PER_FAMILY,
@@ -400,8 +439,10 @@ def build_training_data(
     exclude_families: Sequence[str] = (),
     salads: int = 0,
     commands: int = 0,
+    real_commands: bool = False,
 ):
-    """(examples, recipe): examples are (text, spans with the model's labels or "" for other PII)."""
+    """(examples, recipe): examples are (text, spans with the model's labels, "" for other PII, MISSING
+    for words the model is told nothing about)."""
     generated = generator_examples(seed, per_family, exclude=exclude_families)
     presidio = presidio_examples(presidio_path, seed)
     spoken_pii = spoken_pii_examples()
@@ -419,6 +460,11 @@ def build_training_data(
         sources[f"{salads} word salads with tune-locale names and places"] = random_context(vocabulary, seed, salads)
     if commands:
         sources[f"{commands} PII-free assistant commands (negatives)"] = plain_commands(seed + 1, commands)
+    if real_commands:
+        real = real_command_examples(seed)
+        if real:
+            sources["real commands: TOPv2 messaging/navigation/alarm/music, SNIPS tune intents, CLINC150 tune "
+                    "intents (training files)"] = real  # fmt: skip
     examples, recipe = [], {}
     for name, rows in sources.items():
         forms = both_forms(rows)

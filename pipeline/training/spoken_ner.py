@@ -26,6 +26,7 @@ from pipeline.training.spoken_data import (
     COMMANDS,
     DATA_SEED,
     LABELS,
+    MISSING,
     PER_FAMILY,
     PRESIDIO_SYNTH,
     REPO,
@@ -123,15 +124,18 @@ def to_examples(nlp, data: Iterable[tuple[str, list[Span]]]) -> list:
     out = []
     for text, spans in data:
         doc = nlp.make_doc(text)
-        ents = []
-        for s, e, label in spans:
-            if label not in LABELS:
-                continue
-            span = doc.char_span(s, e, label=label, alignment_mode="expand")
-            if span is not None:
-                ents.append(span)
         reference = nlp.make_doc(text)
-        reference.ents = filter_spans(ents)
+        ents, missing = [], []
+        for s, e, label in spans:
+            if label not in LABELS and label != MISSING:
+                continue
+            span = reference.char_span(s, e, label=label if label in LABELS else "", alignment_mode="expand")
+            if span is not None:
+                (ents if label in LABELS else missing).append(span)
+        ents = filter_spans(ents)
+        taken = {i for span in ents for i in range(span.start, span.end)}
+        missing = [m for m in filter_spans(missing) if not any(i in taken for i in range(m.start, m.end))]
+        reference.set_ents(ents, missing=missing, default="outside")
         out.append(Example(doc, reference))
     return out
 
@@ -162,6 +166,7 @@ def train(
     exclude_families: Sequence[str] = (),
     salads: int = SALADS,
     commands: int = COMMANDS,
+    real_commands: bool = False,
 ) -> dict:
     """Train and write the model; returns the record also written to ``training.json``.
 
@@ -175,7 +180,9 @@ def train(
     started = time.perf_counter()
     spacy.util.fix_random_seed(seed)
     rng = random.Random(seed)
-    data, recipe = build_training_data(DATA_SEED, per_family, presidio_path, exclude_families, salads, commands)
+    data, recipe = build_training_data(
+        DATA_SEED, per_family, presidio_path, exclude_families, salads, commands, real_commands
+    )
     dev_data = both_forms(generator_examples(DEV_SEED, 30, only=exclude_families))
     nlp, config = make_nlp(seed, epochs)
     train_examples = to_examples(nlp, data)
@@ -206,8 +213,15 @@ def train(
             "version": "0.1.0",
             "description": "PERSON / LOCATION / STREET_ADDRESS in lower-case spoken-style transcripts "
             "(voiceanon redaction stage); trained by `python -m pipeline train-ner`",
-            "license": "Apache-2.0 (model); training data: Faker (MIT), presidio-research synth_dataset_v2 (MIT)",
-            "sources": ["Faker", "presidio-research data/synth_dataset_v2.json"],
+            "license": "Apache-2.0 (model); training data: Faker (MIT), presidio-research synth_dataset_v2 (MIT), "
+            "TOPv2 (CC BY-SA 4.0), SNIPS 2017 (CC0), CLINC150 (CC BY 3.0)",
+            "sources": [
+                "Faker",
+                "presidio-research data/synth_dataset_v2.json",
+                "TOPv2 messaging/navigation/alarm/music training files",
+                "SNIPS 2017 PlayMusic/GetWeather/RateBook/SearchScreeningEvent training files",
+                "CLINC150 training split, even intents",
+            ],
         }
     )
     os.makedirs(out_dir, exist_ok=True)
@@ -269,7 +283,9 @@ measure: `python -m pipeline.training.evaluate_spoken --detector model|rules|bot
   model's vocabulary)
 
 ## Data recipe
-No held-out family and no held-out locale of `data/eval/spoken_multilocale.jsonl` is used. Each sentence
+No held-out family and no held-out locale of `data/eval/spoken_multilocale.jsonl` is used, and no
+held-out domain or source of the real command sets (TOPv2 reminder, event, weather, timer; SNIPS
+AddToPlaylist, BookRestaurant, SearchCreativeWork; CLINC150 odd intents; EVI; Restaurants-8k). Each sentence
 is used as said and, where different, as the stage's spoken-form layer writes it ("five five five" →
 "555"), because that written form is what spaCy sees inside the stage.
 
@@ -282,6 +298,12 @@ is used as said and, where different, as the stage's spoken-form layer writes it
 - presidio-research `data/synth_dataset_v2.json` (MIT, Microsoft; `../shared/data/pii/presidio_synth_v2.jsonl`),
   even template ids only, lower-cased, punctuation dropped, numbers said as words.
 - `data/eval/spoken_pii.jsonl` (this project), tune split only.
+- Real assistant commands of the tune sources' training files only (`pipeline/evaluation/commands.py`,
+  rendered as ASR writes them): TOPv2 messaging, navigation, alarm, music (Facebook, CC BY-SA 4.0),
+  SNIPS 2017 PlayMusic, GetWeather, RateBook, SearchScreeningEvent (CC0), CLINC150 even intents
+  (CC BY 3.0). Contacts, attendees and places below state level are positives; artists, titles, apps,
+  businesses, states, landmarks and message bodies are *missing* (the model is told nothing about
+  them); every other word is a negative.
 - spaCy and `en_core_web_sm` (MIT): tokenizer and vocabulary.
 """
     with open(os.path.join(out_dir, "README.md"), "w", encoding="utf-8") as handle:

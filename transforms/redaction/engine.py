@@ -20,6 +20,7 @@ profile of ``benchmarks/bench_redaction.py``: the host tagger chain and NER were
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -62,6 +63,21 @@ class Detection(NamedTuple):
     as_word: bool = False  # the clip's own first name, tagged by spaCy as an ordinary word (still redacted)
 
 
+class Decision(NamedTuple):
+    """What became of one Presidio hit: ``verdict`` is "kept", "kept, merged into ..." or "dropped: <why>"
+    (below its threshold, only allow-listed words); ``start``/``end`` in the original text."""
+
+    result: object  # presidio RecognizerResult (score after the span scorer, if it judged the hit)
+    start: int
+    end: int
+    threshold: float
+    verdict: str
+
+
+def _name(result) -> str:
+    return (result.recognition_metadata or {}).get("recognizer_name", "")
+
+
 class DetectorSettings(NamedTuple):
     """What the detector needs from ``TranscriptConfig`` (kept small and picklable)."""
 
@@ -73,6 +89,9 @@ class DetectorSettings(NamedTuple):
     gazetteer_locales: tuple[str, ...] = ()
     spacy_disable: tuple[str, ...] = ("parser",)
     batch_size: int = 32
+    public_names: str = "keep"  # keep | redact: artists, titles, companies in a non-contact frame
+    span_scorer: bool = True  # calibrated scores for name / place hits on spoken-style text
+    scorer_thresholds: Mapping[str, float] = {}  # over the scorer's own per-entity thresholds
 
 
 def build_detector_analyzer(paths: Sequence[str], settings: DetectorSettings):
@@ -267,6 +286,15 @@ class Detector:
         self._floor = min([settings.score_threshold, *settings.entity_thresholds.values()])
         engine = analyzer.nlp_engine
         self._nlp = getattr(engine, "nlp", {}).get(settings.language)
+        self.scorer = None
+        if settings.span_scorer:
+            from transforms.redaction.lexicon import build_lexicon
+            from transforms.redaction.scorer import SpanScorer
+
+            self.scorer = SpanScorer(build_lexicon(tuple(settings.gazetteer_locales)), settings.public_names)
+            self.scorer.thresholds = {**self.scorer.thresholds, **dict(settings.scorer_thresholds)}
+            # every name / place hit reaches the scorer, however low its recognizer scored it
+            self._floor = 0.0
 
     def normalize_batch(self, texts: Sequence[str]) -> list[Normalized]:
         return [normalize(t) for t in texts]
@@ -320,23 +348,61 @@ class Detector:
         return results + clip_metadata_results(metadata, norm.text)
 
     def detect(self, norm: Normalized, metadata: Mapping[str, str], nlp_artifacts=None) -> list[Detection]:
+        return self.decide(norm, metadata, nlp_artifacts)[0]
+
+    def decide(
+        self, norm: Normalized, metadata: Mapping[str, str], nlp_artifacts=None, explain: bool = False
+    ) -> tuple[list[Detection], list[Decision]]:
+        """The detections, and for every Presidio hit what became of it (:class:`Decision`: kept, or why
+        not). ``detect`` is this without the decisions; ``explain`` asks Presidio for its reasoning too."""
         if nlp_artifacts is None:
             (nlp_artifacts,) = self.nlp_batch([norm])
-        results = self.analyze(norm, metadata, nlp_artifacts)
-        detections = []
-        thresholds = self.settings.entity_thresholds
+        results = self.analyze(norm, metadata, nlp_artifacts, explain=explain)
+        if self.scorer is not None and is_spoken_style(norm.text):
+            results = self.scorer.rescore(norm.text, results)
+        detections, decisions = [], []
         for r in results:
-            if r.score < thresholds.get(r.entity_type, self.settings.score_threshold):
-                continue
             start, end = norm.to_original(r.start, r.end)
+            threshold = self.threshold(r)
+            name = (r.recognition_metadata or {}).get("recognizer_name", "")
+            if r.score < threshold:
+                if math.isinf(threshold):
+                    original = (r.recognition_metadata or {}).get("original_score", r.score)
+                    why = f"dropped: recognizer score {original:.2f} below the entity's threshold (scorer only vetoes)"
+                else:
+                    why = f"dropped: score below threshold {threshold:.2f}"
+                decisions.append(Decision(r, start, end, threshold, why))
+                continue
             start, end = widen_to_words(norm.original, start, end)
             start, end = self.trim_allowed(norm.original, start, end)
             if end <= start:
+                decisions.append(Decision(r, start, end, threshold, "dropped: only allow-listed words"))
                 continue
-            name = (r.recognition_metadata or {}).get("recognizer_name", "")
             as_word = name == "ClipMetadata_PERSON" and tagged_as_word(self.tagged(nlp_artifacts), r.start, r.end)
             detections.append(Detection(r.entity_type, start, end, float(r.score), name, as_word))
-        return merge_overlaps(detections + repeats(norm.original, detections))
+            decisions.append(Decision(r, start, end, threshold, "kept"))
+        merged = merge_overlaps(detections + repeats(norm.original, detections))
+        for i, d in enumerate(decisions):
+            if d.verdict != "kept":
+                continue
+            into = next((m for m in merged if m.start <= d.start and d.end <= m.end), None)
+            if into is not None and (into.entity_type != d.result.entity_type or into.recognizer != _name(d.result)):
+                decisions[i] = d._replace(verdict=f"kept, merged into an overlapping {into.entity_type} hit")
+        return merged, decisions
+
+    def threshold(self, result) -> float:
+        """The score a hit needs: the config's ``entity_thresholds`` for its type, else ``score_threshold``;
+        a hit the span scorer rescored must have passed that with its original score AND reach the
+        scorer's threshold for its type (chosen with its weights on the tune split). The scorer only
+        removes hits: letting it add low-scored list hits ("june", "sage and basil") cost more ordinary
+        words than it saved."""
+        configured = self.settings.entity_thresholds.get(result.entity_type, self.settings.score_threshold)
+        original = (result.recognition_metadata or {}).get("original_score")
+        if self.scorer is not None and original is not None:
+            if original < configured:
+                return math.inf  # the scorer only vetoes: a hit its recognizer scored too low stays out
+            return self.scorer.thresholds.get(result.entity_type, self.settings.score_threshold)
+        return configured
 
     def trim_allowed(self, text: str, start: int, end: int) -> tuple[int, int]:
         """Drop allow-listed words (wake words, device names) from the edges of a span."""

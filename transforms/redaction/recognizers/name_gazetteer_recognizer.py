@@ -5,7 +5,8 @@ Out: PERSON results; consecutive name words join into one ("amelia watson").
 Fails: never.
 
 A name that is also an ordinary English word ("will", "bill", "june"), in lower case, counts only right
-after a word that introduces a person ("call will", "text bill", "ask june"): Presidio's context window (five words
+after a word that introduces a person ("call will", "text bill", "ask june"); one that is also a stop
+word ("will", "may") is proposed only there (the span scorer then judges every hit in its context): Presidio's context window (five words
 either way) lifted "way" in "text gautam that i am on my way" and "soon" in "message ariley ok see you
 soon"; and it never saw "call", a spaCy stop word.
 """
@@ -65,10 +66,14 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
         super().__init__(supported_entity, supported_language, context if context is not None else self.CONTEXT, name)
         self.leads = frozenset(w.lower() for w in self.context) - self.NOT_LEADS
 
-    def word_score(self, word: str) -> float:
+    def word_score(self, word: str, led: bool = False) -> float:
+        """Score of one word; ``led``: right after a lead word, where a listed first name that is also a
+        stop word counts as an ordinary-word name ("text will", "email may"; "will it rain" stays)."""
         lex, w = self.lexicon, word.lower()
-        if len(w) <= 2 or w in self.stop_words:
+        if len(w) <= 2:
             return 0.0
+        if w in self.stop_words:
+            return self.COMMON_SCORE if led and w in lex.first_names and w.isalpha() else 0.0
         common = w in lex.common or w in self.frame_words
         if w in lex.first_names:
             if common:
@@ -110,7 +115,7 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
 
         last_end = -1
         for match in WORD.finditer(text):
-            score = self.word_score(match.group())
+            score = self.word_score(match.group(), led=not run and self._led(text, match.start()))
             full = run and self._first_then_last(text[run[-1][0] : run[-1][1]], match.group(), len(run))
             if score == self.COMMON_SCORE and run and not is_capitalised(match.group()):
                 if any(s > self.COMMON_SCORE for _, _, s in run):

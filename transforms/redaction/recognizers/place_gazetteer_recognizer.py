@@ -1,4 +1,5 @@
-"""LOCATION from Faker's city, state, region and country lists, and Faker-style town names.
+"""LOCATION from Faker's city, state, region and country lists, the world's cities (GeoNames, 15,000
+people or more), and Faker-style town names.
 
 In:  the written form of a transcript (lower-case spoken transcripts included).
 Out: LOCATION results of up to three words ("new york", "czech republic"), or one town-shaped word
@@ -43,8 +44,15 @@ class PlaceGazetteerRecognizer(SingleEntityRecognizer):
         context: list[str] | None = None,
         supported_entity: str = "LOCATION",
         name: str | None = None,
+        world_cities: frozenset[str] | None = None,
     ):
+        from transforms.redaction.wordlists import english_words
+        from transforms.redaction.wordlists import world_cities as cities
+
         self.lexicon = lexicon
+        self.cities = cities() if world_cities is None else world_cities
+        # a city that is also an ordinary word ("mobile", "reading", "orange") scores as a common place word
+        self.common_cities = frozenset(c for c in self.cities if c in english_words() or c in lexicon.common)
         super().__init__(supported_entity, supported_language, context if context is not None else self.CONTEXT, name)
 
     def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
@@ -58,9 +66,10 @@ class PlaceGazetteerRecognizer(SingleEntityRecognizer):
                 if n > 1 and any(text[a.end() : b.start()] != " " for a, b in zip(group, group[1:], strict=False)):
                     continue
                 phrase = " ".join(m.group().lower() for m in group)
-                if phrase in places and len(phrase) > 2 and phrase not in STOP_WORDS:
-                    score = self.COMMON_SCORE if (n == 1 and phrase in common) else self.SCORE
-                    if n == 1 and phrase in common and is_capitalised(group[0].group()):
+                if (phrase in places or phrase in self.cities) and len(phrase) > 2 and phrase not in STOP_WORDS:
+                    ordinary = phrase in common or phrase in self.common_cities
+                    score = self.COMMON_SCORE if (n == 1 and ordinary) else self.SCORE
+                    if n == 1 and ordinary and is_capitalised(group[0].group()):
                         score = self.CAPITALISED_COMMON_SCORE
                     results.append(self.result(group[0].start(), group[-1].end(), score, "place word list"))
                     i += n
