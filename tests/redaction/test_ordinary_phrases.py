@@ -52,15 +52,9 @@ def test_when_phrase_is_ordinary_then_nothing_is_redacted(engines, text):
         ("my name is grace", "grace"),
         ("send kimohn a text asking about dinner", "kimohn"),
         ("how much does priyanka owe me per month", "priyanka"),
-        pytest.param(
-            "play holly's playlist",
-            "holly",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 20 regression: the span scorer (public_names: keep) reads 'play ___' as a public "
-                "name and drops the playlist owner; a possessive before a user's own thing is not yet a feature",
-            ),
-        ),
+        # a possessive names an owner: the span scorer's "play ___" frame may not drop it
+        ("play holly's playlist", "holly"),
+        ("play marcus' workout mix", "marcus"),
     ],
 )
 def test_when_the_same_words_name_someone_then_they_are_redacted(engines, text, name):
