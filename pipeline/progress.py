@@ -141,6 +141,20 @@ def format_line(counts: Counts, total: int | None, elapsed_s: float, rate: float
     return f"{of}; {outcomes}; {pace}; {_duration(elapsed_s)} elapsed"
 
 
+def format_compact(counts: Counts, total: int | None, rate: float | None, left_s: float | None) -> str:
+    """The terminal's line beside the bar: what matters most first, as a narrow terminal cuts the end."""
+    done = counts.done
+    parts = [f"{done:,}/{total:,} clips {done / total:.0%}" if total else f"{done:,} clips"]
+    parts.append(f"{rate:.1f} clips/s" if rate else "starting")
+    if left_s is not None:
+        parts.append(f"{_duration(left_s)} left")
+    parts.append(
+        f"reviewed {counts.reviewed:,}, escalated {counts.escalated:,}, dropped {counts.dropped:,}, "
+        f"quarantined {counts.quarantined:,}"
+    )
+    return " · ".join(parts)
+
+
 def format_final(counts: Counts, total: int | None, elapsed_s: float) -> str:
     done = counts.done
     of = f"{done:,} of {total:,} clips ({done / total:.0%})" if total else f"{done:,} clips"
@@ -268,11 +282,11 @@ class Watch:
             self._line(Counts(), 0.0)
             return
         from rich.progress import BarColumn, Progress, TextColumn
+        from rich.table import Column
 
-        self._bar = Progress(
-            TextColumn("[bold]progress[/]"),
-            BarColumn(),
-            TextColumn("{task.fields[line]}"),
+        self._bar = Progress(  # a narrow terminal keeps the bar and cuts the line's end
+            BarColumn(bar_width=20, table_column=Column(min_width=20, no_wrap=True)),
+            TextColumn("{task.fields[line]}", markup=False, table_column=Column(no_wrap=True, overflow="ellipsis")),
             console=console,
             refresh_per_second=1 / TERMINAL_REFRESH_S,
             transient=True,  # the final line is logged when the run ends
@@ -281,7 +295,7 @@ class Watch:
         )
         self._bar.start()
         self._task = self._bar.add_task(
-            "clips", total=self.total, line=format_line(Counts(), self.total, 0, None, None)
+            "clips", total=self.total, line=format_compact(Counts(), self.total, None, None)
         )
         # Log lines printed while the bar is shown go above it, not through it.
         for handler in logging.getLogger().handlers:
@@ -304,12 +318,8 @@ class Watch:
                 now = time.monotonic()
                 self._rate.add(now, counts.done)
                 if self._bar is not None:
-                    line = format_line(
-                        counts,
-                        self.total,
-                        now - self._start,
-                        self._rate.per_s(),
-                        self._rate.left_s(counts.done, self.total),
+                    line = format_compact(
+                        counts, self.total, self._rate.per_s(), self._rate.left_s(counts.done, self.total)
                     )
                     self._bar.update(self._task, completed=counts.done, line=line)
                 else:

@@ -108,6 +108,29 @@ def test_the_manifest_is_counted_as_the_job_counts_it(tmp_path):
     assert progress.count_rows(str(broken)) is None  # the job reports it; no total, no crash
 
 
+def test_on_a_terminal_the_line_is_drawn_in_place_by_rich(tmp_path, monkeypatch):
+    import pty
+    import select
+
+    monkeypatch.setenv(tally.ENV_FLUSH, "0")
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "w", encoding="utf-8") as terminal:
+        with progress.Watch(total=1500, live=True, every_s=10, stream=terminal) as watch:
+            assert watch._bar is not None  # the terminal got the rich display, not plain log lines
+            tally.note("encode/succeeded", 3)
+        drawn = b""
+        while select.select([master], [], [], 0.5)[0]:
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            drawn += chunk
+    os.close(master)
+    text = drawn.decode("utf-8", "replace")
+    assert "0/1,500 clips 0%" in text and "\x1b[?25l" in text  # the first frame, cursor hidden to redraw it
+    assert "progress:" not in text
+    assert os.environ.get(tally.ENV_DIR) is None  # the folder is named only while the run lasts
+
+
 # ---- which engine a local run gets -------------------------------------------------------------
 
 MANY = local_engine.MIN_CLIPS_FOR_WORKERS
