@@ -17,10 +17,11 @@ from __future__ import annotations
 import math
 import os
 
-# Measured on the project's 2-core machine under load (docs/SCALE_OUT.md, "All cores by default"):
-# two worker processes are slower than the in-memory engine at 100 clips and faster from about
-# 400 on; below this the extra start-up of the workers is not paid back.
-MIN_CLIPS_FOR_WORKERS = 400
+# Where two worker processes start to pay, on the project's 2-core machine (docs/SCALE_OUT.md, "All
+# cores by default"): at 100 clips they cost 4.9 s more wall than the in-memory engine (load 0.8-2.5),
+# and a second core saves about half of the job's 19 ms CPU per clip (20,000 clips), so they break
+# even near 5 s / 9.5 ms = 520 clips. Runs of 400-1,500 clips under load 4-13 straddle parity.
+MIN_CLIPS_FOR_WORKERS = 500
 
 _RUNNER_FLAGS = ("--runner",)
 _DIRECT_FLAGS = ("--direct_running_mode", "--direct_num_workers")
