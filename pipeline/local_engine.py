@@ -18,10 +18,10 @@ import math
 import os
 
 # Where two worker processes start to pay, on the project's 2-core machine (docs/SCALE_OUT.md, "All
-# cores by default"): at 100 clips they cost 4.9 s more wall than the in-memory engine (load 0.8-2.5),
-# and a second core saves about half of the job's 19 ms CPU per clip (20,000 clips), so they break
-# even near 5 s / 9.5 ms = 520 clips. Runs of 400-1,500 clips under load 4-13 straddle parity.
-MIN_CLIPS_FOR_WORKERS = 500
+# cores by default", measured while other work loaded it): at 1,500 clips they won in all three
+# rounds (1.17-1.20x), at 400 and 800 clips the in-memory engine won four runs of five (the workers'
+# start-up, about 5-9 s more, is not paid back).
+MIN_CLIPS_FOR_WORKERS = 1000
 
 _RUNNER_FLAGS = ("--runner",)
 _DIRECT_FLAGS = ("--direct_running_mode", "--direct_num_workers")
