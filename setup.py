@@ -47,6 +47,7 @@ setup(
         "langcodes>=3.4",  # BCP 47 validation of the manifest's locale (pure Python, no data download)
         "confusable-homoglyphs>=3.3",  # Unicode confusables for text folding (transforms/core/text.py)
         "threadpoolctl>=3.1",  # the watermark detector keeps BLAS on one thread (transforms/watermark/mark.py)
+        "rich>=13",  # the launcher's live progress line (pipeline/progress.py); spaCy's typer brings it anyway
     ],
     extras_require={
         # The strong voice preset (`voice.preset: strong`, method knn_vc): Whisper tiny.en's encoder (blocks 0-2,

@@ -13,7 +13,10 @@ Out: a table on stdout — audio seconds per wall second per core (× real time)
      final leak scan) from its steady-state rate, which is what a long scheduled batch sees.
      ``--series 1000,20000`` instead measures only the job at several sizes, for the
      memory-flatness check; ``--worker-series 1,2`` only the job at several worker counts, for
-     the scaling. ``--runner dask --workers N`` runs the job on a Dask cluster of N worker
+     the scaling. ``--default-engine`` passes the job no runner flags, so the launcher picks the
+     engine as for an operator's plain ``pipeline run`` (``pipeline/local_engine.py``); compare it
+     with ``--direct_running_mode=in_memory``, the engine a plain run had before.
+     ``--runner dask --workers N`` runs the job on a Dask cluster of N worker
      processes started for each measured run (:mod:`benchmarks.dask_cluster`; its CPU time and
      memory count with the job's) instead of the multi-process DirectRunner.
      A cost model closes the output: from the job's measured CPU seconds per audio second
@@ -31,6 +34,7 @@ script and the floor, ``min(direct_num_workers, cpu_count)`` for the job).
     python -m benchmarks.bench                       # make bench
     python -m benchmarks.bench --runner dask --workers 2 --worker-series 1,2 --clips 600
     python -m benchmarks.bench --series 1000,20000 --set voice.params.f0_method=dio --min-s 0.4 --max-s 0.8
+    python -m benchmarks.bench --series 1500,20000 --default-engine   # vs ... --direct_running_mode=in_memory
 """
 
 from __future__ import annotations
@@ -64,17 +68,23 @@ N2_STANDARD_4_PER_HOUR = 0.2809
 N2_STANDARD_4_VCPUS = 4
 
 
-def job_args(runner: str, workers: int, beam_args: list[str]) -> list[str]:
+def job_args(runner: str, workers: int, beam_args: list[str], default_engine: bool = False) -> list[str]:
     """The job's Beam flags: given ones win for the DirectRunner (as before); Dask adds its runner
-    (the cluster's address comes per run)."""
+    (the cluster's address comes per run); ``default_engine``: none, the launcher chooses."""
     if runner == "dask":
         return ["--runner", "DaskRunner", *beam_args]
+    if default_engine:
+        return beam_args
     return beam_args or ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
 
 
-def _cores(beam_args: list[str], runner: str = "direct", workers: int = 1) -> int:
+def _cores(beam_args: list[str], runner: str = "direct", workers: int = 1, clips: int | None = None) -> int:
     if runner == "dask":
         return max(1, min(workers, os.cpu_count() or 1))
+    if not beam_args:  # the launcher's own choice (--default-engine)
+        from pipeline.local_engine import choose, usable_cores
+
+        beam_args = choose([], clips, usable_cores())[0]
     workers = 1
     for arg in beam_args:
         if arg.startswith("--direct_num_workers="):
@@ -219,7 +229,7 @@ def run_approach(
         clips_in, written, transcripts = _report_rows(report)
         if clips_in != clips or written != clips:
             raise SystemExit(f"job run wrote {written} of {clips} clips (report: {clips_in} in)")
-        row = _row("ours", m, written, transcripts, audio_s, _cores(beam_args, runner, workers))
+        row = _row("ours", m, written, transcripts, audio_s, _cores(beam_args, runner, workers, clips))
         row["runner"] = report.get("runner", runner)
         row["workers_asked"] = workers
         row["leak_findings"] = int(report.get("leak_check", {}).get("leaks", 0))
@@ -409,6 +419,11 @@ def _main(argv=None) -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the job (default 2)")
     parser.add_argument(
+        "--default-engine",
+        action="store_true",
+        help="the job without runner flags: the launcher picks the engine, as for an operator's plain `pipeline run`",
+    )
+    parser.add_argument(
         "--worker-series", default="", help="comma list of worker counts: run only the job with each (the scaling)"
     )
     parser.add_argument(
@@ -423,7 +438,7 @@ def _main(argv=None) -> int:
     parser.add_argument("--out", default="", help="working folder (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     args, extra_beam_args = parser.parse_known_args(argv)
-    beam_args = job_args(args.runner, args.workers, extra_beam_args)
+    beam_args = job_args(args.runner, args.workers, extra_beam_args, args.default_engine)
     worker_counts = [int(n) for n in args.worker_series.split(",") if n]
 
     folder = args.out or tempfile.mkdtemp(prefix="voiceanon-bench-")
@@ -434,7 +449,9 @@ def _main(argv=None) -> int:
         with open(key_file, "w", encoding="utf-8") as handle:
             handle.write(secrets.token_hex(32))
         engine = f"{args.runner}, {args.workers} workers" if not worker_counts else args.runner
-        print(f"{_load()}; cpu_count {os.cpu_count()}; job on {engine}; job flags: {' '.join(beam_args)}")
+        print(
+            f"{_load()}; cpu_count {os.cpu_count()}; job on {engine}; job flags: {' '.join(beam_args) or '(none: the launcher chooses)'}"
+        )
         if args.overrides:
             print("config overrides: " + ", ".join(args.overrides))
         sizes = [int(s) for s in args.series.split(",") if s] or [args.clips]

@@ -295,6 +295,7 @@ class DaskRunResult(PipelineResult):
         self._future = future
         self._run_id = run_id
         self._metrics = None
+        self.dashboard_link = getattr(client, "dashboard_link", None)  # printed by the launcher
 
     def wait_until_finish(self, duration=None):
         """Block until the run ends (or ``duration`` milliseconds pass: then the state is RUNNING)."""

@@ -50,3 +50,8 @@ def add_flags(parser, required: bool, launcher: bool = True) -> None:
         "--dry-run-rows", dest="dry_run_rows", type=int, default=100,
         help="manifest rows --dry-run validates (default: %(default)s)",
     )  # fmt: skip
+    parser.add_argument(
+        "--progress-every", dest="progress_every", type=float, default=10.0, metavar="SECONDS",
+        help="local runs: a progress line every SECONDS when the console is not a terminal (a terminal gets one "
+        "line updated in place); 0 = no progress display (default: %(default)s)",
+    )  # fmt: skip

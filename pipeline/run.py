@@ -22,7 +22,7 @@ import secrets
 import sys
 
 import pipeline
-from pipeline import audit, publish, report
+from pipeline import audit, local_engine, progress, publish, report
 from pipeline.config import ConfigError, config_hash, load_config
 from transforms.core.keys import KeyUnavailableError, key_file_exposure, resolve_key_source
 from transforms.core.records import RunMeta
@@ -174,10 +174,8 @@ def local_runner(options):
     from apache_beam.options.pipeline_options import StandardOptions
 
     if options.view_as(StandardOptions).runner in (None, "DirectRunner", "direct"):
-        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
-
         bound_worker_allocators()
-        return FnApiRunner()
+        return local_engine.local_fn_api_runner()  # Beam's FnApiRunner; its SDK workers keep off the console
     return None
 
 
@@ -221,6 +219,9 @@ def _run(args, beam_args, config, key, as_of, publication: publish.Publication) 
     from pipeline import graph
 
     meta = RunMeta(publication.run_id, config_hash(config), pipeline.__version__, as_of)
+    clips = progress.count_rows(args.input) if "://" not in args.input else None
+    beam_args, engine = local_engine.choose(beam_args, clips, local_engine.usable_cores())
+    LOG.info("run %s on %s", meta.run_id, engine)  # the run's first line says how it uses the machine
     LOG.info("run %s: config %s, key source %s, as of %s", meta.run_id, meta.config_hash, key.kind, as_of.isoformat())
     exposure = key_file_exposure(args.key_file) if key.kind == "file" else None
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -234,9 +235,13 @@ def _run(args, beam_args, config, key, as_of, publication: publish.Publication) 
             meta.run_id,
         )
     paths = graph.build(p, args.input, publication.staging_root, config, key, meta, watermark_key)
+    live = progress.is_local(p.runner, options)
     try:
-        result = p.run()
-        result.wait_until_finish()
+        with progress.Watch(clips, live, getattr(args, "progress_every", 10.0)) as watch:
+            result = p.run()
+            watch.started(result, options)
+            result.wait_until_finish()
+            watch.finish(result)
     except Exception as exc:  # noqa: BLE001 - the run failed: nothing is published
         LOG.exception("run %s: the pipeline failed", meta.run_id)
         print(f"error: the pipeline failed ({type(exc).__name__}); nothing published.", file=sys.stderr)

@@ -139,6 +139,14 @@ def test_when_a_runner_and_workers_are_asked_then_the_job_gets_their_flags(runne
     assert bench.job_args(runner, workers, given) == expected
 
 
+def test_when_the_default_engine_is_asked_then_the_job_gets_no_runner_flags_and_the_launchers_cores():
+    from pipeline.local_engine import MIN_CLIPS_FOR_WORKERS, usable_cores
+
+    assert bench.job_args("direct", 2, [], default_engine=True) == []
+    assert bench._cores([], clips=MIN_CLIPS_FOR_WORKERS - 1) == 1  # the launcher runs it in one process
+    assert bench._cores([], clips=20000) == min(usable_cores(), os.cpu_count() or 1)
+
+
 def test_worker_series_table_shows_speed_up_over_the_fewest_workers():
     rows = [
         {"workers_asked": 1, "runner": "DaskRunner", "cores": 1, "wall_s": 40.0, "cpu_s": 30.0, "clips_per_s": 1.0},

@@ -12,6 +12,8 @@ import json
 
 import apache_beam as beam
 
+from transforms.core.stage import StageCounters
+
 
 def failure_line(failure, run_id: str) -> str:
     """One JSON line per failure; sorted keys so reruns write identical bytes."""
@@ -19,9 +21,12 @@ def failure_line(failure, run_id: str) -> str:
 
 
 class _CountFn(beam.DoFn):
+    def __init__(self):
+        self.counters = StageCounters("quarantine")
+
     def process(self, failure):
-        beam.metrics.Metrics.counter("quarantine", failure.stage).inc()
-        beam.metrics.Metrics.counter("quarantine", "total").inc()
+        self.counters.count(failure.stage)
+        self.counters.count("total")
         yield failure
 
 

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import apache_beam as beam
 from apache_beam import pvalue
 
+from transforms.core import progress
 from transforms.core.failures import failure_from
 from transforms.core.records import Clip, Failure
 
@@ -33,14 +34,27 @@ class StageOutputs(NamedTuple):
     failures: beam.PCollection
 
 
+class Counter:
+    """A Beam counter whose increments are also noted in the live tally the launcher's progress
+    line reads (:mod:`transforms.core.progress`; a no-op unless the launcher asked for it)."""
+
+    def __init__(self, stage: str, name: str):
+        self._counter = beam.metrics.Metrics.counter(stage, name)
+        self._key = f"{stage}/{name}"
+
+    def inc(self, value: int = 1) -> None:
+        self._counter.inc(value)
+        progress.note(self._key, value)
+
+
 class StageCounters:
     """A stage's counters, all in the Metrics namespace named after the stage."""
 
     def __init__(self, stage: str):
         self.stage = stage
-        self.received = beam.metrics.Metrics.counter(stage, "received")
-        self.succeeded = beam.metrics.Metrics.counter(stage, "succeeded")
-        self.failed = beam.metrics.Metrics.counter(stage, "failed")
+        self.received = Counter(stage, "received")
+        self.succeeded = Counter(stage, "succeeded")
+        self.failed = Counter(stage, "failed")
         self._counters: dict = {}
         self._distributions: dict = {}
 
@@ -48,7 +62,7 @@ class StageCounters:
         """A domain count of this stage (``dropped_opt_out``, ``entity_PERSON``, ``clips_muted``…)."""
         counter = self._counters.get(name)
         if counter is None:
-            counter = self._counters[name] = beam.metrics.Metrics.counter(self.stage, name)
+            counter = self._counters[name] = Counter(self.stage, name)
         counter.inc(value)
 
     def observe(self, name: str, value: int) -> None:
