@@ -139,8 +139,10 @@ def fault_run(tmp_path_factory):
     lines.append(json.dumps(base_row("dup", ok, transcript="alexa stop")))  # duplicate clip_id
     lines.append('{"clip_id": "unreadable-line", "transcript": "call rosalind", "account_id": "ACCT-9", broken')
     text = "\n".join(lines) + "\n"
-    # Non-UTF-8 bytes inside a transcript: the read must survive them.
-    data = text.encode("utf-8").replace(b"NONUTF8", b"alexa caf\xe9 \xff\xfe music")
+    # Non-UTF-8 bytes inside a transcript: the read must survive them. (In a bare "alexa caf\ufffd \ufffd\ufffd
+    # music" the spoken model reads the unknown word after the wake word as a name; with no word timings
+    # to mute it that clip is quarantined, rightly: here the bytes sit inside an ordinary command.)
+    data = text.encode("utf-8").replace(b"NONUTF8", b"alexa play some caf\xe9 \xff\xfe music")
     manifest = raw / "manifest.jsonl"
     manifest.write_bytes(data)
 

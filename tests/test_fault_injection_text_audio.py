@@ -90,7 +90,7 @@ def _cases(ok: str, fifo: str) -> dict:
         ),
         "zwsp-name": (row("zwsp-name", f"alexa call jen{ZWSP}nifer tonight", first_name="Jennifer"), "review"),
         "cyrillic-name": (row("cyrillic-name", "alexa позвони Дмитрий сейчас", first_name="Дмитрий"), "review"),
-        "korean-name": (row("korean-name", "alexa 혜진에게 전화해", first_name="혜진"), "review"),
+        "korean-name": (row("korean-name", "alexa 혜진에게 전화해 right away", first_name="혜진"), "review"),
         # class 1: names that are words
         "ina": (row("ina", "alexa remind me in a minute", first_name="Ina"), "review"),
         "bill": (row("bill", "alexa pay the electricity bill", first_name="Bill"), "review"),
@@ -188,7 +188,8 @@ def test_no_raw_identifier_survives_in_any_reviewer_transcript(text_audio_run):
         ("alexa register serial", ["482", "910557", "serialx"], ["<DEVICE_SERIAL>", "today"]),
         ("alexa register device", ["771203948", "lx77"], ["<DEVICE_SERIAL>", "now"]),
         ("alexa call", ["jen", "nifer"], ["<PERSON>", "tonight"]),
-        ("전화해", ["혜진"], ["<PERSON>"]),
+        # the spoken model (English) takes the whole Korean phrase for the name: over-redaction, not a leak
+        ("right away", ["혜진"], ["<PERSON>"]),
         ("electricity", ["bill"], ["<PERSON>"]),  # still redacted; counted as own_name_as_word
         ("remind me in", ["<PERSON>"], []),  # "in a" is not Ina (the marker is gone when it is redacted)
         ("alexa play some jazz", [], []),
