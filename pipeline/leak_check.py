@@ -1,0 +1,420 @@
+"""The leak check as a Beam pipeline, on the job's runner: ``CheckLeaks`` and :func:`check_outputs`.
+
+In:  the manifest (its raw ``account_id``, ``device_serial``, ``first_name`` and ``clip_id``), the
+     files to scan (every file of a run, and any extra logs), the allow-list, the run's key (to tie
+     reviewer rows to clips by ``review_id``) and the operator's folders (blanked before names are
+     searched). Beam flags choose the runner, as for the job.
+Out: the same findings as :func:`pipeline.verify.verify_run` — kind, manifest row, file, column or
+     line, never the value — and the same counts (:class:`CheckResult`); the findings and counts
+     are small files the launcher streams back, so nothing in the launcher grows with the manifest
+     or the outputs.
+Fails: a file that cannot be read or a pipeline that fails raises (:class:`LeakCheckError`): the
+     check did not complete, and the caller publishes nothing.
+
+How it scales: the manifest becomes needle entries keyed by a 64-bit hash (ids, names that are not
+ordinary words, clip and review ids) or by clip (row-bound names). The outputs are split into units
+scanned in parallel — each Parquet file's raw bytes in 8 MB ranges and each row group, each other
+file whole. A scanner holds only the :class:`~pipeline.leak_keys.Sketch` (8 bytes per needle, not
+the needles) and emits a probe for each span whose hash is a needle's, and one per reviewer row
+(keyed by its ``review_id``) and quarantine record (by clip); probes and needles meet in a
+``CoGroupByKey`` where values are compared exactly. A log line that names a clip becomes a second
+probe, joined with that clip's names. Only needles of probed keys go into the id and name join; all
+row-bound names do (two per row). Manifest rows are numbered by one reader (their numbers are the
+findings' row numbers); everything after it runs in parallel.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import os
+import posixpath
+import secrets
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+import apache_beam as beam
+from apache_beam import pvalue
+
+from pipeline import leak_keys
+from pipeline.leak_keys import Finding, RowCounts
+from pipeline.verify import CHUNK_BYTES, PARQUET_BATCH_ROWS, Leak, _cell_text, _json_object, normalise
+
+LOG = logging.getLogger("pipeline.leak_check")
+NAMESPACE = "leak_check"
+FINDINGS_KEPT = 50
+
+
+class LeakCheckError(RuntimeError):
+    """The check could not complete (a file could not be read, the pipeline failed)."""
+
+
+class CheckResult(NamedTuple):
+    """What the check found: counts, and the first findings in the launcher check's order."""
+
+    files: int
+    leaks: int
+    first: list[Leak]
+    counts: RowCounts
+    scoped: bool
+
+
+# ---------------------------------------------------------------- plain functions
+
+
+def numbered_needles(manifest: str, allowed: frozenset[str], review_key) -> Iterator:
+    """Needle entries of every manifest row (numbered as the job counts them) and, last, the counts
+    under the tagged output ``counts``. Runs in one reader: the numbers are the findings' row numbers."""
+    from pipeline.verify import ordinary_words, read_manifest_rows
+
+    review_id_of = _review_ids(review_key)
+    ordinary = ordinary_words()
+    totals = [0, 0, 0, 0]
+    for number, row in enumerate(read_manifest_rows(manifest), start=1):
+        entries, counts = leak_keys.row_needles(number, row, allowed, ordinary, review_id_of)
+        for i, value in enumerate(counts):
+            totals[i] += value
+        yield from entries
+    yield pvalue.TaggedOutput("counts", RowCounts(*totals))
+
+
+def _review_ids(review_key):
+    if review_key is None:
+        return None
+    from pipeline.verify_columns import review_ids_with
+
+    key_source, epoch_months = review_key
+    return review_ids_with(key_source, epoch_months)
+
+
+def _size(path: str) -> int:
+    from apache_beam.io.filesystems import FileSystems
+
+    return sum(m.size_in_bytes for m in FileSystems.match([path])[0].metadata_list)
+
+
+def scan_units(path: str, chunk_bytes: int = CHUNK_BYTES) -> list[tuple]:
+    """The parts of one file scanned apart: a Parquet file's raw bytes in ranges and its row groups;
+    any other file whole."""
+    from pipeline.parquet_io import open_parquet
+
+    if not path.endswith(".parquet"):
+        return [("text", path)]
+    size = _size(path)
+    units: list[tuple] = [
+        ("bytes", path, start, min(start + chunk_bytes, size)) for start in range(0, size, chunk_bytes)
+    ]
+    with open_parquet(path) as parquet:
+        units += [("rows", path, group) for group in range(parquet.metadata.num_row_groups)]
+    return units
+
+
+def _read_range(path: str, start: int, length: int) -> bytes:
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(path) as handle:
+        handle.seek(start)
+        return handle.read(length)
+
+
+def scan_unit(unit: tuple, sketch: leak_keys.Sketch, masks: tuple[str, ...], scoped: bool) -> Iterator:
+    """Probes (and contract findings) of one unit, by the rules of :func:`pipeline.verify.scan_file`."""
+    kind, path = unit[0], unit[1]
+    if kind == "bytes":
+        start, end = unit[2], unit[3]
+        overlap = max(sketch.raw.longest - 1, 0)
+        data = _read_range(path, start, end - start + overlap)
+        yield from leak_keys.byte_probes(data, sketch, path, "bytes", start_before=end - start)
+    elif kind == "rows":
+        yield from _row_group_probes(path, unit[2], sketch, masks, scoped)
+    else:
+        yield from _text_file_probes(path, sketch, masks)
+
+
+def _row_group_probes(path: str, group: int, sketch, masks, scoped: bool) -> Iterator:
+    import pyarrow as pa
+
+    from pipeline.parquet_io import open_parquet
+    from pipeline.verify_columns import CONTRACTS, NOT_TEXT
+
+    with open_parquet(path) as parquet:
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, row_groups=[group], use_threads=False):
+            columns = dict(zip(batch.schema.names, batch.columns, strict=True))
+            review_ids = columns["review_id"].to_pylist() if "review_id" in columns else [None] * batch.num_rows
+            for name, column in columns.items():
+                values = column.to_pylist()
+                if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+                    for value in values:
+                        yield from leak_keys.byte_probes(value or b"", sketch, path, name)
+                    continue
+                if name in NOT_TEXT:
+                    continue
+                contract = CONTRACTS.get(name)
+                for value, review in zip(values, review_ids, strict=True):
+                    text = _cell_text(value)
+                    if contract is not None and value is not None and not contract(text):
+                        yield Finding("contract", 0, path, name)
+                    scopes = [f"review:{review}"] if scoped and review else []
+                    yield from leak_keys.text_probes(text, sketch, path, name, masks, scopes, contract is None)
+
+
+def _text_file_probes(path: str, sketch, masks) -> Iterator:
+    from apache_beam.io.filesystems import FileSystems
+
+    from pipeline.layout import QUARANTINE_DIR
+
+    with FileSystems.open(path) as handle:
+        data = handle.read()
+    yield from leak_keys.byte_probes(data, sketch, path, "bytes")
+    quarantine = f"/{QUARANTINE_DIR}/" in path.replace(os.sep, "/")
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+        where = f"line {number}"
+        record = _json_object(line) if quarantine else None
+        if record is None:
+            yield from leak_keys.text_probes(line, sketch, path, where, masks, None)
+            continue
+        clip_id = record.pop("clip_id", None)
+        clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
+        rest = json.dumps(record, ensure_ascii=False, sort_keys=True)
+        yield from leak_keys.text_probes(rest, sketch, path, where, masks, [f"clip:{clip_id}"] if clip_id else [])
+        yield from leak_keys.text_probes(clip_id, sketch, path, where, masks, [], names=False)
+
+
+class SketchFn(beam.CombineFn):
+    """Sketch entries → :class:`~pipeline.leak_keys.Sketch`. Accumulators hold hashes in sets of
+    ints (partial sketches from many workers merge)."""
+
+    def create_accumulator(self):
+        return []
+
+    def add_input(self, accumulator, entry):
+        accumulator.append(entry)
+        return accumulator
+
+    def merge_accumulators(self, accumulators):
+        merged = set()
+        for accumulator in accumulators:
+            merged.update(accumulator)
+        return list(merged)
+
+    def compact(self, accumulator):
+        return list(set(accumulator))
+
+    def extract_output(self, accumulator):
+        return leak_keys.build_sketch(accumulator)
+
+
+def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
+    totals = [0, 0, 0, 0]
+    for item in counts:
+        for i, value in enumerate(item):
+            totals[i] += value
+    return RowCounts(*totals)
+
+
+# ---------------------------------------------------------------- thin DoFns
+
+
+class _NeedlesFn(beam.DoFn):
+    def __init__(self, allowed: frozenset[str], review_key):
+        self._allowed = allowed
+        self._review_key = review_key
+
+    def process(self, manifest: str):
+        yield from numbered_needles(manifest, self._allowed, self._review_key)
+
+
+class _ScanFn(beam.DoFn):
+    """A unit → probes ``(key, (path, where, text))``; contract findings to ``findings``."""
+
+    def __init__(self, masks: tuple[str, ...], scoped: bool):
+        self._masks = masks
+        self._scoped = scoped
+
+    def setup(self):
+        from apache_beam.metrics import Metrics
+
+        self._units = Metrics.counter(NAMESPACE, "units_scanned")
+        self._probes = Metrics.counter(NAMESPACE, "probes")
+
+    def process(self, unit, sketch):
+        self._units.inc()
+        for item in scan_unit(unit, sketch, self._masks, self._scoped):
+            if isinstance(item, Finding):
+                yield pvalue.TaggedOutput("findings", tuple(item))
+            else:
+                self._probes.inc()
+                yield item.key, (item.path, item.where, item.text)
+
+
+class _MatchFn(beam.DoFn):
+    """(key, {needles, probes}) → findings; a clip named in a log line → ``rescoped`` probes."""
+
+    def process(self, element):
+        key, grouped = element
+        for item in leak_keys.match(key, grouped["needles"], grouped["probes"]):
+            if isinstance(item, Finding):
+                yield tuple(item)
+            else:
+                yield pvalue.TaggedOutput("rescoped", item)
+
+
+class _ProbedFn(beam.DoFn):
+    """Needle entries → those a scanner probed (the probed keys are few: spans whose hash is a
+    needle's); row-bound names all pass, they are joined with every reviewer row."""
+
+    def process(self, entry, probed):
+        if entry[0][0] == "b":
+            yield entry
+            return
+        if getattr(self, "_probed", None) is None:
+            self._probed = set(probed)
+        if entry[0] in self._probed:
+            yield entry
+
+
+# ---------------------------------------------------------------- the composite
+
+
+class CheckOutputs(NamedTuple):
+    findings: beam.PCollection  # (kind, row, path, where), each once
+    counts: beam.PCollection  # one RowCounts
+
+
+class CheckLeaks(beam.PTransform):
+    """Manifest + files → every leak (``(kind, row, path, where)``, deduplicated) and the counts.
+
+    Applied to a pipeline's root. ``review_key`` is ``(KeySource, epoch_months)`` to tie reviewer
+    rows to clips, or None."""
+
+    def __init__(self, manifest: str, paths: list[str], allowed: Iterable[str], review_key, masks: tuple[str, ...]):
+        super().__init__()
+        self._manifest = manifest
+        self._paths = list(paths)
+        self._allowed = frozenset(normalise(term.strip()) for term in allowed)
+        self._review_key = review_key
+        self._masks = masks
+
+    def expand(self, pbegin) -> CheckOutputs:
+        read = (
+            pbegin
+            | "ManifestPath" >> beam.Create([self._manifest])
+            | "NumberRows"
+            >> beam.ParDo(_NeedlesFn(self._allowed, self._review_key)).with_outputs("counts", main="needles")
+        )
+        needles = read.needles | "SpreadNeedles" >> beam.Reshuffle()
+        sketch = (
+            needles
+            | "SketchEntries" >> beam.FlatMap(lambda kv: [e] if (e := leak_keys.sketch_entry(*kv)) else [])
+            | "Sketch" >> beam.CombineGlobally(SketchFn())
+        )
+        scanned = (
+            pbegin
+            | "Files" >> beam.Create(self._paths or [])
+            | "Units" >> beam.FlatMap(scan_units)
+            | "SpreadUnits" >> beam.Reshuffle()
+            | "Scan"
+            >> beam.ParDo(_ScanFn(self._masks, self._review_key is not None), pvalue.AsSingleton(sketch)).with_outputs(
+                "findings", main="probes"
+            )
+        )
+        probed = (
+            scanned.probes
+            | "ProbedKeys" >> beam.Map(lambda kv: kv[0])
+            | "ByHash" >> beam.Filter(lambda key: key[0] != "b")
+            | "DistinctKeys" >> beam.Distinct()
+        )
+        searched = needles | "NeedlesProbed" >> beam.ParDo(_ProbedFn(), pvalue.AsIter(probed))
+        first = (
+            {"needles": searched, "probes": scanned.probes}
+            | "JoinProbes" >> beam.CoGroupByKey()
+            | "Match" >> beam.ParDo(_MatchFn()).with_outputs("rescoped", main="findings")
+        )
+        bound = needles | "RowBoundNames" >> beam.Filter(lambda kv: kv[0][0] == "b")
+        second = (
+            {"needles": bound, "probes": first.rescoped}
+            | "JoinNamedClips" >> beam.CoGroupByKey()
+            | "MatchNamedClips" >> beam.ParDo(_MatchFn()).with_outputs("rescoped", main="findings")
+        )
+        findings = (scanned.findings, first.findings, second.findings) | "AllFindings" >> beam.Flatten()
+        unique = findings | "DistinctFindings" >> beam.Distinct()
+        counts = read.counts | "Counts" >> beam.CombineGlobally(add_counts)
+        return CheckOutputs(unique, counts)
+
+
+# ---------------------------------------------------------------- the launcher's side
+
+
+def _order(paths: list[str]):
+    index = {path: i for i, path in enumerate(paths)}
+    return lambda leak: (index.get(leak.path, len(paths)), leak)
+
+
+def work_folder(root: str) -> str:
+    """Where the check writes its findings and counts: beside the outputs, in a folder no run
+    publishes and no scan lists (``<root>/_staging/leak-check-<token>``)."""
+    from pipeline.layout import STAGING_DIR
+
+    return posixpath.join(root.rstrip("/"), STAGING_DIR, f"leak-check-{secrets.token_hex(4)}")
+
+
+def check_outputs(
+    manifest: str,
+    paths: list[str],
+    allowed: Iterable[str],
+    review_key,
+    masks: tuple[str, ...],
+    beam_args: list[str],
+    work_dir: str,
+) -> CheckResult:
+    """Run :class:`CheckLeaks` on the runner ``beam_args`` name (as the job does) and stream its
+    findings back: the count, and the first :data:`FINDINGS_KEPT` in the launcher check's order."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.publish import remove_tree
+    from pipeline.run import dask_runner, local_runner
+
+    options = PipelineOptions(beam_args)
+    findings_prefix = posixpath.join(work_dir, "findings")
+    counts_prefix = posixpath.join(work_dir, "counts")
+    try:
+        p = beam.Pipeline(runner=local_runner(options) or dask_runner(options), options=options)
+        out = p | "CheckLeaks" >> CheckLeaks(manifest, paths, allowed, review_key, masks)
+        _ = (
+            out.findings
+            | "FindingsJson" >> beam.Map(json.dumps)
+            | "WriteFindings" >> beam.io.WriteToText(findings_prefix)
+        )
+        _ = (
+            out.counts
+            | "CountsJson" >> beam.Map(lambda c: json.dumps(list(c)))
+            | "WriteCounts" >> beam.io.WriteToText(counts_prefix)
+        )
+        try:
+            p.run().wait_until_finish()
+        except Exception as exc:  # noqa: BLE001 - the check did not complete: the caller publishes nothing
+            raise LeakCheckError(f"the leak check pipeline failed ({type(exc).__name__})") from exc
+        total = 0
+
+        def leaks() -> Iterator[Leak]:
+            nonlocal total
+            for line in _lines(findings_prefix):
+                total += 1
+                yield Leak(*json.loads(line))
+
+        first = heapq.nsmallest(FINDINGS_KEPT, leaks(), key=_order(paths))
+        counts = add_counts(RowCounts(*json.loads(line)) for line in _lines(counts_prefix))
+    finally:
+        remove_tree(work_dir)
+    return CheckResult(len(paths), total, first, counts, review_key is not None)
+
+
+def _lines(prefix: str) -> Iterator[str]:
+    from apache_beam.io.filesystems import FileSystems
+
+    for metadata in FileSystems.match([prefix + "*"])[0].metadata_list:
+        with FileSystems.open(metadata.path) as handle:
+            for line in handle:
+                if line.strip():
+                    yield line.decode("utf-8")
