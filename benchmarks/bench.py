@@ -223,12 +223,14 @@ def run_approach(
         row["runner"] = report.get("runner", runner)
         row["workers_asked"] = workers
         row["leak_findings"] = int(report.get("leak_check", {}).get("leaks", 0))
+        row["check_wall_s"] = float(report.get("leak_check", {}).get("wall_s", 0.0))
         if m.exit_code:
             print(f"  ours: exit {m.exit_code}; leak scan findings: {row['leak_findings']} (see run_report.json)")
     else:
         m, done, done_s = run_simple(name, manifest, folder)
         row = _row(name, m, done, done, done_s, 1)
-    print(f"  {name}@{row['clips']}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU", flush=True)
+    check = f", leak check {row['check_wall_s']:.1f} s of it" if row.get("check_wall_s") else ""
+    print(f"  {name}@{row['clips']}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU{check}", flush=True)
     return row
 
 
@@ -496,6 +498,17 @@ def _main(argv=None) -> int:
             print(format_table([{**r, "approach": f"ours@{r['clips']}"} for r in rows]))
             peaks = [r["worker_peak_rss_mib"] for r in rows]
             print(f"\npeak RSS per worker across sizes: {', '.join(f'{p:.0f}' for p in peaks)} MiB")
+            launchers = [r["launcher_peak_rss_mib"] for r in rows]
+            spread = (max(launchers) - min(launchers)) / min(launchers) if min(launchers) else 0.0
+            print(
+                f"launcher peak RSS across sizes: {', '.join(f'{p:.0f}' for p in launchers)} MiB "
+                f"(spread {spread:.0%}; target <= 400 MiB and within 10 %)"
+            )
+            checks = [(r["clips"], r.get("check_wall_s", 0.0)) for r in rows]
+            print(
+                "leak check wall time: "
+                + ", ".join(f"{s:.1f} s at {c} clips ({s / c * 1e6:.0f} us per clip)" for c, s in checks if c)
+            )
         for r in rows:
             if r["approach"] == "ours":
                 quartiles = ", ".join(f"{v:.0f}" for v in r["worker_rss_mib_at_quartiles"])

@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import sys
+import time
 
 import pipeline
 from pipeline import audit, publish, report
@@ -76,6 +77,7 @@ def verify_outputs(
     operator_paths = (output_dir, output_root, os.path.dirname(manifest), os.getcwd(), os.path.expanduser("~"))
     masks = tuple(sorted({normalise(p) for p in operator_paths if p and len(p) > 1}, key=len, reverse=True))
     paths = list_files(output_dir)
+    started = time.monotonic()
     try:
         result = check_outputs(
             manifest,
@@ -89,6 +91,8 @@ def verify_outputs(
     except LeakCheckError as exc:
         LOG.error("leak check: %s", exc)
         return {"passed": False, "leaks": 0, "files_scanned": len(paths), "error": str(exc), "findings": []}
+    seconds = round(time.monotonic() - started, 1)
+    LOG.info("leak check: %d files, %d leaks, %.1f s", result.files, result.leaks, seconds)
     return {
         "passed": not result.leaks,
         "leaks": result.leaks,
@@ -98,6 +102,7 @@ def verify_outputs(
         "rows_tied_to_clips": result.scoped,
         "manifest_rows": result.counts.rows,
         "findings": [leak.describe() for leak in result.first],
+        "wall_s": seconds,
     }
 
 
