@@ -44,6 +44,7 @@ from pipeline.verify import CHUNK_BYTES, PARQUET_BATCH_ROWS, Leak, _cell_text, _
 LOG = logging.getLogger("pipeline.leak_check")
 NAMESPACE = "leak_check"
 FINDINGS_KEPT = 50
+LINES_PER_BATCH = 1024  # lines of a text file hashed together
 
 
 class LeakCheckError(RuntimeError):
@@ -151,12 +152,14 @@ def _row_group_probes(path: str, group: int, sketch, masks, scoped: bool) -> Ite
                 if name in NOT_TEXT:
                     continue
                 contract = CONTRACTS.get(name)
-                for value, review in zip(values, review_ids, strict=True):
-                    text = _cell_text(value)
-                    if contract is not None and value is not None and not contract(text):
-                        yield Finding("contract", 0, path, name)
-                    scopes = [f"review:{review}"] if scoped and review else []
-                    yield from leak_keys.text_probes(text, sketch, path, name, masks, scopes, contract is None)
+                texts = [_cell_text(value) for value in values]
+                if contract is not None:
+                    for value, text in zip(values, texts, strict=True):
+                        if value is not None and not contract(text):
+                            yield Finding("contract", 0, path, name)
+                scopes = [[f"review:{review}"] if scoped and review else [] for review in review_ids]
+                wheres = [name] * len(texts)
+                yield from leak_keys.batch_probes(texts, sketch, path, wheres, masks, scopes, contract is None)
 
 
 def _text_file_probes(path: str, sketch, masks) -> Iterator:
@@ -168,17 +171,29 @@ def _text_file_probes(path: str, sketch, masks) -> Iterator:
         data = handle.read()
     yield from leak_keys.byte_probes(data, sketch, path, "bytes")
     quarantine = f"/{QUARANTINE_DIR}/" in path.replace(os.sep, "/")
-    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
-        where = f"line {number}"
-        record = _json_object(line) if quarantine else None
-        if record is None:
-            yield from leak_keys.text_probes(line, sketch, path, where, masks, None)
-            continue
-        clip_id = record.pop("clip_id", None)
-        clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
-        rest = json.dumps(record, ensure_ascii=False, sort_keys=True)
-        yield from leak_keys.text_probes(rest, sketch, path, where, masks, [f"clip:{clip_id}"] if clip_id else [])
-        yield from leak_keys.text_probes(clip_id, sketch, path, where, masks, [], names=False)
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    for first in range(0, len(lines), LINES_PER_BATCH):
+        texts, wheres, scopes, clip_ids = [], [], [], []
+        for number, line in enumerate(lines[first : first + LINES_PER_BATCH], start=first + 1):
+            where = f"line {number}"
+            record = _json_object(line) if quarantine else None
+            if record is None:
+                texts.append(line)
+                wheres.append(where)
+                scopes.append(None)
+                continue
+            # A quarantine record is about its clip; its clip_id (the manifest's own key) is searched
+            # for ids, not names: "c-mark" names Mark's clip, it does not leak Mark's name.
+            clip_id = record.pop("clip_id", None)
+            clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
+            texts.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
+            wheres.append(where)
+            scopes.append([f"clip:{clip_id}"] if clip_id else [])
+            clip_ids.append((clip_id, where))
+        yield from leak_keys.batch_probes(texts, sketch, path, wheres, masks, scopes)
+        if clip_ids:
+            ids, id_wheres = [c for c, _ in clip_ids], [w for _, w in clip_ids]
+            yield from leak_keys.batch_probes(ids, sketch, path, id_wheres, masks, [[]] * len(ids), names=False)
 
 
 class SketchFn(beam.CombineFn):

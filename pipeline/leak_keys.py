@@ -69,19 +69,27 @@ class _Prefix(NamedTuple):
     inverse: np.ndarray  # R**-i
 
 
+_POWERS = np.ones(1, dtype=np.uint64)  # R**i, grown on demand and shared by every call
+_INVERSE = np.ones(1, dtype=np.uint64)  # R**-i
+BYTE_WINDOW = 1 << 20  # raw bytes hashed at a time: bounds a scanner's arrays (~40 MB)
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    global _POWERS, _INVERSE
+    if len(_POWERS) < n + 1:
+        size = max(n + 1, 2 * len(_POWERS))
+        powers = np.full(size, _R, dtype=np.uint64)
+        inverse = np.full(size, _R_INV, dtype=np.uint64)
+        powers[0] = inverse[0] = 1
+        _POWERS, _INVERSE = np.cumprod(powers), np.cumprod(inverse)
+    return _POWERS, _INVERSE
+
+
 def _prefix(codes: np.ndarray) -> _Prefix:
     n = len(codes)
-    powers = np.empty(n, dtype=np.uint64)
-    inverse = np.empty(n + 1, dtype=np.uint64)
-    if n:
-        powers[0] = 1
-        powers[1:] = _R
-        np.cumprod(powers, out=powers)
-    inverse[0] = 1
-    inverse[1:] = _R_INV
-    np.cumprod(inverse, out=inverse)
+    powers, inverse = _powers(n)
     sums = np.zeros(n + 1, dtype=np.uint64)
-    np.cumsum(codes * powers, out=sums[1:])
+    np.cumsum(codes * powers[:n], out=sums[1:])
     return _Prefix(sums, inverse)
 
 
@@ -151,20 +159,35 @@ def id_hits(codes: np.ndarray, sketch: IdSketch, start_before: int | None = None
             yield int(start), int(end), int(h)
 
 
-def _boundaries(text: str) -> tuple[np.ndarray, np.ndarray]:
+_ASCII_WORD = np.array([bool(_WORD.match(chr(i))) for i in range(128)], dtype=bool)
+
+
+def _is_word(text: str, codes: np.ndarray) -> np.ndarray:
+    word = np.zeros(len(codes), dtype=bool)
+    ascii_ = codes < 128
+    word[ascii_] = _ASCII_WORD[codes[ascii_].astype(np.int64)]
+    for at in np.flatnonzero(~ascii_):
+        word[at] = bool(_WORD.match(text[at]))
+    return word
+
+
+def _boundaries(text: str, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where a whole word may start (after a non-word character or at 0) and end."""
-    word = np.fromiter((bool(_WORD.match(c)) for c in text), dtype=bool, count=len(text))
     n = len(text)
-    starts = np.flatnonzero(np.concatenate(([True], ~word[:-1]))) if n else np.zeros(0, dtype=np.int64)
-    ends = np.flatnonzero(np.concatenate((~word[1:], [True]))) + 1 if n else np.zeros(0, dtype=np.int64)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    word = _is_word(text, codes)
+    starts = np.flatnonzero(np.concatenate(([True], ~word[:-1])))
+    ends = np.flatnonzero(np.concatenate((~word[1:], [True]))) + 1
     return starts, ends
 
 
-def word_hits(text: str, sketch: WordSketch) -> Iterator[tuple[str, int]]:
-    """``(span, hash)`` of every whole-word span of ``text`` whose hash is a needle's."""
+def word_hits(text: str, sketch: WordSketch) -> Iterator[tuple[int, int, int]]:
+    """``(start, end, hash)`` of every whole-word span of ``text`` whose hash is a needle's."""
     if not len(sketch.full) or not text:
         return
-    starts, ends = _boundaries(text)
+    codes = codes_of(text)
+    starts, ends = _boundaries(text, codes)
     if not len(starts) or not len(ends):
         return
     # every (start, end) pair with 0 < end - start <= longest needle
@@ -176,10 +199,10 @@ def word_hits(text: str, sketch: WordSketch) -> Iterator[tuple[str, int]]:
     pair_starts = np.repeat(starts, counts)
     offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     pair_ends = ends[np.repeat(first_end, counts) + offsets]
-    hashes = _span_hashes(_prefix(codes_of(text)), pair_starts, pair_ends)
+    hashes = _span_hashes(_prefix(codes), pair_starts, pair_ends)
     keep = member(hashes, sketch.full)
     for start, end, h in zip(pair_starts[keep], pair_ends[keep], hashes[keep], strict=True):
-        yield text[start:end], int(h)
+        yield int(start), int(end), int(h)
 
 
 # ---------------------------------------------------------------- needles from manifest rows
@@ -293,6 +316,9 @@ def mask_paths(text: str, masks: Iterable[str]) -> str:
     return text
 
 
+SEPARATOR = "\x00"  # between the texts of a batch: a window across it is dropped by position
+
+
 def text_probes(
     text: str,
     sketch: Sketch,
@@ -302,31 +328,71 @@ def text_probes(
     scopes: Iterable[str] | None,
     names: bool = True,
 ) -> Iterator[Probe]:
-    """The probes of one text (a cell or a line), as :func:`pipeline.verify.scan_text` searches it:
-    ids anywhere in the keyed text; then, unless ``names`` is false (a fixed-form column), names
-    that are not ordinary words as words, and the names of the given scopes (None: of the clips the
-    text names) as words, in the text with operator paths blanked out."""
-    text = normalise(text)
-    keyed = text.translate(_ID_FOLD)
+    """The probes of one text (a cell or a line): :func:`batch_probes` of one."""
+    yield from batch_probes([text], sketch, path, [where], masks, [None if scopes is None else list(scopes)], names)
+
+
+def _locator(lengths: list[int]):
+    """(start, end) in texts joined by one separator → the index of the text holding the whole
+    span, or None when it crosses a separator."""
+    ends = np.cumsum(np.array(lengths, dtype=np.int64) + 1) - 1
+    starts = ends - np.array(lengths, dtype=np.int64)
+
+    def inside(start: int, end: int) -> int | None:
+        i = int(np.searchsorted(ends, start, side="right"))
+        return i if i < len(ends) and starts[i] <= start and end <= ends[i] else None
+
+    return inside
+
+
+def batch_probes(
+    texts: list[str],
+    sketch: Sketch,
+    path: str,
+    wheres: list[str],
+    masks: Iterable[str],
+    scopes: list[list[str] | None],
+    names: bool = True,
+) -> Iterator[Probe]:
+    """The probes of many texts (a column of a row batch, the lines of a file), each searched as
+    :func:`pipeline.verify.scan_text` searches it: ids anywhere in the keyed text; then, unless
+    ``names`` is false (a fixed-form column), names that are not ordinary words as words, and the
+    names of its scopes (None: of the clips the text names) as words, in the text with operator
+    paths blanked out. The texts are hashed together (numpy per call costs more than a cell);
+    a hit that crosses from one text into the next is dropped."""
+    texts = [normalise(text) for text in texts]
+    keyed = SEPARATOR.join(text.translate(_ID_FOLD) for text in texts)
+    inside = _locator([len(text) for text in texts])
     for start, end, h in id_hits(codes_of(keyed), sketch.keyed):
-        yield Probe(("k", h), path, where, keyed[start:end])
+        if (i := inside(start, end)) is not None:
+            yield Probe(("k", h), path, wheres[i], keyed[start:end])
     if not names:
         return
-    masked = mask_paths(text, masks)
-    for span, h in word_hits(masked, sketch.names):
-        yield Probe(("n", h), path, where, span)
-    if scopes is None:
-        for span, h in word_hits(masked, sketch.scopes):
-            yield Probe(("s", h), path, where, (span, masked))
-        return
-    for scope in scopes:
-        yield Probe(("b", scope), path, where, masked)
+    masked = [mask_paths(text, masks) for text in texts]
+    joined = SEPARATOR.join(masked)
+    inside = _locator([len(text) for text in masked])
+    for start, end, h in word_hits(joined, sketch.names):
+        if (i := inside(start, end)) is not None:
+            yield Probe(("n", h), path, wheres[i], joined[start:end])
+    if any(scope is None for scope in scopes):
+        for start, end, h in word_hits(joined, sketch.scopes):
+            if (i := inside(start, end)) is not None and scopes[i] is None:
+                yield Probe(("s", h), path, wheres[i], (joined[start:end], masked[i]))
+    for i, given in enumerate(scopes):
+        for scope in given or ():
+            yield Probe(("b", scope), path, wheres[i], masked[i])
 
 
 def byte_probes(data: bytes, sketch: Sketch, path: str, where: str, start_before: int | None = None) -> Iterator[Probe]:
-    """Raw ids in bytes (latin-1, lower-cased): :func:`pipeline.verify.scan_bytes`."""
-    for start, end, h in id_hits(byte_codes(data), sketch.raw, start_before):
-        yield Probe(("r", h), path, where, data[start:end].decode("latin-1").lower())
+    """Raw ids in bytes (latin-1, lower-cased): :func:`pipeline.verify.scan_bytes`, hashed
+    :data:`BYTE_WINDOW` bytes at a time (windows overlap by the longest id)."""
+    limit = len(data) if start_before is None else min(len(data), start_before)
+    overlap = max(sketch.raw.longest - 1, 0)
+    for offset in range(0, max(limit, 1), BYTE_WINDOW):
+        window = data[offset : offset + BYTE_WINDOW + overlap]
+        before = min(BYTE_WINDOW, limit - offset)
+        for start, end, h in id_hits(byte_codes(window), sketch.raw, before):
+            yield Probe(("r", h), path, where, window[start:end].decode("latin-1").lower())
 
 
 # ---------------------------------------------------------------- the join

@@ -63,7 +63,7 @@ def test_when_an_id_is_inside_a_text_then_its_span_is_a_hit(text, expected):
 )
 def test_when_a_needle_is_a_whole_word_then_its_span_is_a_hit(text, expected):
     sketch = _sketch(names=["jean-luc", "mary ann", "c-mark"])
-    assert [span for span, _ in leak_keys.word_hits(text, sketch.names)] == expected
+    assert [text[start:end] for start, end, _ in leak_keys.word_hits(text, sketch.names)] == expected
 
 
 def test_when_an_id_straddles_a_byte_range_then_the_range_it_starts_in_finds_it():
@@ -211,3 +211,10 @@ def test_when_a_row_is_checked_then_no_needle_value_reaches_a_finding(outputs):
     for value in ("priyanka", "0000000011", "ser1234567", "дмитрий", "혜진"):
         assert value not in text
     assert id_key("ACCT-0000000011") not in text
+
+
+def test_when_texts_are_hashed_together_then_a_hit_never_spans_two_of_them():
+    sketch = _sketch(ids=["acct-00000000011"], names=["jean-luc"])
+    texts = ["id acct-0000", "0000011 jean", "-luc", "acct-00000000011 jean-luc"]
+    probes = list(leak_keys.batch_probes(texts, sketch, "f", ["a", "b", "c", "d"], (), [[]] * 4))
+    assert sorted((p.key[0], p.where) for p in probes) == [("k", "d"), ("n", "d")]
