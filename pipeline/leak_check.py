@@ -38,8 +38,8 @@ import apache_beam as beam
 from apache_beam import pvalue
 
 from pipeline import leak_keys
-from pipeline.leak_keys import Finding, RowCounts
-from pipeline.verify import CHUNK_BYTES, PARQUET_BATCH_ROWS, Leak, _cell_text, _json_object, normalise
+from pipeline.leak_keys import Finding, RowCounts, normalise
+from pipeline.verify import CHUNK_BYTES, PARQUET_BATCH_ROWS, Leak, _cell_text, _json_object
 
 LOG = logging.getLogger("pipeline.leak_check")
 NAMESPACE = "leak_check"
@@ -64,20 +64,34 @@ class CheckResult(NamedTuple):
 # ---------------------------------------------------------------- plain functions
 
 
+NEEDLE_BATCH_ROWS = 1000  # manifest rows whose needle entries travel as one element
+
+
 def numbered_needles(manifest: str, allowed: frozenset[str], review_key) -> Iterator:
-    """Needle entries of every manifest row (numbered as the job counts them) and, last, the counts
-    under the tagged output ``counts``. Runs in one reader: the numbers are the findings' row numbers."""
+    """Needle entries of every manifest row (numbered as the job counts them), in lists of
+    :data:`NEEDLE_BATCH_ROWS` rows' entries, and, last, the counts under the tagged output
+    ``counts``. Runs in one reader: the numbers are the findings' row numbers."""
     from pipeline.verify import ordinary_words, read_manifest_rows
 
     review_id_of = _review_ids(review_key)
     ordinary = ordinary_words()
     totals = [0, 0, 0, 0]
+    batch: list = []
     for number, row in enumerate(read_manifest_rows(manifest), start=1):
         entries, counts = leak_keys.row_needles(number, row, allowed, ordinary, review_id_of)
         for i, value in enumerate(counts):
             totals[i] += value
-        yield from entries
+        batch += entries
+        if number % NEEDLE_BATCH_ROWS == 0:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
     yield pvalue.TaggedOutput("counts", RowCounts(*totals))
+
+
+def batch_sketch(batch: list) -> leak_keys.SketchParts:
+    return leak_keys.sketch_parts(e for entry in batch if (e := leak_keys.sketch_entry(*entry)))
 
 
 def _review_ids(review_key):
@@ -146,8 +160,7 @@ def _row_group_probes(path: str, group: int, sketch, masks, scoped: bool) -> Ite
             for name, column in columns.items():
                 values = column.to_pylist()
                 if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
-                    for value in values:
-                        yield from leak_keys.byte_probes(value or b"", sketch, path, name)
+                    yield from leak_keys.values_probes([value or b"" for value in values], sketch, path, name)
                     continue
                 if name in NOT_TEXT:
                     continue
@@ -197,24 +210,17 @@ def _text_file_probes(path: str, sketch, masks) -> Iterator:
 
 
 class SketchFn(beam.CombineFn):
-    """Sketch entries → :class:`~pipeline.leak_keys.Sketch`. Accumulators hold hashes in sets of
-    ints (partial sketches from many workers merge)."""
+    """Partial sketches (one per needle batch) → :class:`~pipeline.leak_keys.Sketch`. Partial
+    sketches are numpy arrays of unique hashes, merged on the workers before the last merge."""
 
     def create_accumulator(self):
-        return []
+        return leak_keys.SketchParts({}, {})
 
-    def add_input(self, accumulator, entry):
-        accumulator.append(entry)
-        return accumulator
+    def add_input(self, accumulator, part):
+        return leak_keys.merge_parts([accumulator, part])
 
     def merge_accumulators(self, accumulators):
-        merged = set()
-        for accumulator in accumulators:
-            merged.update(accumulator)
-        return list(merged)
-
-    def compact(self, accumulator):
-        return list(set(accumulator))
+        return leak_keys.merge_parts(accumulators)
 
     def extract_output(self, accumulator):
         return leak_keys.build_sketch(accumulator)
@@ -276,17 +282,15 @@ class _MatchFn(beam.DoFn):
 
 
 class _ProbedFn(beam.DoFn):
-    """Needle entries → those a scanner probed (the probed keys are few: spans whose hash is a
-    needle's); row-bound names all pass, they are joined with every reviewer row."""
+    """Needle batches → the entries a scanner probed, one by one (the probed keys are few: spans
+    whose hash is a needle's). Row-bound names are joined apart, with every reviewer row."""
 
-    def process(self, entry, probed):
-        if entry[0][0] == "b":
-            yield entry
-            return
+    def process(self, batch, probed):
         if getattr(self, "_probed", None) is None:
             self._probed = set(probed)
-        if entry[0] in self._probed:
-            yield entry
+        for entry in batch:
+            if entry[0][0] != "b" and entry[0] in self._probed:
+                yield entry
 
 
 # ---------------------------------------------------------------- the composite
@@ -318,12 +322,8 @@ class CheckLeaks(beam.PTransform):
             | "NumberRows"
             >> beam.ParDo(_NeedlesFn(self._allowed, self._review_key)).with_outputs("counts", main="needles")
         )
-        needles = read.needles | "SpreadNeedles" >> beam.Reshuffle()
-        sketch = (
-            needles
-            | "SketchEntries" >> beam.FlatMap(lambda kv: [e] if (e := leak_keys.sketch_entry(*kv)) else [])
-            | "Sketch" >> beam.CombineGlobally(SketchFn())
-        )
+        needles = read.needles | "SpreadNeedles" >> beam.Reshuffle()  # batches of entries
+        sketch = needles | "PartialSketches" >> beam.Map(batch_sketch) | "Sketch" >> beam.CombineGlobally(SketchFn())
         scanned = (
             pbegin
             | "Files" >> beam.Create(self._paths or [])
@@ -334,23 +334,20 @@ class CheckLeaks(beam.PTransform):
                 "findings", main="probes"
             )
         )
-        probed = (
-            scanned.probes
-            | "ProbedKeys" >> beam.Map(lambda kv: kv[0])
-            | "ByHash" >> beam.Filter(lambda key: key[0] != "b")
-            | "DistinctKeys" >> beam.Distinct()
-        )
+        by_hash, by_clip = scanned.probes | "SplitProbes" >> beam.Partition(lambda kv, _: int(kv[0][0] == "b"), 2)
+        probed = by_hash | "ProbedKeys" >> beam.Map(lambda kv: kv[0]) | "DistinctKeys" >> beam.Distinct()
         searched = needles | "NeedlesProbed" >> beam.ParDo(_ProbedFn(), pvalue.AsIter(probed))
         first = (
-            {"needles": searched, "probes": scanned.probes}
+            {"needles": searched, "probes": by_hash}
             | "JoinProbes" >> beam.CoGroupByKey()
             | "Match" >> beam.ParDo(_MatchFn()).with_outputs("rescoped", main="findings")
         )
-        bound = needles | "RowBoundNames" >> beam.Filter(lambda kv: kv[0][0] == "b")
+        bound = needles | "RowBoundNames" >> beam.FlatMap(lambda batch: [e for e in batch if e[0][0] == "b"])
+        clip_probes = (by_clip, first.rescoped) | "ClipProbes" >> beam.Flatten()
         second = (
-            {"needles": bound, "probes": first.rescoped}
-            | "JoinNamedClips" >> beam.CoGroupByKey()
-            | "MatchNamedClips" >> beam.ParDo(_MatchFn()).with_outputs("rescoped", main="findings")
+            {"needles": bound, "probes": clip_probes}
+            | "JoinClips" >> beam.CoGroupByKey()
+            | "MatchClips" >> beam.ParDo(_MatchFn()).with_outputs("rescoped", main="findings")
         )
         findings = (scanned.findings, first.findings, second.findings) | "AllFindings" >> beam.Flatten()
         unique = findings | "DistinctFindings" >> beam.Distinct()

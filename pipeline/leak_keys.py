@@ -32,13 +32,25 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pipeline.verify import _ID_FOLD, MIN_ID_CHARS, MIN_NAME_CHARS, _find_word, id_key, normalise
+from pipeline.verify import _ID_FOLD, MIN_ID_CHARS, MIN_NAME_CHARS, _find_word
+from pipeline.verify import normalise as _skeleton
 
 _MASK = (1 << 64) - 1
 _R = 0x100000001B3  # odd, so invertible modulo 2**64
 _R_INV = pow(_R, -1, 1 << 64)
 _WORD = re.compile(r"\w")
 ID_NAMESPACES = ("k", "r")
+
+
+def normalise(text: str) -> str:
+    """:func:`pipeline.verify.normalise`, with a fast path: an ASCII text's skeleton is its lower
+    case (every ASCII character is its own skeleton; tested over all 128 and random strings)."""
+    return text.lower() if text.isascii() else _skeleton(text)
+
+
+def id_key(text: str) -> str:
+    """:func:`pipeline.verify.id_key` through :func:`normalise`."""
+    return normalise(text).translate(_ID_FOLD)
 
 
 def text_hash(text: str) -> int:
@@ -106,11 +118,26 @@ def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[at] == values
 
 
+BITMAP_BITS = 24  # a prefilter of 2**24 bits (2 MB) before the exact look-up of prefix hashes
+
+
+def bitmap_of(hashes: np.ndarray) -> np.ndarray:
+    """A packed bitmap with the top :data:`BITMAP_BITS` bits of each hash set."""
+    bits = np.zeros(1 << BITMAP_BITS, dtype=bool)
+    bits[(hashes >> np.uint64(64 - BITMAP_BITS)).astype(np.int64)] = True
+    return np.packbits(bits, bitorder="little")
+
+
+def in_bitmap(values: np.ndarray, bitmap: np.ndarray) -> np.ndarray:
+    top = (values >> np.uint64(64 - BITMAP_BITS)).astype(np.int64)
+    return (bitmap[top >> 3] >> (top & 7).astype(np.uint8)) & 1 == 1
+
+
 class IdSketch(NamedTuple):
     """Hashes of one form of the ids: whole values, their first characters, and the lengths seen."""
 
     full: np.ndarray
-    prefixes: dict[int, np.ndarray]  # prefix length (MIN_ID_CHARS, or less for a shorter value) → hashes
+    prefixes: dict[int, tuple[np.ndarray, np.ndarray]]  # prefix length → (sorted hashes, their bitmap)
     lengths: tuple[int, ...]
 
     @property
@@ -141,11 +168,14 @@ def id_hits(codes: np.ndarray, sketch: IdSketch, start_before: int | None = None
     limit = n if start_before is None else min(n, start_before)
     prefix = _prefix(codes)
     lengths = np.array(sketch.lengths, dtype=np.int64)
-    for size, hashes in sketch.prefixes.items():
+    for size, (hashes, bitmap) in sketch.prefixes.items():
         if n < size:
             continue
         starts = np.arange(0, min(limit, n - size + 1), dtype=np.int64)
-        found = starts[member(_span_hashes(prefix, starts, starts + size), hashes)]
+        windows = _span_hashes(prefix, starts, starts + size)
+        maybe = in_bitmap(windows, bitmap)
+        starts, windows = starts[maybe], windows[maybe]
+        found = starts[member(windows, hashes)]
         if not len(found):
             continue
         # every id length at every hit: the pairs that fit in the text
@@ -273,27 +303,58 @@ def sketch_entry(key: tuple, value: tuple) -> tuple[str, int, int, int] | None:
     return namespace, key[1], 0, len(text)
 
 
-def build_sketch(entries: Iterable[tuple[str, int, int, int]]) -> Sketch:
-    """The sketch from ``(namespace, hash, prefix hash, length)`` entries."""
-    full: dict[str, set[int]] = {ns: set() for ns in ("k", "r", "n", "s")}
-    prefixes: dict[str, dict[int, set[int]]] = {"k": {}, "r": {}}
-    lengths: dict[str, set[int]] = {ns: set() for ns in ("k", "r", "n", "s")}
-    for namespace, h, prefix, length in entries:
-        full[namespace].add(h)
-        lengths[namespace].add(length)
-        if namespace in prefixes:
-            prefixes[namespace].setdefault(min(MIN_ID_CHARS, length), set()).add(prefix)
+class SketchParts(NamedTuple):
+    """A partial sketch: unique hashes per namespace (and prefix length) as sorted uint64 arrays,
+    and the lengths seen; parts from many workers merge (:func:`merge_parts`)."""
 
-    def array(values: set[int]) -> np.ndarray:
-        return np.array(sorted(values), dtype=np.uint64)
+    hashes: dict[tuple, np.ndarray]  # (ns, "full") or (ns, prefix length) → sorted unique hashes
+    lengths: dict[str, frozenset[int]]
+
+
+def sketch_parts(entries: Iterable[tuple[str, int, int, int]]) -> SketchParts:
+    """A partial sketch from ``(namespace, hash, prefix hash, length)`` entries."""
+    hashes: dict[tuple, list[int]] = {}
+    lengths: dict[str, set[int]] = {}
+    for namespace, h, prefix, length in entries:
+        hashes.setdefault((namespace, "full"), []).append(h)
+        lengths.setdefault(namespace, set()).add(length)
+        if namespace in ID_NAMESPACES:
+            hashes.setdefault((namespace, min(MIN_ID_CHARS, length)), []).append(prefix)
+    return SketchParts(
+        {key: np.unique(np.array(values, dtype=np.uint64)) for key, values in hashes.items()},
+        {ns: frozenset(values) for ns, values in lengths.items()},
+    )
+
+
+def merge_parts(parts: Iterable[SketchParts]) -> SketchParts:
+    hashes: dict[tuple, list[np.ndarray]] = {}
+    lengths: dict[str, set[int]] = {}
+    for part in parts:
+        for key, values in part.hashes.items():
+            hashes.setdefault(key, []).append(values)
+        for ns, values in part.lengths.items():
+            lengths.setdefault(ns, set()).update(values)
+    return SketchParts(
+        {key: np.unique(np.concatenate(arrays)) for key, arrays in hashes.items()},
+        {ns: frozenset(values) for ns, values in lengths.items()},
+    )
+
+
+def build_sketch(entries: Iterable[tuple[str, int, int, int]] | SketchParts) -> Sketch:
+    """The sketch from ``(namespace, hash, prefix hash, length)`` entries, or from merged parts."""
+    parts = entries if isinstance(entries, SketchParts) else sketch_parts(entries)
+    empty = np.zeros(0, dtype=np.uint64)
 
     def ids(ns: str) -> IdSketch:
+        sets = {key[1]: v for key, v in parts.hashes.items() if key[0] == ns and key[1] != "full"}
         return IdSketch(
-            array(full[ns]), {size: array(v) for size, v in prefixes[ns].items()}, tuple(sorted(lengths[ns]))
+            parts.hashes.get((ns, "full"), empty),
+            {size: (v, bitmap_of(v)) for size, v in sorted(sets.items())},
+            tuple(sorted(parts.lengths.get(ns, ()))),
         )
 
     def words(ns: str) -> WordSketch:
-        return WordSketch(array(full[ns]), max(lengths[ns], default=0))
+        return WordSketch(parts.hashes.get((ns, "full"), empty), max(parts.lengths.get(ns, ()), default=0))
 
     return Sketch(ids("k"), ids("r"), words("n"), words("s"))
 
@@ -383,7 +444,22 @@ def batch_probes(
             yield Probe(("b", scope), path, wheres[i], masked[i])
 
 
-def byte_probes(data: bytes, sketch: Sketch, path: str, where: str, start_before: int | None = None) -> Iterator[Probe]:
+def values_probes(values: list[bytes], sketch: Sketch, path: str, where: str) -> Iterator[Probe]:
+    """Raw ids in each of many byte values (a binary column's batch), hashed together; a hit that
+    crosses from one value into the next is dropped."""
+    if not values:
+        return
+    joined = b"\x00".join(values)
+    inside = _locator([len(value) for value in values])
+    for probe in byte_probes(joined, sketch, path, where, spans=True):
+        start, end = probe.text
+        if inside(start, end) is not None:
+            yield probe._replace(text=joined[start:end].decode("latin-1").lower())
+
+
+def byte_probes(
+    data: bytes, sketch: Sketch, path: str, where: str, start_before: int | None = None, spans: bool = False
+) -> Iterator[Probe]:
     """Raw ids in bytes (latin-1, lower-cased): :func:`pipeline.verify.scan_bytes`, hashed
     :data:`BYTE_WINDOW` bytes at a time (windows overlap by the longest id)."""
     limit = len(data) if start_before is None else min(len(data), start_before)
@@ -392,7 +468,10 @@ def byte_probes(data: bytes, sketch: Sketch, path: str, where: str, start_before
         window = data[offset : offset + BYTE_WINDOW + overlap]
         before = min(BYTE_WINDOW, limit - offset)
         for start, end, h in id_hits(byte_codes(window), sketch.raw, before):
-            yield Probe(("r", h), path, where, window[start:end].decode("latin-1").lower())
+            if spans:  # where in ``data``, for a caller that checks it
+                yield Probe(("r", h), path, where, (offset + start, offset + end))
+            else:
+                yield Probe(("r", h), path, where, window[start:end].decode("latin-1").lower())
 
 
 # ---------------------------------------------------------------- the join

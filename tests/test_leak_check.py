@@ -218,3 +218,12 @@ def test_when_texts_are_hashed_together_then_a_hit_never_spans_two_of_them():
     texts = ["id acct-0000", "0000011 jean", "-luc", "acct-00000000011 jean-luc"]
     probes = list(leak_keys.batch_probes(texts, sketch, "f", ["a", "b", "c", "d"], (), [[]] * 4))
     assert sorted((p.key[0], p.where) for p in probes) == [("k", "d"), ("n", "d")]
+
+
+@pytest.mark.parametrize(
+    "text", ["ACCT-0000000011", "Will\x00\t\u00a0", "".join(map(chr, range(128))), "JOSÉ", "ＡＣＣＴ"]
+)
+def test_when_a_text_is_normalised_then_the_fast_path_agrees_with_the_skeleton(text):
+    from pipeline.verify import normalise
+
+    assert leak_keys.normalise(text) == normalise(text)
