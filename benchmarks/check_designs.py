@@ -69,7 +69,14 @@ def automaton_design(rows: list[dict], data: bytes, texts: list[str], shards: in
             for _ in part.ids.iter(text):
                 pass
     scanned = time.perf_counter() - started
-    return {"design": f"automaton, {shards} shard(s)", "per_worker": held, "build_s": built, "scan_s": scanned}
+    ids = 2 * len(rows) / shards
+    return {
+        "design": f"automaton, {shards} shard(s)",
+        "per_worker": held,
+        "ids": ids,
+        "build_s": built,
+        "scan_s": scanned,
+    }
 
 
 def sketch_design(rows: list[dict], data: bytes, texts: list[str]) -> dict:
@@ -87,7 +94,8 @@ def sketch_design(rows: list[dict], data: bytes, texts: list[str]) -> dict:
         batch = texts[first : first + 256]
         list(batch_probes(batch, sketch, "f", ["t"] * len(batch), (), [[]] * len(batch), names=False))
     scanned = time.perf_counter() - started
-    return {"design": "hash sketch + keyed join", "per_worker": held, "build_s": built, "scan_s": scanned}
+    ids = 2 * len(rows)
+    return {"design": "hash sketch + keyed join", "per_worker": held, "ids": ids, "build_s": built, "scan_s": scanned}
 
 
 def main(argv=None) -> int:
@@ -104,11 +112,7 @@ def main(argv=None) -> int:
     results += [automaton_design(rows, data, texts, int(s)) for s in args.shards.split(",") if s]
     print(f"{'design':<28} {'held per worker':>16} {'per id':>8} {'build s':>8} {'scan s':>8}")
     for r in results:
-        per_id = (
-            r["per_worker"]
-            / max(1, 2 * len(rows))
-            * (int(r["design"].split(", ")[1].split()[0]) if "shard" in r["design"] else 1)
-        )
+        per_id = r["per_worker"] / max(1.0, r["ids"])
         print(
             f"{r['design']:<28} {_mib(r['per_worker']):>12.1f} MiB {per_id:>6.0f} B "
             f"{r['build_s']:>8.1f} {r['scan_s']:>8.1f}"
