@@ -227,3 +227,22 @@ def test_when_a_text_is_normalised_then_the_fast_path_agrees_with_the_skeleton(t
     from pipeline.verify import normalise
 
     assert leak_keys.normalise(text) == normalise(text)
+
+
+def test_when_the_check_finishes_then_its_work_folder_is_gone(outputs):
+    tmp, manifest, key_file = outputs
+    both_checks(manifest, str(tmp / "clean"), str(tmp / "work-gone"), KeySource("file", key_file))
+    assert not (tmp / "work-gone").exists()
+
+
+def test_when_an_output_cannot_be_read_then_the_check_fails_closed_and_names_no_value(outputs, tmp_path):
+    from pipeline.leak_check import LeakCheckError, check_outputs
+
+    _, manifest, _ = outputs
+    broken = tmp_path / "out" / "reviewer" / "part-00000.parquet"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"PAR1 not really parquet ACCT-0000000011")
+    with pytest.raises(LeakCheckError, match="the leak check pipeline failed") as caught:
+        check_outputs(manifest, [str(broken)], (), None, (), [], str(tmp_path / "work"))
+    assert "0000000011" not in str(caught.value)
+    assert not (tmp_path / "work").exists()
