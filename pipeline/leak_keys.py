@@ -54,11 +54,12 @@ def id_key(text: str) -> str:
 
 
 def text_hash(text: str) -> int:
-    """The 64-bit polynomial hash ``sum(ord(c_j) * R**j)`` that :func:`window_hashes` computes for
-    every window of a text at once."""
+    """The 64-bit polynomial hash ``sum((ord(c_j) + 1) * R**j)`` that :func:`id_hits` and
+    :func:`word_hits` compute for every window of a text at once (+1: a NUL byte, common in audio,
+    must not hash like nothing)."""
     h, power = 0, 1
     for char in text:
-        h = (h + ord(char) * power) & _MASK
+        h = (h + (ord(char) + 1) * power) & _MASK
         power = (power * _R) & _MASK
     return h
 
@@ -101,7 +102,7 @@ def _prefix(codes: np.ndarray) -> _Prefix:
     n = len(codes)
     powers, inverse = _powers(n)
     sums = np.zeros(n + 1, dtype=np.uint64)
-    np.cumsum(codes * powers[:n], out=sums[1:])
+    np.cumsum((codes + np.uint64(1)) * powers[:n], out=sums[1:])
     return _Prefix(sums, inverse)
 
 
@@ -139,6 +140,7 @@ class IdSketch(NamedTuple):
     full: np.ndarray
     prefixes: dict[int, tuple[np.ndarray, np.ndarray]]  # prefix length → (sorted hashes, their bitmap)
     lengths: tuple[int, ...]
+    alphabet: np.ndarray | None = None  # bytes that occur in some id (raw ids only): a cheap prefilter
 
     @property
     def longest(self) -> int:
@@ -166,6 +168,9 @@ def id_hits(codes: np.ndarray, sketch: IdSketch, start_before: int | None = None
     if not sketch.lengths or n == 0:
         return
     limit = n if start_before is None else min(n, start_before)
+    if sketch.alphabet is not None:
+        yield from _byte_id_hits(codes, sketch, limit)
+        return
     prefix = _prefix(codes)
     lengths = np.array(sketch.lengths, dtype=np.int64)
     for size, (hashes, bitmap) in sketch.prefixes.items():
@@ -187,6 +192,37 @@ def id_hits(codes: np.ndarray, sketch: IdSketch, start_before: int | None = None
         keep = member(full, sketch.full)
         for start, end, h in zip(pair_starts[keep], pair_ends[keep], full[keep], strict=True):
             yield int(start), int(end), int(h)
+
+
+def _direct_hashes(codes: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """:func:`text_hash` of ``codes[s:s + length]`` for each start (the caller keeps them in range)."""
+    hashes = np.zeros(len(starts), dtype=np.uint64)
+    powers, _ = _powers(length)
+    for j in range(length):
+        hashes += (codes[starts + j] + np.uint64(1)) * powers[j]
+    return hashes
+
+
+def _byte_id_hits(codes: np.ndarray, sketch: IdSketch, limit: int) -> Iterator[tuple[int, int, int]]:
+    """:func:`id_hits` for raw bytes: only windows whose every byte occurs in some id are hashed
+    (in audio or compressed bytes, a few in a thousand), directly, without prefix sums."""
+    n = len(codes)
+    usable = sketch.alphabet[codes.astype(np.int64)]
+    runs = np.concatenate(([0], np.cumsum(usable, dtype=np.int64)))
+    for size, (hashes, bitmap) in sketch.prefixes.items():
+        if n < size:
+            continue
+        last = min(limit, n - size + 1)
+        starts = np.flatnonzero(runs[size : size + last] - runs[:last] == size)
+        windows = _direct_hashes(codes, starts, size)
+        maybe = in_bitmap(windows, bitmap)
+        starts, windows = starts[maybe], windows[maybe]
+        for start in starts[member(windows, hashes)]:
+            for length in sketch.lengths:
+                if start + length <= n:
+                    h = int(_direct_hashes(codes, np.array([start]), length)[0])
+                    if member(np.array([h], dtype=np.uint64), sketch.full)[0]:
+                        yield int(start), int(start + length), h
 
 
 _ASCII_WORD = np.array([bool(_WORD.match(chr(i))) for i in range(128)], dtype=bool)
@@ -291,13 +327,16 @@ def row_needles(
     return entries, RowCounts(1, identifiers, skipped, unscoped)
 
 
-def sketch_entry(key: tuple, value: tuple) -> tuple[str, int, int, int] | None:
-    """What the sketch keeps of a needle entry: ``(namespace, hash, prefix hash, length)``; None for
-    row-bound names (they are joined by scope, not searched for)."""
+def sketch_entry(key: tuple, value: tuple) -> tuple | None:
+    """What the sketch keeps of a needle entry: ``(namespace, hash, prefix hash, length)``, and for
+    a raw id the code points it is made of; None for row-bound names (they are joined by scope, not
+    searched for)."""
     namespace = key[0]
     if namespace == "b":
         return None
     text = value[0]
+    if namespace == "r":
+        return namespace, key[1], text_hash(text[:MIN_ID_CHARS]), len(text), frozenset(map(ord, text))
     if namespace in ID_NAMESPACES:
         return namespace, key[1], text_hash(text[:MIN_ID_CHARS]), len(text)
     return namespace, key[1], 0, len(text)
@@ -309,13 +348,20 @@ class SketchParts(NamedTuple):
 
     hashes: dict[tuple, np.ndarray]  # (ns, "full") or (ns, prefix length) → sorted unique hashes
     lengths: dict[str, frozenset[int]]
+    chars: frozenset[int] | None = None  # code points of the raw ids (None: not known, no prefilter)
 
 
 def sketch_parts(entries: Iterable[tuple[str, int, int, int]]) -> SketchParts:
     """A partial sketch from ``(namespace, hash, prefix hash, length)`` entries."""
     hashes: dict[tuple, list[int]] = {}
     lengths: dict[str, set[int]] = {}
-    for namespace, h, prefix, length in entries:
+    chars: set[int] | None = set()
+    for namespace, h, prefix, length, *rest in entries:
+        if namespace == "r":
+            if rest and chars is not None:
+                chars.update(rest[0])
+            else:
+                chars = None
         hashes.setdefault((namespace, "full"), []).append(h)
         lengths.setdefault(namespace, set()).add(length)
         if namespace in ID_NAMESPACES:
@@ -323,13 +369,19 @@ def sketch_parts(entries: Iterable[tuple[str, int, int, int]]) -> SketchParts:
     return SketchParts(
         {key: np.unique(np.array(values, dtype=np.uint64)) for key, values in hashes.items()},
         {ns: frozenset(values) for ns, values in lengths.items()},
+        None if chars is None else frozenset(chars),
     )
 
 
 def merge_parts(parts: Iterable[SketchParts]) -> SketchParts:
     hashes: dict[tuple, list[np.ndarray]] = {}
     lengths: dict[str, set[int]] = {}
+    chars: set[int] | None = set()
     for part in parts:
+        if part.chars is None or chars is None:
+            chars = None if "r" in part.lengths or chars is None else chars
+        else:
+            chars.update(part.chars)
         for key, values in part.hashes.items():
             hashes.setdefault(key, []).append(values)
         for ns, values in part.lengths.items():
@@ -337,6 +389,7 @@ def merge_parts(parts: Iterable[SketchParts]) -> SketchParts:
     return SketchParts(
         {key: np.unique(np.concatenate(arrays)) for key, arrays in hashes.items()},
         {ns: frozenset(values) for ns, values in lengths.items()},
+        None if chars is None else frozenset(chars),
     )
 
 
@@ -347,10 +400,15 @@ def build_sketch(entries: Iterable[tuple[str, int, int, int]] | SketchParts) -> 
 
     def ids(ns: str) -> IdSketch:
         sets = {key[1]: v for key, v in parts.hashes.items() if key[0] == ns and key[1] != "full"}
+        alphabet = None
+        if ns == "r" and parts.chars is not None:
+            alphabet = np.zeros(256, dtype=bool)
+            alphabet[[c for c in parts.chars if c < 256]] = True
         return IdSketch(
             parts.hashes.get((ns, "full"), empty),
             {size: (v, bitmap_of(v)) for size, v in sorted(sets.items())},
             tuple(sorted(parts.lengths.get(ns, ()))),
+            alphabet,
         )
 
     def words(ns: str) -> WordSketch:

@@ -246,3 +246,21 @@ def test_when_an_output_cannot_be_read_then_the_check_fails_closed_and_names_no_
         check_outputs(manifest, [str(broken)], (), None, (), [], str(tmp_path / "work"))
     assert "0000000011" not in str(caught.value)
     assert not (tmp_path / "work").exists()
+
+
+def test_when_bytes_are_prefiltered_by_the_ids_alphabet_then_the_hits_are_the_same():
+    rng = np.random.default_rng(3)
+    ids = ["ser1234567", "acct-0000000011", "g090xf0731945822", "Ωmega12"]
+    data = bytearray(rng.integers(0, 256, size=200_000, dtype=np.uint8).tobytes())
+    for i, value in enumerate(ids[:3] * 5):
+        at = 1000 + i * 12_000
+        data[at : at + len(value)] = value.upper().encode("latin-1")
+    entries = [
+        leak_keys.sketch_entry(("r", leak_keys.text_hash(v.lower())), (v.lower(), "device_serial", 1)) for v in ids
+    ]
+    filtered = leak_keys.build_sketch(entries)
+    plain = leak_keys.build_sketch([e[:4] for e in entries])
+    assert filtered.raw.alphabet is not None and plain.raw.alphabet is None
+    codes = leak_keys.byte_codes(bytes(data))
+    hits = list(leak_keys.id_hits(codes, filtered.raw))
+    assert hits == list(leak_keys.id_hits(codes, plain.raw)) and len(hits) == 15
