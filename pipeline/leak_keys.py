@@ -5,15 +5,15 @@ Out: needle entries ``(key, value)`` and probes ``(key, payload)`` that meet in 
      Beam check, :mod:`pipeline.leak_check`), and a :class:`Sketch` — sorted 64-bit hashes of the
      needles, 8 bytes per needle — that tells a scanner which spans of its text are worth a probe.
      A scanner never holds the needles themselves, only their hashes.
-Fails: nothing here raises on odd input; a hash collision only costs a probe that the join then
-     rejects (values are compared exactly there), never a missed leak.
+Fails: nothing here raises on odd input; a hash collision only costs a probe that finds no needle
+     under its key (keys are the values themselves), never a missed leak.
 
-Keys (namespace, hash or scope):
+Keys (namespace, value): the value itself, compared exactly by the join.
 
-- ``("k", h)`` an account id or serial in its :func:`~pipeline.verify.id_key` form, searched as a
-  substring of keyed text; ``("r", h)`` the same id lower-cased raw, searched in raw bytes.
-- ``("n", h)`` a first name that is not an ordinary word, searched as a whole word anywhere.
-- ``("s", h)`` a clip id or review id, to see which clips a log line names.
+- ``("k", id)`` an account id or serial in its :func:`~pipeline.verify.id_key` form, searched as a
+  substring of keyed text; ``("r", id)`` the same id lower-cased raw, searched in raw bytes.
+- ``("n", name)`` a first name that is not an ordinary word, searched as a whole word anywhere.
+- ``("s", id)`` a clip id or review id, to see which clips a log line names.
 - ``("b", scope)`` a first name bound to its clip (``clip:<id>`` / ``review:<id>``), checked as a
   whole word in text about that clip.
 
@@ -300,15 +300,15 @@ def row_needles(
         value = row.get(kind)
         if isinstance(value, str) and len(id_key(value.strip())) >= MIN_ID_CHARS:
             keyed, raw = id_key(value.strip()), value.strip().lower()
-            entries.append((("k", text_hash(keyed)), (keyed, kind, number)))
-            entries.append((("r", text_hash(raw)), (raw, kind, number)))
+            entries.append((("k", keyed), (keyed, kind, number)))
+            entries.append((("r", raw), (raw, kind, number)))
             identifiers += 1
     clip_id = row.get("clip_id")
     clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
     review = review_id_of(row) if review_id_of else None
     for kind, value in (("clip", clip_id), ("review", review)):
         if value:
-            entries.append((("s", text_hash(normalise(value))), (normalise(value), f"{kind}:{value}")))
+            entries.append((("s", normalise(value)), (normalise(value), f"{kind}:{value}")))
     name = row.get("first_name")
     name = normalise(name.strip()) if isinstance(name, str) else ""
     if len(name) >= MIN_NAME_CHARS:
@@ -321,7 +321,7 @@ def row_needles(
             if review:
                 entries.append((("b", f"review:{review}"), (name, number)))
             if not all(word in ordinary for word in re.findall(r"\w+", name)):
-                entries.append((("n", text_hash(name)), (name, number)))
+                entries.append((("n", name), (name, number)))
             elif review_id_of is None or not review:
                 unscoped = 1
     return entries, RowCounts(1, identifiers, skipped, unscoped)
@@ -336,10 +336,10 @@ def sketch_entry(key: tuple, value: tuple) -> tuple | None:
         return None
     text = value[0]
     if namespace == "r":
-        return namespace, key[1], text_hash(text[:MIN_ID_CHARS]), len(text), frozenset(map(ord, text))
+        return namespace, text_hash(text), text_hash(text[:MIN_ID_CHARS]), len(text), frozenset(map(ord, text))
     if namespace in ID_NAMESPACES:
-        return namespace, key[1], text_hash(text[:MIN_ID_CHARS]), len(text)
-    return namespace, key[1], 0, len(text)
+        return namespace, text_hash(text), text_hash(text[:MIN_ID_CHARS]), len(text)
+    return namespace, text_hash(text), 0, len(text)
 
 
 class SketchParts(NamedTuple):
@@ -482,21 +482,21 @@ def batch_probes(
     texts = [normalise(text) for text in texts]
     keyed = SEPARATOR.join(text.translate(_ID_FOLD) for text in texts)
     inside = _locator([len(text) for text in texts])
-    for start, end, h in id_hits(codes_of(keyed), sketch.keyed):
+    for start, end, _h in id_hits(codes_of(keyed), sketch.keyed):
         if (i := inside(start, end)) is not None:
-            yield Probe(("k", h), path, wheres[i], keyed[start:end])
+            yield Probe(("k", keyed[start:end]), path, wheres[i], keyed[start:end])
     if not names:
         return
     masked = [mask_paths(text, masks) for text in texts]
     joined = SEPARATOR.join(masked)
     inside = _locator([len(text) for text in masked])
-    for start, end, h in word_hits(joined, sketch.names):
+    for start, end, _h in word_hits(joined, sketch.names):
         if (i := inside(start, end)) is not None:
-            yield Probe(("n", h), path, wheres[i], joined[start:end])
+            yield Probe(("n", joined[start:end]), path, wheres[i], joined[start:end])
     if any(scope is None for scope in scopes):
-        for start, end, h in word_hits(joined, sketch.scopes):
+        for start, end, _h in word_hits(joined, sketch.scopes):
             if (i := inside(start, end)) is not None and scopes[i] is None:
-                yield Probe(("s", h), path, wheres[i], (joined[start:end], masked[i]))
+                yield Probe(("s", joined[start:end]), path, wheres[i], (joined[start:end], masked[i]))
     for i, given in enumerate(scopes):
         for scope in given or ():
             yield Probe(("b", scope), path, wheres[i], masked[i])
@@ -512,7 +512,8 @@ def values_probes(values: list[bytes], sketch: Sketch, path: str, where: str) ->
     for probe in byte_probes(joined, sketch, path, where, spans=True):
         start, end = probe.text
         if inside(start, end) is not None:
-            yield probe._replace(text=joined[start:end].decode("latin-1").lower())
+            span = joined[start:end].decode("latin-1").lower()
+            yield probe._replace(key=("r", span), text=span)
 
 
 def byte_probes(
@@ -525,11 +526,12 @@ def byte_probes(
     for offset in range(0, max(limit, 1), BYTE_WINDOW):
         window = data[offset : offset + BYTE_WINDOW + overlap]
         before = min(BYTE_WINDOW, limit - offset)
-        for start, end, h in id_hits(byte_codes(window), sketch.raw, before):
+        for start, end, _h in id_hits(byte_codes(window), sketch.raw, before):
             if spans:  # where in ``data``, for a caller that checks it
-                yield Probe(("r", h), path, where, (offset + start, offset + end))
+                yield Probe(("r", ""), path, where, (offset + start, offset + end))
             else:
-                yield Probe(("r", h), path, where, window[start:end].decode("latin-1").lower())
+                span = window[start:end].decode("latin-1").lower()
+                yield Probe(("r", span), path, where, span)
 
 
 # ---------------------------------------------------------------- the join
