@@ -264,3 +264,18 @@ def test_when_bytes_are_prefiltered_by_the_ids_alphabet_then_the_hits_are_the_sa
     codes = leak_keys.byte_codes(bytes(data))
     hits = list(leak_keys.id_hits(codes, filtered.raw))
     assert hits == list(leak_keys.id_hits(codes, plain.raw)) and len(hits) == 15
+
+
+def test_when_the_run_cannot_complete_its_check_then_the_report_says_so_and_it_does_not_pass(outputs, tmp_path):
+    from pipeline.config import load_config
+    from pipeline.run import verify_outputs
+    from tests.conftest import REPO
+
+    _, manifest, key_file = outputs
+    out = tmp_path / "staged"
+    (out / "reviewer").mkdir(parents=True)
+    (out / "reviewer" / "part-00000.parquet").write_bytes(b"PAR1 not parquet")
+    config = load_config(f"{REPO}/configs/default.yaml")
+    check = verify_outputs(manifest, str(out), config, KeySource("file", key_file), str(tmp_path))
+    assert check["passed"] is False and check["leaks"] == 0 and "error" in check
+    assert check["files_scanned"] == 1 and not list((tmp_path / "_staging").glob("leak-check-*"))
