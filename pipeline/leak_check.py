@@ -29,8 +29,10 @@ import heapq
 import json
 import logging
 import os
+import pickle
 import posixpath
 import secrets
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -65,6 +67,47 @@ class CheckResult(NamedTuple):
 
 
 NEEDLE_BATCH_ROWS = 1000  # manifest rows whose needle entries travel as one element
+CLIP_BUCKETS = 64  # row-bound names and the texts about their clips meet in this many groups
+
+
+def pack(value) -> bytes:
+    """A list of entries or probes as one compressed blob: a runner that holds a PCollection (the
+    FnApiRunner holds every shuffle in the launcher) holds bytes, not millions of small objects."""
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(blob: bytes):
+    return pickle.loads(zlib.decompress(blob))
+
+
+def clip_bucket(scope: str) -> int:
+    return zlib.crc32(scope.encode("utf-8", "surrogatepass")) % CLIP_BUCKETS
+
+
+def by_bucket(items: Iterable[tuple]) -> Iterator[tuple[int, bytes]]:
+    """``(scope, ...)`` items → ``(bucket, packed items)``, one element per bucket that has any."""
+    buckets: dict[int, list] = {}
+    for item in items:
+        buckets.setdefault(clip_bucket(item[0]), []).append(item)
+    for bucket, bucket_items in sorted(buckets.items()):
+        yield bucket, pack(bucket_items)
+
+
+def bound_names(blob: bytes) -> Iterator[tuple[int, bytes]]:
+    """A needle batch → its row-bound names ``(scope, name, row)``, packed per clip bucket."""
+    return by_bucket((key[1], *value) for key, value in unpack(blob) if key[0] == "b")
+
+
+def match_clips(needle_blobs: Iterable[bytes], probe_blobs: Iterable[bytes]) -> Iterator[Finding]:
+    """One clip bucket: each text about a clip (reviewer row, quarantine record, log line naming
+    it) against that clip's first names, as whole words."""
+    names: dict[str, list[tuple[str, int]]] = {}
+    for blob in needle_blobs:
+        for scope, name, row in unpack(blob):
+            names.setdefault(scope, []).append((name, row))
+    for blob in probe_blobs:
+        for scope, path, where, text in unpack(blob):
+            yield from leak_keys.match(("b", scope), names.get(scope, ()), [(path, where, text)])
 
 
 def numbered_needles(manifest: str, allowed: frozenset[str], review_key) -> Iterator:
@@ -83,15 +126,15 @@ def numbered_needles(manifest: str, allowed: frozenset[str], review_key) -> Iter
             totals[i] += value
         batch += entries
         if number % NEEDLE_BATCH_ROWS == 0:
-            yield batch
+            yield pack(batch)
             batch = []
     if batch:
-        yield batch
+        yield pack(batch)
     yield pvalue.TaggedOutput("counts", RowCounts(*totals))
 
 
-def batch_sketch(batch: list) -> leak_keys.SketchParts:
-    return leak_keys.sketch_parts(e for entry in batch if (e := leak_keys.sketch_entry(*entry)))
+def batch_sketch(blob: bytes) -> leak_keys.SketchParts:
+    return leak_keys.sketch_parts(e for entry in unpack(blob) if (e := leak_keys.sketch_entry(*entry)))
 
 
 def _review_ids(review_key):
@@ -261,34 +304,54 @@ class _ScanFn(beam.DoFn):
 
     def process(self, unit, sketch):
         self._units.inc()
+        about_clips = []
         for item in scan_unit(unit, sketch, self._masks, self._scoped):
             if isinstance(item, Finding):
                 yield pvalue.TaggedOutput("findings", tuple(item))
+            elif item.key[0] == "b":  # a text about a clip: packed per clip bucket, below
+                about_clips.append((item.key[1], item.path, item.where, item.text))
             else:
                 self._probes.inc()
                 yield item.key, (item.path, item.where, item.text)
+        self._probes.inc(len(about_clips))
+        for bucket in by_bucket(about_clips):
+            yield pvalue.TaggedOutput("clips", bucket)
 
 
 class _MatchFn(beam.DoFn):
-    """(key, {needles, probes}) → findings; a clip named in a log line → ``rescoped`` probes."""
+    """(key, {needles, probes}) → findings; a clip named in a log line → ``rescoped``, packed per
+    clip bucket."""
 
     def process(self, element):
         key, grouped = element
+        rescoped = []
         for item in leak_keys.match(key, grouped["needles"], grouped["probes"]):
             if isinstance(item, Finding):
                 yield tuple(item)
             else:
-                yield pvalue.TaggedOutput("rescoped", item)
+                (_, scope), (path, where, text) = item
+                rescoped.append((scope, path, where, text))
+        for bucket in by_bucket(rescoped):
+            yield pvalue.TaggedOutput("rescoped", bucket)
+
+
+class _MatchClipsFn(beam.DoFn):
+    """(clip bucket, {needles, probes}) → findings."""
+
+    def process(self, element):
+        _, grouped = element
+        for finding in match_clips(grouped["needles"], grouped["probes"]):
+            yield tuple(finding)
 
 
 class _ProbedFn(beam.DoFn):
     """Needle batches → the entries a scanner probed, one by one (the probed keys are few: spans
     whose hash is a needle's). Row-bound names are joined apart, with every reviewer row."""
 
-    def process(self, batch, probed):
+    def process(self, blob, probed):
         if getattr(self, "_probed", None) is None:
             self._probed = set(probed)
-        for entry in batch:
+        for entry in unpack(blob):
             if entry[0][0] != "b" and entry[0] in self._probed:
                 yield entry
 
@@ -331,10 +394,10 @@ class CheckLeaks(beam.PTransform):
             | "SpreadUnits" >> beam.Reshuffle()
             | "Scan"
             >> beam.ParDo(_ScanFn(self._masks, self._review_key is not None), pvalue.AsSingleton(sketch)).with_outputs(
-                "findings", main="probes"
+                "findings", "clips", main="probes"
             )
         )
-        by_hash, by_clip = scanned.probes | "SplitProbes" >> beam.Partition(lambda kv, _: int(kv[0][0] == "b"), 2)
+        by_hash = scanned.probes
         probed = by_hash | "ProbedKeys" >> beam.Map(lambda kv: kv[0]) | "DistinctKeys" >> beam.Distinct()
         searched = needles | "NeedlesProbed" >> beam.ParDo(_ProbedFn(), pvalue.AsIter(probed))
         first = (
@@ -342,14 +405,14 @@ class CheckLeaks(beam.PTransform):
             | "JoinProbes" >> beam.CoGroupByKey()
             | "Match" >> beam.ParDo(_MatchFn()).with_outputs("rescoped", main="findings")
         )
-        bound = needles | "RowBoundNames" >> beam.FlatMap(lambda batch: [e for e in batch if e[0][0] == "b"])
-        clip_probes = (by_clip, first.rescoped) | "ClipProbes" >> beam.Flatten()
+        bound = needles | "RowBoundNames" >> beam.FlatMap(bound_names)
+        clip_probes = (scanned.clips, first.rescoped) | "ClipProbes" >> beam.Flatten()
         second = (
             {"needles": bound, "probes": clip_probes}
             | "JoinClips" >> beam.CoGroupByKey()
-            | "MatchClips" >> beam.ParDo(_MatchFn()).with_outputs("rescoped", main="findings")
+            | "MatchClips" >> beam.ParDo(_MatchClipsFn())
         )
-        findings = (scanned.findings, first.findings, second.findings) | "AllFindings" >> beam.Flatten()
+        findings = (scanned.findings, first.findings, second) | "AllFindings" >> beam.Flatten()
         unique = findings | "DistinctFindings" >> beam.Distinct()
         counts = read.counts | "Counts" >> beam.CombineGlobally(add_counts)
         return CheckOutputs(unique, counts)
