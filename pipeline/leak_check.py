@@ -11,16 +11,17 @@ Out: the same findings as :func:`pipeline.verify.verify_run` — kind, manifest 
 Fails: a file that cannot be read or a pipeline that fails raises (:class:`LeakCheckError`): the
      check did not complete, and the caller publishes nothing.
 
-How it scales: the manifest becomes needle entries keyed by a 64-bit hash (ids, names that are not
-ordinary words, clip and review ids) or by clip (row-bound names). The outputs are split into units
-scanned in parallel — each Parquet file's raw bytes in 8 MB ranges and each row group, each other
-file whole. A scanner holds only the :class:`~pipeline.leak_keys.Sketch` (8 bytes per needle, not
-the needles) and emits a probe for each span whose hash is a needle's, and one per reviewer row
-(keyed by its ``review_id``) and quarantine record (by clip); probes and needles meet in a
-``CoGroupByKey`` where values are compared exactly. A log line that names a clip becomes a second
-probe, joined with that clip's names. Only needles of probed keys go into the id and name join; all
-row-bound names do (two per row). Manifest rows are numbered by one reader (their numbers are the
-findings' row numbers); everything after it runs in parallel.
+How it scales: the manifest becomes needle entries keyed by their value (ids, names that are not
+ordinary words, clip and review ids) or by clip (row-bound names), in batches of 1,000 rows that
+travel as compressed blobs. The outputs are split into units scanned in parallel — each Parquet
+file's raw bytes in 8 MB ranges and each row group, each other file whole. A scanner holds only the
+:class:`~pipeline.leak_keys.Sketch` (8 bytes per needle, not the needles) and emits a probe for
+each span whose hash is a needle's; probes meet the needles of their key in a ``CoGroupByKey``
+(only needles of probed keys go in). The text of each reviewer row (by ``review_id``), quarantine
+record (by clip) and log line that names a clip meets that clip's first names in a second join over
+:data:`CLIP_BUCKETS` buckets of packed blobs, so a worker holds one bucket's names at a time.
+Manifest rows are numbered by one reader (their numbers are the findings' row numbers: the one
+serial step); everything after it runs in parallel.
 """
 
 from __future__ import annotations
