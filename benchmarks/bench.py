@@ -12,10 +12,12 @@ Out: a table on stdout — audio seconds per wall second per core (× real time)
      the two sizes separate each one's fixed start-up (imports, model loads, worker start, the
      final leak scan) from its steady-state rate, which is what a long scheduled batch sees.
      ``--series 1000,20000`` instead measures only the job at several sizes, for the
-     memory-flatness check; ``--worker-series 1,2`` only the job at several worker counts, for
-     the scaling. ``--default-engine`` passes the job no runner flags, so the launcher picks the
-     engine as for an operator's plain ``pipeline run`` (``pipeline/local_engine.py``); compare it
-     with ``--direct_running_mode=in_memory``, the engine a plain run had before.
+     memory-flatness check (with ``--check-workers 1,2``, also the leak check alone over each
+     size's output, with each worker count: its wall time per clip, speed-up, memory and cost);
+     ``--worker-series 1,2`` only the job at several worker counts, for the scaling.
+     ``--default-engine`` passes the job no runner flags, so the launcher picks the engine as for
+     an operator's plain ``pipeline run`` (``pipeline/local_engine.py``); compare it with
+     ``--direct_running_mode=in_memory``, the engine a plain run had before.
      ``--runner dask --workers N`` runs the job on a Dask cluster of N worker
      processes started for each measured run (:mod:`benchmarks.dask_cluster`; its CPU time and
      memory count with the job's) instead of the multi-process DirectRunner.
@@ -200,6 +202,75 @@ def run_job(
     return m, report
 
 
+def run_check(
+    manifest: str, folder: str, config: str, beam_args: list[str], key_file: str, runner: str, workers: int
+) -> dict:
+    """``python -m pipeline verify`` (the Beam leak check) over the job's last output, measured on
+    its own: wall, CPU, launcher and largest worker RSS."""
+    out = os.path.join(folder, "job")
+    argv = [sys.executable, "-m", "pipeline", "verify", "--manifest", manifest, "--output", out]
+    argv += ["--config", config, "--key-file", key_file, *beam_args]
+    if runner == "dask":
+        with dask_cluster(workers, folder) as (pid, address):
+            m = measure([*argv, "--dask_client_address", address], cwd=REPO, also=pid)
+    else:
+        m = measure(argv, cwd=REPO)
+    if " 0 leaks" not in m.stdout:
+        raise SystemExit(f"the leak check found leaks in a clean benchmark run:\n{m.stdout[-2000:]}")
+    clips, _ = workload.manifest_stats(manifest)
+    row = {
+        "clips": clips,
+        "runner": runner,
+        "workers_asked": workers,
+        "wall_s": round(m.wall_s, 2),
+        "cpu_s": round(m.cpu_s, 2),
+        "launcher_peak_rss_mib": round(mib(m.launcher_peak_rss), 1),
+        "worker_peak_rss_mib": round(mib(m.max_worker_rss), 1),
+        "worker_rss_mib_at_quartiles": [round(mib(m.rss_at(f)), 1) for f in (0.25, 0.5, 0.75, 1.0)],
+    }
+    print(
+        f"  check@{clips} ({runner}, {workers} workers): {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU, "
+        f"launcher {row['launcher_peak_rss_mib']:.0f} MiB, largest worker {row['worker_peak_rss_mib']:.0f} MiB",
+        flush=True,
+    )
+    return row
+
+
+def check_table(rows: list[dict]) -> str:
+    """The check's wall time per size and worker count: linear in rows, divided across workers."""
+    head = (
+        f"{'clips':>8} {'workers':>7} {'wall s':>8} {'CPU s':>8} {'us/clip':>8} {'speed-up':>8} "
+        f"{'launcher':>9} {'worker':>8} {'worker at quartiles':>22}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        base = next((b for b in rows if b["clips"] == r["clips"]), r)
+        quartiles = "/".join(f"{v:.0f}" for v in r["worker_rss_mib_at_quartiles"])
+        lines.append(
+            f"{r['clips']:>8} {r['workers_asked']:>7} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} "
+            f"{r['wall_s'] / r['clips'] * 1e6:>8.0f} {base['wall_s'] / r['wall_s']:>7.2f}x "
+            f"{r['launcher_peak_rss_mib']:>5.0f} MiB {r['worker_peak_rss_mib']:>4.0f} MiB {quartiles:>22}"
+        )
+    return "\n".join(lines)
+
+
+def check_cost(rows: list[dict], clips: int, price_per_hour: float) -> list[str]:
+    """The check's share of the cost model: its CPU seconds per clip (largest size measured, fewest
+    workers) for ``clips`` clips, in vCPU-hours and Dataflow worker-hours."""
+    if not rows:
+        return []
+    largest = max(r["clips"] for r in rows)
+    row = min((r for r in rows if r["clips"] == largest), key=lambda r: r["workers_asked"])
+    cpu_s = row["cpu_s"] / row["clips"] * clips
+    worker_hours = cpu_s / 3600 / N2_STANDARD_4_VCPUS
+    return [
+        f"leak check: {row['cpu_s'] / row['clips'] * 1000:.2f} CPU ms per clip ({row['runner']}, {row['clips']} clips, "
+        f"{row['workers_asked']} workers, start-up included)",
+        f"  {clips:,} clips: {cpu_s / 3600:,.1f} vCPU-hours = {worker_hours:,.2f} n2-standard-4 worker-hours, "
+        f"${worker_hours * price_per_hour:,.2f}",
+    ]
+
+
 def _report_rows(report: dict) -> tuple[int, int, int]:
     """(clips in, reviewer rows, transcripts redacted) from a run report, whatever its layout."""
     outcomes = report.get("outcomes", {})
@@ -233,12 +304,14 @@ def run_approach(
         row["runner"] = report.get("runner", runner)
         row["workers_asked"] = workers
         row["leak_findings"] = int(report.get("leak_check", {}).get("leaks", 0))
+        row["check_wall_s"] = float(report.get("leak_check", {}).get("wall_s", 0.0))
         if m.exit_code:
             print(f"  ours: exit {m.exit_code}; leak scan findings: {row['leak_findings']} (see run_report.json)")
     else:
         m, done, done_s = run_simple(name, manifest, folder)
         row = _row(name, m, done, done, done_s, 1)
-    print(f"  {name}@{row['clips']}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU", flush=True)
+    check = f", leak check {row['check_wall_s']:.1f} s of it" if row.get("check_wall_s") else ""
+    print(f"  {name}@{row['clips']}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU{check}", flush=True)
     return row
 
 
@@ -434,6 +507,11 @@ def _main(argv=None) -> int:
         "us-central1 list price, 2024)",
     )
     parser.add_argument("--cost-clips", type=int, default=1_000_000, help="clips the cost model prices (1,000,000)")
+    parser.add_argument(
+        "--check-workers",
+        default="",
+        help="comma list of worker counts: after each --series run, also time the leak check alone with each",
+    )
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override a.b=value")
     parser.add_argument("--out", default="", help="working folder (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
@@ -458,6 +536,8 @@ def _main(argv=None) -> int:
         only_job = bool(args.series or worker_counts)
         approaches = ["ours"] if only_job else [a.strip() for a in args.approaches.split(",") if a.strip()]
         rows = []
+        check_rows: list[dict] = []
+        check_counts = [int(n) for n in args.check_workers.split(",") if n]
         costed: tuple[dict, str, float | None] | None = None  # (row, basis, utilisation) the cost model uses
         for size in sizes:
             work = os.path.join(folder, f"workload-{size}")
@@ -477,6 +557,14 @@ def _main(argv=None) -> int:
                 continue
             by: dict[str, dict] = {}
             small: dict[str, dict] = {}
+            if args.series and check_counts:
+                rows.append(
+                    run_approach("ours", manifest, folder, config, beam_args, key_file, args.runner, args.workers)
+                )
+                for count in check_counts:
+                    flags = job_args(args.runner, count, extra_beam_args)
+                    check_rows.append(run_check(manifest, folder, config, flags, key_file, args.runner, count))
+                continue
             for name in approaches:
                 subset = name == "naive" and 0 < args.naive_clips < clips
                 source = workload.first(manifest, args.naive_clips) if subset else manifest
@@ -513,10 +601,24 @@ def _main(argv=None) -> int:
             print(format_table([{**r, "approach": f"ours@{r['clips']}"} for r in rows]))
             peaks = [r["worker_peak_rss_mib"] for r in rows]
             print(f"\npeak RSS per worker across sizes: {', '.join(f'{p:.0f}' for p in peaks)} MiB")
+            launchers = [r["launcher_peak_rss_mib"] for r in rows]
+            spread = (max(launchers) - min(launchers)) / min(launchers) if min(launchers) else 0.0
+            print(
+                f"launcher peak RSS across sizes: {', '.join(f'{p:.0f}' for p in launchers)} MiB "
+                f"(spread {spread:.0%}; target <= 400 MiB and within 10 %)"
+            )
+            checks = [(r["clips"], r.get("check_wall_s", 0.0)) for r in rows]
+            print(
+                "leak check wall time: "
+                + ", ".join(f"{s:.1f} s at {c} clips ({s / c * 1e6:.0f} us per clip)" for c, s in checks if c)
+            )
         for r in rows:
             if r["approach"] == "ours":
                 quartiles = ", ".join(f"{v:.0f}" for v in r["worker_rss_mib_at_quartiles"])
                 print(f"ours@{r['clips']}: largest worker RSS at 25/50/75/100 % of the run: {quartiles} MiB")
+        if check_rows:
+            print()
+            print(check_table(check_rows))
         cost = None
         if costed:
             row, basis, utilisation = costed
@@ -525,9 +627,17 @@ def _main(argv=None) -> int:
             )
             print()
             print("\n".join(format_cost(cost, f"{row['runner']}, {basis}", utilisation)))
+        if check_rows:
+            print("\n".join(check_cost(check_rows, args.cost_clips, args.price_per_hour)))
         print(_load())
         with open(os.path.join(folder, "bench.json"), "w", encoding="utf-8") as handle:
-            summary = {"rows": rows, "beam_args": beam_args, "overrides": args.overrides, "cost_model": cost}
+            summary = {
+                "rows": rows,
+                "check_rows": check_rows,
+                "beam_args": beam_args,
+                "overrides": args.overrides,
+                "cost_model": cost,
+            }
             json.dump(summary, handle, indent=2)
     finally:
         if not args.keep and not args.out:

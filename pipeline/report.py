@@ -59,8 +59,8 @@ def count_written(paths) -> dict[str, int]:
     quarantine_rows = 0
     quarantine_files = files(paths.quarantine_prefix)
     for path in quarantine_files:
-        with FileSystems.open(path) as handle:
-            quarantine_rows += sum(1 for line in handle.read().splitlines() if line.strip())
+        with FileSystems.open(path) as handle:  # streamed: a large quarantine is not held in the launcher
+            quarantine_rows += sum(1 for line in handle if line.strip())
     return {
         "reviewer_rows": parquet_rows(reviewer_files),
         "reviewer_files": len(reviewer_files),

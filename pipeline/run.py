@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import sys
+import time
 
 import pipeline
 from pipeline import audit, local_engine, progress, publish, report
@@ -64,25 +65,44 @@ def _capture_log(path: str) -> logging.Handler | None:
     return handler
 
 
-def verify_outputs(manifest: str, output_dir: str, config, key, output_root: str = "") -> dict:
-    """Leak verification over every file of the run (rows tied to clips with the run's key); the
-    summary names no value."""
-    from pipeline.verify import needles_from_rows, read_manifest_rows, verify_run
-    from pipeline.verify_columns import review_ids_with
+def verify_outputs(
+    manifest: str, output_dir: str, config, key, output_root: str = "", beam_args: list[str] | None = None
+) -> dict:
+    """Leak verification over every file of the run (rows tied to clips with the run's key), as a
+    Beam pipeline on the job's runner (:mod:`pipeline.leak_check`); the summary names no value. A
+    check that could not complete has ``passed`` false and an ``error``."""
+    from pipeline.leak_check import LeakCheckError, check_outputs, work_folder
+    from pipeline.verify import list_files, normalise
 
-    review_ids = review_ids_with(key, config.identifiers.epoch_months)
     operator_paths = (output_dir, output_root, os.path.dirname(manifest), os.getcwd(), os.path.expanduser("~"))
-    needles = needles_from_rows(read_manifest_rows(manifest), config.transcript.allow_list, review_ids, operator_paths)
-    result = verify_run(output_dir, needles)
+    masks = tuple(sorted({normalise(p) for p in operator_paths if p and len(p) > 1}, key=len, reverse=True))
+    paths = list_files(output_dir)
+    started = time.monotonic()
+    try:
+        result = check_outputs(
+            manifest,
+            paths,
+            config.transcript.allow_list,
+            (key, config.identifiers.epoch_months),
+            masks,
+            list(beam_args or []),
+            work_folder(output_root or output_dir),
+        )
+    except LeakCheckError as exc:
+        LOG.error("leak check: %s", exc)
+        return {"passed": False, "leaks": 0, "files_scanned": len(paths), "error": str(exc), "findings": []}
+    seconds = round(time.monotonic() - started, 1)
+    LOG.info("leak check: %d files, %d leaks, %.1f s", result.files, result.leaks, seconds)
     return {
         "passed": not result.leaks,
-        "leaks": len(result.leaks),
+        "leaks": result.leaks,
         "files_scanned": result.files,
-        "identifiers_searched": needles.count,
-        "first_names_not_searched_allow_listed": needles.skipped_names,
-        "rows_tied_to_clips": needles.scoped,
-        "manifest_rows": needles.rows,
-        "findings": [leak.describe() for leak in result.leaks[:50]],
+        "identifiers_searched": result.counts.identifiers,
+        "first_names_not_searched_allow_listed": result.counts.skipped_names,
+        "rows_tied_to_clips": result.scoped,
+        "manifest_rows": result.counts.rows,
+        "findings": [leak.describe() for leak in result.first],
+        "wall_s": seconds,
     }
 
 
@@ -274,9 +294,12 @@ def _run(args, beam_args, config, key, as_of, publication: publish.Publication) 
     if not args.no_verify:
         LOG.info("run %s: leak verification over %s", meta.run_id, publication.staging_root)
         run_report["leak_check"] = check = verify_outputs(
-            args.input, publication.staging_root, config, key, publication.root
+            args.input, publication.staging_root, config, key, publication.root, beam_args
         )
-        if check["manifest_rows"] != run_report["outcomes"]["clips_in"]:
+        if "error" in check:
+            print(f"error: {check['error']}; nothing can be published unchecked", file=sys.stderr)
+            code = code or EXIT_FAILED
+        elif check["manifest_rows"] != run_report["outcomes"]["clips_in"]:
             # An independent count: the manifest as the verifier reads it vs the rows the job read.
             print(
                 f"error: manifest has {check['manifest_rows']} rows but the job read {run_report['outcomes']['clips_in']}",
@@ -284,7 +307,7 @@ def _run(args, beam_args, config, key, as_of, publication: publish.Publication) 
             )
             run_report["reconciled"] = False
             code = code or EXIT_FAILED
-        if not check["passed"]:
+        if check["leaks"]:
             print("error: leak verification found raw identifiers in the outputs:", file=sys.stderr)
             for finding in check["findings"]:
                 print(f"  {finding}", file=sys.stderr)

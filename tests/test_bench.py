@@ -172,3 +172,22 @@ def test_first_rows_manifest_keeps_the_audio_paths(small_workload):
     with open(subset, encoding="utf-8") as handle:
         for row in map(json.loads, handle):
             assert os.path.exists(os.path.join(os.path.dirname(subset), row["audio_uri"]))
+
+
+def test_when_the_check_is_timed_at_two_worker_counts_then_the_table_shows_the_speed_up_and_the_cost_scales():
+    rows = [
+        {
+            "clips": 1000,
+            "runner": "dask",
+            "workers_asked": w,
+            "wall_s": s,
+            "cpu_s": 20.0,
+            "launcher_peak_rss_mib": 200.0,
+        }
+        | {"worker_peak_rss_mib": 300.0, "worker_rss_mib_at_quartiles": [290.0, 295.0, 300.0, 300.0]}
+        for w, s in ((1, 20.0), (2, 10.0))
+    ]
+    table = bench.check_table(rows).splitlines()
+    assert "2.00x" in table[-1] and "1.00x" in table[-2]
+    assert "20.00 CPU ms per clip" in bench.check_cost(rows, 1_000_000, 0.28)[0]
+    assert "5.6 vCPU-hours" in bench.check_cost(rows, 1_000_000, 0.28)[1]  # 20,000 CPU s

@@ -204,3 +204,22 @@ def test_no_raw_identifier_leaks_from_the_fault_run(fault_run):
     log.write_text(proc.stdout + proc.stderr)
     assert scan_outputs(str(out), needles_from_rows(rows), extra_files=[str(log)]) == []
     assert "rosalind" not in (proc.stdout + proc.stderr).lower()
+
+
+def test_the_beam_leak_check_finds_what_the_launcher_check_finds_on_the_fault_run(fault_run, tmp_path):
+    from tests.leak_checks import assert_same, both_checks
+
+    out, proc, _, rows = fault_run
+    manifest = str(out.parent / "in" / "manifest.jsonl")
+    log = tmp_path / "captured.log"
+    log.write_text(proc.stdout + proc.stderr)
+    clean = both_checks(manifest, str(out), str(tmp_path / "work"), extra_files=[str(log)])
+    assert_same(clean)
+    assert clean.launcher == [] and clean.beam_counts[0] == len(rows)
+    # The same outputs with identifiers planted in a worker log: both checks name the same rows.
+    planted = tmp_path / "worker.log"
+    lines = [f"clip {r['clip_id']} account {r['account_id']} serial {r['device_serial']}" for r in rows[:5]]
+    planted.write_text("\n".join(lines + ["rosalind says hi"]) + "\n")
+    leaky = both_checks(manifest, str(out), str(tmp_path / "work"), extra_files=[str(log), str(planted)])
+    assert_same(leaky)
+    assert {leak.kind for leak in leaky.launcher} == {"account_id", "device_serial", "first_name"}

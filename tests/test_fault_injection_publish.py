@@ -117,7 +117,13 @@ def test_when_a_customers_own_name_is_planted_in_their_own_row_then_verify_fails
         (planted / "reviewer").mkdir(parents=True, exist_ok=True)
         changed = [{**r, "transcript": transcript_of(r)} for r in rows]
         pq.write_table(pa.Table.from_pylist(changed, schema=table.schema), planted / "reviewer" / "part-0.parquet")
-        return run_cli("verify", "--manifest", manifest, "--output", str(planted), "--key-file", _key(tmp))
+        beam = run_cli("verify", "--manifest", manifest, "--output", str(planted), "--key-file", _key(tmp))
+        launcher = run_cli(
+            "verify", "--manifest", manifest, "--output", str(planted), "--key-file", _key(tmp), "--engine", "launcher"
+        )
+        # The Beam check (the default) and the single-process scan: same exit code, findings and counts.
+        assert (beam.returncode, beam.stderr, beam.stdout) == (launcher.returncode, launcher.stderr, launcher.stdout)
+        return beam
 
     # "will" in every row but Will's own: ordinary words in other customers' rows are no leak.
     from pipeline.verify_columns import review_ids_with

@@ -1,0 +1,496 @@
+"""The leak check as a Beam pipeline, on the job's runner: ``CheckLeaks`` and :func:`check_outputs`.
+
+In:  the manifest (its raw ``account_id``, ``device_serial``, ``first_name`` and ``clip_id``), the
+     files to scan (every file of a run, and any extra logs), the allow-list, the run's key (to tie
+     reviewer rows to clips by ``review_id``) and the operator's folders (blanked before names are
+     searched). Beam flags choose the runner, as for the job.
+Out: the same findings as :func:`pipeline.verify.verify_run` — kind, manifest row, file, column or
+     line, never the value — and the same counts (:class:`CheckResult`); the findings and counts
+     are small files the launcher streams back, so nothing in the launcher grows with the manifest
+     or the outputs.
+Fails: a file that cannot be read or a pipeline that fails raises (:class:`LeakCheckError`): the
+     check did not complete, and the caller publishes nothing.
+
+How it scales: the manifest becomes needle entries keyed by their value (ids, names that are not
+ordinary words, clip and review ids) or by clip (row-bound names), in batches of 1,000 rows that
+travel as compressed blobs. The outputs are split into units scanned in parallel — each Parquet
+file's raw bytes in 8 MB ranges and each row group, each other file whole. A scanner holds only the
+:class:`~pipeline.leak_keys.Sketch` (8 bytes per needle, not the needles) and emits a probe for
+each span whose hash is a needle's; probes meet the needles of their key in a ``CoGroupByKey``
+(only needles of probed keys go in). The text of each reviewer row (by ``review_id``), quarantine
+record (by clip) and log line that names a clip meets that clip's first names in a second join over
+:data:`CLIP_BUCKETS` buckets of packed blobs, so a worker holds one bucket's names at a time.
+Manifest rows are numbered by one reader (their numbers are the findings' row numbers: the one
+serial step); everything after it runs in parallel.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import os
+import pickle
+import posixpath
+import secrets
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+import apache_beam as beam
+from apache_beam import pvalue
+
+from pipeline import leak_keys
+from pipeline.leak_keys import Finding, RowCounts, normalise
+from pipeline.verify import CHUNK_BYTES, PARQUET_BATCH_ROWS, Leak, _cell_text, _json_object
+
+LOG = logging.getLogger("pipeline.leak_check")
+NAMESPACE = "leak_check"
+FINDINGS_KEPT = 50
+LINES_PER_BATCH = 1024  # lines of a text file hashed together
+
+
+class LeakCheckError(RuntimeError):
+    """The check could not complete (a file could not be read, the pipeline failed)."""
+
+
+class CheckResult(NamedTuple):
+    """What the check found: counts, and the first findings in the launcher check's order."""
+
+    files: int
+    leaks: int
+    first: list[Leak]
+    counts: RowCounts
+    scoped: bool
+
+
+# ---------------------------------------------------------------- plain functions
+
+
+NEEDLE_BATCH_ROWS = 1000  # manifest rows whose needle entries travel as one element
+CLIP_BUCKETS = 64  # row-bound names and the texts about their clips meet in this many groups
+
+
+def pack(value) -> bytes:
+    """A list of entries or probes as one compressed blob: a runner that holds a PCollection (the
+    FnApiRunner holds every shuffle in the launcher) holds bytes, not millions of small objects."""
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(blob: bytes):
+    return pickle.loads(zlib.decompress(blob))
+
+
+def clip_bucket(scope: str) -> int:
+    return zlib.crc32(scope.encode("utf-8", "surrogatepass")) % CLIP_BUCKETS
+
+
+def by_bucket(items: Iterable[tuple]) -> Iterator[tuple[int, bytes]]:
+    """``(scope, ...)`` items → ``(bucket, packed items)``, one element per bucket that has any."""
+    buckets: dict[int, list] = {}
+    for item in items:
+        buckets.setdefault(clip_bucket(item[0]), []).append(item)
+    for bucket, bucket_items in sorted(buckets.items()):
+        yield bucket, pack(bucket_items)
+
+
+def bound_names(blob: bytes) -> Iterator[tuple[int, bytes]]:
+    """A needle batch → its row-bound names ``(scope, name, row)``, packed per clip bucket."""
+    return by_bucket((key[1], *value) for key, value in unpack(blob) if key[0] == "b")
+
+
+def match_clips(needle_blobs: Iterable[bytes], probe_blobs: Iterable[bytes]) -> Iterator[Finding]:
+    """One clip bucket: each text about a clip (reviewer row, quarantine record, log line naming
+    it) against that clip's first names, as whole words."""
+    names: dict[str, list[tuple[str, int]]] = {}
+    for blob in needle_blobs:
+        for scope, name, row in unpack(blob):
+            names.setdefault(scope, []).append((name, row))
+    for blob in probe_blobs:
+        for scope, path, where, text in unpack(blob):
+            yield from leak_keys.match(("b", scope), names.get(scope, ()), [(path, where, text)])
+
+
+def numbered_needles(manifest: str, allowed: frozenset[str], review_key) -> Iterator:
+    """Needle entries of every manifest row (numbered as the job counts them), in lists of
+    :data:`NEEDLE_BATCH_ROWS` rows' entries, and, last, the counts under the tagged output
+    ``counts``. Runs in one reader: the numbers are the findings' row numbers."""
+    from pipeline.verify import ordinary_words, read_manifest_rows
+
+    review_id_of = _review_ids(review_key)
+    ordinary = ordinary_words()
+    totals = [0, 0, 0, 0]
+    batch: list = []
+    for number, row in enumerate(read_manifest_rows(manifest), start=1):
+        entries, counts = leak_keys.row_needles(number, row, allowed, ordinary, review_id_of)
+        for i, value in enumerate(counts):
+            totals[i] += value
+        batch += entries
+        if number % NEEDLE_BATCH_ROWS == 0:
+            yield pack(batch)
+            batch = []
+    if batch:
+        yield pack(batch)
+    yield pvalue.TaggedOutput("counts", RowCounts(*totals))
+
+
+def batch_sketch(blob: bytes) -> leak_keys.SketchParts:
+    return leak_keys.sketch_parts(e for entry in unpack(blob) if (e := leak_keys.sketch_entry(*entry)))
+
+
+def _review_ids(review_key):
+    if review_key is None:
+        return None
+    from pipeline.verify_columns import review_ids_with
+
+    key_source, epoch_months = review_key
+    return review_ids_with(key_source, epoch_months)
+
+
+def _size(path: str) -> int:
+    from apache_beam.io.filesystems import FileSystems
+
+    return sum(m.size_in_bytes for m in FileSystems.match([path])[0].metadata_list)
+
+
+def scan_units(path: str, chunk_bytes: int = CHUNK_BYTES) -> list[tuple]:
+    """The parts of one file scanned apart: a Parquet file's raw bytes in ranges and its row groups;
+    any other file whole."""
+    from pipeline.parquet_io import open_parquet
+
+    if not path.endswith(".parquet"):
+        return [("text", path)]
+    size = _size(path)
+    units: list[tuple] = [
+        ("bytes", path, start, min(start + chunk_bytes, size)) for start in range(0, size, chunk_bytes)
+    ]
+    with open_parquet(path) as parquet:
+        units += [("rows", path, group) for group in range(parquet.metadata.num_row_groups)]
+    return units
+
+
+def _read_range(path: str, start: int, length: int) -> bytes:
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(path) as handle:
+        handle.seek(start)
+        return handle.read(length)
+
+
+def scan_unit(unit: tuple, sketch: leak_keys.Sketch, masks: tuple[str, ...], scoped: bool) -> Iterator:
+    """Probes (and contract findings) of one unit, by the rules of :func:`pipeline.verify.scan_file`."""
+    kind, path = unit[0], unit[1]
+    if kind == "bytes":
+        start, end = unit[2], unit[3]
+        overlap = max(sketch.raw.longest - 1, 0)
+        data = _read_range(path, start, end - start + overlap)
+        yield from leak_keys.byte_probes(data, sketch, path, "bytes", start_before=end - start)
+    elif kind == "rows":
+        yield from _row_group_probes(path, unit[2], sketch, masks, scoped)
+    else:
+        yield from _text_file_probes(path, sketch, masks)
+
+
+def _row_group_probes(path: str, group: int, sketch, masks, scoped: bool) -> Iterator:
+    import pyarrow as pa
+
+    from pipeline.parquet_io import open_parquet
+    from pipeline.verify_columns import CONTRACTS, NOT_TEXT
+
+    with open_parquet(path) as parquet:
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, row_groups=[group], use_threads=False):
+            columns = dict(zip(batch.schema.names, batch.columns, strict=True))
+            review_ids = columns["review_id"].to_pylist() if "review_id" in columns else [None] * batch.num_rows
+            for name, column in columns.items():
+                values = column.to_pylist()
+                if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+                    yield from leak_keys.values_probes([value or b"" for value in values], sketch, path, name)
+                    continue
+                if name in NOT_TEXT:
+                    continue
+                contract = CONTRACTS.get(name)
+                texts = [_cell_text(value) for value in values]
+                if contract is not None:
+                    for value, text in zip(values, texts, strict=True):
+                        if value is not None and not contract(text):
+                            yield Finding("contract", 0, path, name)
+                scopes = [[f"review:{review}"] if scoped and review else [] for review in review_ids]
+                wheres = [name] * len(texts)
+                yield from leak_keys.batch_probes(texts, sketch, path, wheres, masks, scopes, contract is None)
+
+
+def _text_file_probes(path: str, sketch, masks) -> Iterator:
+    from apache_beam.io.filesystems import FileSystems
+
+    from pipeline.layout import QUARANTINE_DIR
+
+    with FileSystems.open(path) as handle:
+        data = handle.read()
+    yield from leak_keys.byte_probes(data, sketch, path, "bytes")
+    quarantine = f"/{QUARANTINE_DIR}/" in path.replace(os.sep, "/")
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    for first in range(0, len(lines), LINES_PER_BATCH):
+        texts, wheres, scopes, clip_ids = [], [], [], []
+        for number, line in enumerate(lines[first : first + LINES_PER_BATCH], start=first + 1):
+            where = f"line {number}"
+            record = _json_object(line) if quarantine else None
+            if record is None:
+                texts.append(line)
+                wheres.append(where)
+                scopes.append(None)
+                continue
+            # A quarantine record is about its clip; its clip_id (the manifest's own key) is searched
+            # for ids, not names: "c-mark" names Mark's clip, it does not leak Mark's name.
+            clip_id = record.pop("clip_id", None)
+            clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
+            texts.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
+            wheres.append(where)
+            scopes.append([f"clip:{clip_id}"] if clip_id else [])
+            clip_ids.append((clip_id, where))
+        yield from leak_keys.batch_probes(texts, sketch, path, wheres, masks, scopes)
+        if clip_ids:
+            ids, id_wheres = [c for c, _ in clip_ids], [w for _, w in clip_ids]
+            yield from leak_keys.batch_probes(ids, sketch, path, id_wheres, masks, [[]] * len(ids), names=False)
+
+
+class SketchFn(beam.CombineFn):
+    """Partial sketches (one per needle batch) → :class:`~pipeline.leak_keys.Sketch`. Partial
+    sketches are numpy arrays of unique hashes, merged on the workers before the last merge."""
+
+    def create_accumulator(self):
+        return leak_keys.SketchParts({}, {})
+
+    def add_input(self, accumulator, part):
+        return leak_keys.merge_parts([accumulator, part])
+
+    def merge_accumulators(self, accumulators):
+        return leak_keys.merge_parts(accumulators)
+
+    def extract_output(self, accumulator):
+        return leak_keys.build_sketch(accumulator)
+
+
+def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
+    totals = [0, 0, 0, 0]
+    for item in counts:
+        for i, value in enumerate(item):
+            totals[i] += value
+    return RowCounts(*totals)
+
+
+# ---------------------------------------------------------------- thin DoFns
+
+
+class _NeedlesFn(beam.DoFn):
+    def __init__(self, allowed: frozenset[str], review_key):
+        self._allowed = allowed
+        self._review_key = review_key
+
+    def process(self, manifest: str):
+        yield from numbered_needles(manifest, self._allowed, self._review_key)
+
+
+class _ScanFn(beam.DoFn):
+    """A unit → probes ``(key, (path, where, text))``; contract findings to ``findings``."""
+
+    def __init__(self, masks: tuple[str, ...], scoped: bool):
+        self._masks = masks
+        self._scoped = scoped
+
+    def setup(self):
+        from apache_beam.metrics import Metrics
+
+        self._units = Metrics.counter(NAMESPACE, "units_scanned")
+        self._probes = Metrics.counter(NAMESPACE, "probes")
+
+    def process(self, unit, sketch):
+        self._units.inc()
+        about_clips = []
+        for item in scan_unit(unit, sketch, self._masks, self._scoped):
+            if isinstance(item, Finding):
+                yield pvalue.TaggedOutput("findings", tuple(item))
+            elif item.key[0] == "b":  # a text about a clip: packed per clip bucket, below
+                about_clips.append((item.key[1], item.path, item.where, item.text))
+            else:
+                self._probes.inc()
+                yield item.key, (item.path, item.where, item.text)
+        self._probes.inc(len(about_clips))
+        for bucket in by_bucket(about_clips):
+            yield pvalue.TaggedOutput("clips", bucket)
+
+
+class _MatchFn(beam.DoFn):
+    """(key, {needles, probes}) → findings; a clip named in a log line → ``rescoped``, packed per
+    clip bucket."""
+
+    def process(self, element):
+        key, grouped = element
+        rescoped = []
+        for item in leak_keys.match(key, grouped["needles"], grouped["probes"]):
+            if isinstance(item, Finding):
+                yield tuple(item)
+            else:
+                (_, scope), (path, where, text) = item
+                rescoped.append((scope, path, where, text))
+        for bucket in by_bucket(rescoped):
+            yield pvalue.TaggedOutput("rescoped", bucket)
+
+
+class _MatchClipsFn(beam.DoFn):
+    """(clip bucket, {needles, probes}) → findings."""
+
+    def process(self, element):
+        _, grouped = element
+        for finding in match_clips(grouped["needles"], grouped["probes"]):
+            yield tuple(finding)
+
+
+class _ProbedFn(beam.DoFn):
+    """Needle batches → the entries a scanner probed, one by one (the probed keys are few: spans
+    whose hash is a needle's). Row-bound names are joined apart, with every reviewer row."""
+
+    def process(self, blob, probed):
+        if getattr(self, "_probed", None) is None:
+            self._probed = set(probed)
+        for entry in unpack(blob):
+            if entry[0][0] != "b" and entry[0] in self._probed:
+                yield entry
+
+
+# ---------------------------------------------------------------- the composite
+
+
+class CheckOutputs(NamedTuple):
+    findings: beam.PCollection  # (kind, row, path, where), each once
+    counts: beam.PCollection  # one RowCounts
+
+
+class CheckLeaks(beam.PTransform):
+    """Manifest + files → every leak (``(kind, row, path, where)``, deduplicated) and the counts.
+
+    Applied to a pipeline's root. ``review_key`` is ``(KeySource, epoch_months)`` to tie reviewer
+    rows to clips, or None."""
+
+    def __init__(self, manifest: str, paths: list[str], allowed: Iterable[str], review_key, masks: tuple[str, ...]):
+        super().__init__()
+        self._manifest = manifest
+        self._paths = list(paths)
+        self._allowed = frozenset(normalise(term.strip()) for term in allowed)
+        self._review_key = review_key
+        self._masks = masks
+
+    def expand(self, pbegin) -> CheckOutputs:
+        read = (
+            pbegin
+            | "ManifestPath" >> beam.Create([self._manifest])
+            | "NumberRows"
+            >> beam.ParDo(_NeedlesFn(self._allowed, self._review_key)).with_outputs("counts", main="needles")
+        )
+        needles = read.needles | "SpreadNeedles" >> beam.Reshuffle()  # batches of entries
+        sketch = needles | "PartialSketches" >> beam.Map(batch_sketch) | "Sketch" >> beam.CombineGlobally(SketchFn())
+        scanned = (
+            pbegin
+            | "Files" >> beam.Create(self._paths or [])
+            | "Units" >> beam.FlatMap(scan_units)
+            | "SpreadUnits" >> beam.Reshuffle()
+            | "Scan"
+            >> beam.ParDo(_ScanFn(self._masks, self._review_key is not None), pvalue.AsSingleton(sketch)).with_outputs(
+                "findings", "clips", main="probes"
+            )
+        )
+        by_hash = scanned.probes
+        probed = by_hash | "ProbedKeys" >> beam.Map(lambda kv: kv[0]) | "DistinctKeys" >> beam.Distinct()
+        searched = needles | "NeedlesProbed" >> beam.ParDo(_ProbedFn(), pvalue.AsIter(probed))
+        first = (
+            {"needles": searched, "probes": by_hash}
+            | "JoinProbes" >> beam.CoGroupByKey()
+            | "Match" >> beam.ParDo(_MatchFn()).with_outputs("rescoped", main="findings")
+        )
+        bound = needles | "RowBoundNames" >> beam.FlatMap(bound_names)
+        clip_probes = (scanned.clips, first.rescoped) | "ClipProbes" >> beam.Flatten()
+        second = (
+            {"needles": bound, "probes": clip_probes}
+            | "JoinClips" >> beam.CoGroupByKey()
+            | "MatchClips" >> beam.ParDo(_MatchClipsFn())
+        )
+        findings = (scanned.findings, first.findings, second) | "AllFindings" >> beam.Flatten()
+        unique = findings | "DistinctFindings" >> beam.Distinct()
+        counts = read.counts | "Counts" >> beam.CombineGlobally(add_counts)
+        return CheckOutputs(unique, counts)
+
+
+# ---------------------------------------------------------------- the launcher's side
+
+
+def _order(paths: list[str]):
+    index = {path: i for i, path in enumerate(paths)}
+    return lambda leak: (index.get(leak.path, len(paths)), leak)
+
+
+def work_folder(root: str) -> str:
+    """Where the check writes its findings and counts: beside the outputs, in a folder no run
+    publishes and no scan lists (``<root>/_staging/leak-check-<token>``)."""
+    from pipeline.layout import STAGING_DIR
+
+    return posixpath.join(root.rstrip("/"), STAGING_DIR, f"leak-check-{secrets.token_hex(4)}")
+
+
+def check_outputs(
+    manifest: str,
+    paths: list[str],
+    allowed: Iterable[str],
+    review_key,
+    masks: tuple[str, ...],
+    beam_args: list[str],
+    work_dir: str,
+) -> CheckResult:
+    """Run :class:`CheckLeaks` on the runner ``beam_args`` name (as the job does) and stream its
+    findings back: the count, and the first :data:`FINDINGS_KEPT` in the launcher check's order."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.publish import remove_tree
+    from pipeline.run import dask_runner, local_runner
+
+    options = PipelineOptions(beam_args)
+    findings_prefix = posixpath.join(work_dir, "findings")
+    counts_prefix = posixpath.join(work_dir, "counts")
+    try:
+        p = beam.Pipeline(runner=local_runner(options) or dask_runner(options), options=options)
+        out = p | "CheckLeaks" >> CheckLeaks(manifest, paths, allowed, review_key, masks)
+        _ = (
+            out.findings
+            | "FindingsJson" >> beam.Map(json.dumps)
+            | "WriteFindings" >> beam.io.WriteToText(findings_prefix)
+        )
+        _ = (
+            out.counts
+            | "CountsJson" >> beam.Map(lambda c: json.dumps(list(c)))
+            | "WriteCounts" >> beam.io.WriteToText(counts_prefix)
+        )
+        try:
+            p.run().wait_until_finish()
+        except Exception as exc:  # noqa: BLE001 - the check did not complete: the caller publishes nothing
+            raise LeakCheckError(f"the leak check pipeline failed ({type(exc).__name__})") from exc
+        total = 0
+
+        def leaks() -> Iterator[Leak]:
+            nonlocal total
+            for line in _lines(findings_prefix):
+                total += 1
+                yield Leak(*json.loads(line))
+
+        first = heapq.nsmallest(FINDINGS_KEPT, leaks(), key=_order(paths))
+        counts = add_counts(RowCounts(*json.loads(line)) for line in _lines(counts_prefix))
+    finally:
+        remove_tree(work_dir)
+    return CheckResult(len(paths), total, first, counts, review_key is not None)
+
+
+def _lines(prefix: str) -> Iterator[str]:
+    from apache_beam.io.filesystems import FileSystems
+
+    for metadata in FileSystems.match([prefix + "*"])[0].metadata_list:
+        with FileSystems.open(metadata.path) as handle:
+            for line in handle:
+                if line.strip():
+                    yield line.decode("utf-8")

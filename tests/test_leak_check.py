@@ -1,0 +1,281 @@
+"""The Beam leak check: its keyed form (hashes, sketches, whole-word spans) and, on real Parquet
+shards, logs and quarantine files, the same findings and counts as the single-process check."""
+
+import datetime
+import hashlib
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import leak_keys
+from pipeline.verify import MIN_ID_CHARS, id_key
+from pipeline.verify_columns import review_ids_with
+from tests.leak_checks import assert_same, both_checks
+from transforms.core.keys import KeySource
+
+KEY = hashlib.sha256(b"leak check key").hexdigest()
+
+
+@pytest.mark.parametrize("text", ["", "a", "acct-0000000011", "позвони дмитрий", "혜진 씨", "x\x00y"])
+def test_when_a_text_is_hashed_whole_then_it_equals_its_window_hash(text):
+    codes = leak_keys.codes_of(text)
+    if not text:
+        assert leak_keys.text_hash(text) == 0
+        return
+    prefix = leak_keys._prefix(codes)
+    window = leak_keys._span_hashes(prefix, np.array([0]), np.array([len(text)]))
+    assert int(window[0]) == leak_keys.text_hash(text)
+
+
+def _sketch(ids=(), names=(), scopes=()):
+    entries = [("k", leak_keys.text_hash(v), leak_keys.text_hash(v[:MIN_ID_CHARS]), len(v)) for v in ids]
+    entries += [("n", leak_keys.text_hash(v), 0, len(v)) for v in names]
+    entries += [("s", leak_keys.text_hash(v), 0, len(v)) for v in scopes]
+    return leak_keys.build_sketch(entries)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("prefixg090xf0731945822suffix", ["g090xf0731945822"]),  # inside a longer string
+        ("acct-00000000011 and acct-0000000022", ["acct-00000000011"]),  # one of two ids, at its own length
+        ("g090xf073194582", []),  # one character short
+        ("nothing here", []),
+    ],
+)
+def test_when_an_id_is_inside_a_text_then_its_span_is_a_hit(text, expected):
+    sketch = _sketch(ids=["g090xf0731945822", "acct-00000000011"])
+    assert [text[s:e] for s, e, _ in leak_keys.id_hits(leak_keys.codes_of(text), sketch.keyed)] == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("call jean-luc now", ["jean-luc"]),
+        ("jean-lucas", []),  # not a whole word
+        ("mary ann, hi", ["mary ann"]),
+        ("c-mark will be retried", ["c-mark"]),
+        ("xc-mark", []),
+    ],
+)
+def test_when_a_needle_is_a_whole_word_then_its_span_is_a_hit(text, expected):
+    sketch = _sketch(names=["jean-luc", "mary ann", "c-mark"])
+    assert [text[start:end] for start, end, _ in leak_keys.word_hits(text, sketch.names)] == expected
+
+
+def test_when_an_id_straddles_a_byte_range_then_the_range_it_starts_in_finds_it():
+    data = b"\x00" * 10 + b"SER1234567" + b"\xff" * 10
+    sketch = leak_keys.build_sketch([("r", leak_keys.text_hash("ser1234567"), leak_keys.text_hash("ser123"), 10)])
+    assert [p.text for p in leak_keys.byte_probes(data[:20], sketch, "f", "bytes", start_before=15)] == ["ser1234567"]
+    assert list(leak_keys.byte_probes(data[15:], sketch, "f", "bytes")) == []
+
+
+# ---------------------------------------------------------------- the two checks on the same outputs
+
+SCOPED = [
+    {"clip_id": "c1", "account_id": "ACCT-0000000011", "first_name": "Will", "device_serial": "SER1234567"},
+    {"clip_id": "c2", "account_id": "ACCT-0000000022", "first_name": "Priyanka", "device_serial": ""},
+    {"clip_id": "c3", "account_id": "ACCT-0000000033", "first_name": "Can"},
+    {"clip_id": "c4", "account_id": "G090XF0731945822", "first_name": "Alexa"},
+    {"clip_id": "c5", "account_id": "ACCT-0000000055", "first_name": "Дмитрий", "device_serial": "ioL|0123"},
+    {"clip_id": "c6", "account_id": "ACCT-0000000066", "first_name": "혜진"},
+    "not a row",
+]
+
+
+def _rid(row, key_file):
+    rid = review_ids_with(KeySource("file", key_file), 6)(row)
+    assert rid, "every test row is a valid clip"
+    return rid
+
+
+def _shard(path, rows):
+    from transforms.core.schema import REVIEWER_SCHEMA
+
+    base = {
+        "speaker_pseudonym": "spk_" + "a" * 32,
+        "pseudonym_epoch": "2026-07",
+        "expires_at": datetime.date(2027, 7, 1),
+        "audio": b"\x00\x01",
+        "audio_mime": "audio/flac",
+        "sample_rate": 16000,
+        "duration_s": 1.0,
+        "entities": [],
+        "muted_intervals": [],
+        "recorded_date": datetime.date(2026, 7, 1),
+        "locale": "en-US",
+        "flags": [],
+        "run_id": "20261122T000000Z-0123abcd",
+        "config_hash": "0123456789abcdef",
+        "pipeline_version": "0.1.0",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist([{**base, **r} for r in rows], schema=REVIEWER_SCHEMA)
+    pq.write_table(table, path, row_group_size=2)  # several row groups: scanned apart
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """One run's worth of outputs in which every kind of finding occurs, and one without any."""
+    tmp = tmp_path_factory.mktemp("leaks")
+    key_file = tmp / "key"
+    key_file.write_text(KEY + "\n")
+    rows = [
+        dict(r, audio_uri="a.wav", transcript="t", recorded_at="2026-07-01T00:00:00Z", locale="en-US")
+        if isinstance(r, dict)
+        else r
+        for r in SCOPED
+    ]
+    manifest = tmp / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows) + "\n{broken\n", encoding="utf-8")
+    rid = {r["clip_id"]: _rid(r, str(key_file)) for r in rows if isinstance(r, dict)}
+    leaky = tmp / "leaky"
+    _shard(
+        leaky / "reviewer" / "part-00000.parquet",
+        [
+            {"review_id": rid["c2"], "transcript": "will it rain tomorrow"},  # another's ordinary word: clean
+            {"review_id": rid["c1"], "transcript": "remind w\u200bill to call"},  # own name, zero-width space
+            {"review_id": rid["c3"], "transcript": "can you play jazz", "locale": "will"},  # own name; contract
+            {"review_id": rid["c1"], "transcript": "call priyanka now"},  # not an ordinary word: any row
+            {"review_id": rid["c2"], "transcript": "my account is ＡＣＣＴ－００００００００１１"},  # fullwidth
+            {"review_id": rid["c5"], "transcript": "serial G09\u041eXF0731945822 for дмитрий"},  # look-alike O
+            {"review_id": rid["c6"], "transcript": "позвони 혜진 씨", "audio": b"\x00SER1234567\xff"},
+        ],
+    )
+    (leaky / "logs").mkdir()
+    (leaky / "logs" / "launcher.log").write_text(
+        "INFO apache_beam: Converting string literal type hint to Any: can\n"
+        "WARNING pipeline.run: clip c1 will be retried\n"
+        "INFO presidio-analyzer: loaded priyanka\n"
+        "INFO x: serial ser1234567 seen, device i0l10123\n"
+        f"INFO run: review {rid['c3']} can not be written\n",
+        encoding="utf-8",
+    )
+    (leaky / "quarantine").mkdir()
+    (leaky / "quarantine" / "part-00000-of-00001.jsonl").write_text(
+        json.dumps({"clip_id": "c1", "message": "will not decode"})
+        + "\n"
+        + json.dumps({"clip_id": "c2", "message": "will not decode"})
+        + "\n"
+        + json.dumps({"clip_id": "ACCT-0000000033", "message": "x"})
+        + "\nnot json but Priyanka\n",
+        encoding="utf-8",
+    )
+    clean = tmp / "clean"
+    _shard(clean / "reviewer" / "part-00000.parquet", [{"review_id": rid["c2"], "transcript": "will it rain"}])
+    (clean / "logs").mkdir()
+    (clean / "logs" / "launcher.log").write_text("INFO apache_beam: will retry the bundle\n")
+    extra = tmp / "worker.log"
+    extra.write_text("worker saw acct-0000000022 and /home/priyanka/x\n")
+    return tmp, str(manifest), str(key_file)
+
+
+@pytest.mark.parametrize("folder", ["leaky", "clean"])
+@pytest.mark.parametrize("keyed", [True, False])
+@pytest.mark.parametrize("allowed", [(), ("alexa",)])
+def test_when_both_checks_scan_the_same_outputs_then_they_find_the_same_leaks_and_counts(
+    outputs, folder, keyed, allowed
+):
+    tmp, manifest, key_file = outputs
+    key = KeySource("file", key_file) if keyed else None
+    both = both_checks(manifest, str(tmp / folder), str(tmp / "work"), key, allowed=allowed)
+    assert_same(both)
+    if folder == "leaky":
+        assert len(both.launcher) >= 12 and {leak.kind for leak in both.launcher} == {
+            "account_id",
+            "device_serial",
+            "first_name",
+            "contract",
+        }
+    else:
+        assert both.launcher == []
+
+
+def test_when_operator_paths_and_extra_logs_are_given_then_both_checks_agree(outputs):
+    tmp, manifest, key_file = outputs
+    extra = [str(tmp / "worker.log")]
+    both = both_checks(
+        manifest, str(tmp / "clean"), str(tmp / "work"), KeySource("file", key_file), extra, (), ["/home/priyanka"]
+    )
+    assert_same(both)
+    assert [(leak.kind, leak.row) for leak in both.launcher] == [("account_id", 2)] * 2  # bytes and line 1
+
+
+def test_when_a_row_is_checked_then_no_needle_value_reaches_a_finding(outputs):
+    tmp, manifest, key_file = outputs
+    both = both_checks(manifest, str(tmp / "leaky"), str(tmp / "work"), KeySource("file", key_file))
+    text = " ".join(leak.describe() for leak in both.beam).lower()
+    for value in ("priyanka", "0000000011", "ser1234567", "дмитрий", "혜진"):
+        assert value not in text
+    assert id_key("ACCT-0000000011") not in text
+
+
+def test_when_texts_are_hashed_together_then_a_hit_never_spans_two_of_them():
+    sketch = _sketch(ids=["acct-00000000011"], names=["jean-luc"])
+    texts = ["id acct-0000", "0000011 jean", "-luc", "acct-00000000011 jean-luc"]
+    probes = list(leak_keys.batch_probes(texts, sketch, "f", ["a", "b", "c", "d"], (), [[]] * 4))
+    assert sorted((p.key[0], p.where) for p in probes) == [("k", "d"), ("n", "d")]
+
+
+@pytest.mark.parametrize(
+    "text", ["ACCT-0000000011", "Will\x00\t\u00a0", "".join(map(chr, range(128))), "JOSÉ", "ＡＣＣＴ"]
+)
+def test_when_a_text_is_normalised_then_the_fast_path_agrees_with_the_skeleton(text):
+    from pipeline.verify import normalise
+
+    assert leak_keys.normalise(text) == normalise(text)
+
+
+def test_when_the_check_finishes_then_its_work_folder_is_gone(outputs):
+    tmp, manifest, key_file = outputs
+    both_checks(manifest, str(tmp / "clean"), str(tmp / "work-gone"), KeySource("file", key_file))
+    assert not (tmp / "work-gone").exists()
+
+
+def test_when_an_output_cannot_be_read_then_the_check_fails_closed_and_names_no_value(outputs, tmp_path):
+    from pipeline.leak_check import LeakCheckError, check_outputs
+
+    _, manifest, _ = outputs
+    broken = tmp_path / "out" / "reviewer" / "part-00000.parquet"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"PAR1 not really parquet ACCT-0000000011")
+    with pytest.raises(LeakCheckError, match="the leak check pipeline failed") as caught:
+        check_outputs(manifest, [str(broken)], (), None, (), [], str(tmp_path / "work"))
+    assert "0000000011" not in str(caught.value)
+    assert not (tmp_path / "work").exists()
+
+
+def test_when_bytes_are_prefiltered_by_the_ids_alphabet_then_the_hits_are_the_same():
+    rng = np.random.default_rng(3)
+    ids = ["ser1234567", "acct-0000000011", "g090xf0731945822", "Ωmega12"]
+    data = bytearray(rng.integers(0, 256, size=200_000, dtype=np.uint8).tobytes())
+    for i, value in enumerate(ids[:3] * 5):
+        at = 1000 + i * 12_000
+        data[at : at + len(value)] = value.upper().encode("latin-1")
+    entries = [
+        leak_keys.sketch_entry(("r", leak_keys.text_hash(v.lower())), (v.lower(), "device_serial", 1)) for v in ids
+    ]
+    filtered = leak_keys.build_sketch(entries)
+    plain = leak_keys.build_sketch([e[:4] for e in entries])
+    assert filtered.raw.alphabet is not None and plain.raw.alphabet is None
+    codes = leak_keys.byte_codes(bytes(data))
+    hits = list(leak_keys.id_hits(codes, filtered.raw))
+    assert hits == list(leak_keys.id_hits(codes, plain.raw)) and len(hits) == 15
+
+
+def test_when_the_run_cannot_complete_its_check_then_the_report_says_so_and_it_does_not_pass(outputs, tmp_path):
+    from pipeline.config import load_config
+    from pipeline.run import verify_outputs
+    from tests.conftest import REPO
+
+    _, manifest, key_file = outputs
+    out = tmp_path / "staged"
+    (out / "reviewer").mkdir(parents=True)
+    (out / "reviewer" / "part-00000.parquet").write_bytes(b"PAR1 not parquet")
+    config = load_config(f"{REPO}/configs/default.yaml")
+    check = verify_outputs(manifest, str(out), config, KeySource("file", key_file), str(tmp_path))
+    assert check["passed"] is False and check["leaks"] == 0 and "error" in check
+    assert check["files_scanned"] == 1 and not list((tmp_path / "_staging").glob("leak-check-*"))
