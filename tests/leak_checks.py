@@ -3,6 +3,7 @@ Beam pipeline (:mod:`pipeline.leak_check`), for tests that prove they find the s
 
 from __future__ import annotations
 
+import datetime
 from typing import NamedTuple
 
 from pipeline.leak_check import check_outputs
@@ -41,3 +42,33 @@ def assert_same(both: Both) -> None:
     assert set(both.beam) <= set(both.launcher)
     assert both.beam == both.launcher or (len(both.launcher) > 50 and len(both.beam) == 50)
     assert both.beam_counts == both.launcher_counts
+
+
+def write_reviewer_shard(path, rows: list[dict], row_group_size: int | None = None) -> str:
+    """A reviewer shard at ``path``: ``rows`` over a valid row of every other column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from transforms.core.schema import REVIEWER_SCHEMA
+
+    base = {
+        "speaker_pseudonym": "spk_" + "a" * 32,
+        "pseudonym_epoch": "2026-07",
+        "expires_at": datetime.date(2027, 7, 1),
+        "audio": b"\x00\x01",
+        "audio_mime": "audio/flac",
+        "sample_rate": 16000,
+        "duration_s": 1.0,
+        "entities": [],
+        "muted_intervals": [],
+        "recorded_date": datetime.date(2026, 7, 1),
+        "locale": "en-US",
+        "flags": [],
+        "run_id": "20261122T000000Z-0123abcd",
+        "config_hash": "0123456789abcdef",
+        "pipeline_version": "0.1.0",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist([{**base, **r} for r in rows], schema=REVIEWER_SCHEMA)
+    pq.write_table(table, path, row_group_size=row_group_size)
+    return str(path)

@@ -1,19 +1,16 @@
 """The Beam leak check: its keyed form (hashes, sketches, whole-word spans) and, on real Parquet
 shards, logs and quarantine files, the same findings and counts as the single-process check."""
 
-import datetime
 import hashlib
 import json
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from pipeline import leak_keys
 from pipeline.verify import MIN_ID_CHARS, id_key
 from pipeline.verify_columns import review_ids_with
-from tests.leak_checks import assert_same, both_checks
+from tests.leak_checks import assert_same, both_checks, write_reviewer_shard
 from transforms.core.keys import KeySource
 
 KEY = hashlib.sha256(b"leak check key").hexdigest()
@@ -93,28 +90,7 @@ def _rid(row, key_file):
 
 
 def _shard(path, rows):
-    from transforms.core.schema import REVIEWER_SCHEMA
-
-    base = {
-        "speaker_pseudonym": "spk_" + "a" * 32,
-        "pseudonym_epoch": "2026-07",
-        "expires_at": datetime.date(2027, 7, 1),
-        "audio": b"\x00\x01",
-        "audio_mime": "audio/flac",
-        "sample_rate": 16000,
-        "duration_s": 1.0,
-        "entities": [],
-        "muted_intervals": [],
-        "recorded_date": datetime.date(2026, 7, 1),
-        "locale": "en-US",
-        "flags": [],
-        "run_id": "20261122T000000Z-0123abcd",
-        "config_hash": "0123456789abcdef",
-        "pipeline_version": "0.1.0",
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist([{**base, **r} for r in rows], schema=REVIEWER_SCHEMA)
-    pq.write_table(table, path, row_group_size=2)  # several row groups: scanned apart
+    write_reviewer_shard(path, rows, row_group_size=2)  # several row groups: scanned apart
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """The leak scanner: what it finds, what it must not flag, and how it counts manifest rows."""
 
-import datetime
 import io
 import json
 
@@ -8,6 +7,7 @@ import pytest
 
 from pipeline import verify
 from pipeline.verify import needles_from_rows, read_manifest_rows, scan_bytes, scan_text
+from tests.leak_checks import write_reviewer_shard
 
 ROWS = [
     {"account_id": "ACCT-4829105573", "first_name": "Jennifer", "device_serial": "G090XF0731945822"},
@@ -89,31 +89,7 @@ def _review_id(row):
 
 
 def _shard(tmp_path, rows):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from transforms.core.schema import REVIEWER_SCHEMA
-
-    base = {
-        "speaker_pseudonym": "spk_" + "a" * 32,
-        "pseudonym_epoch": "2026-07",
-        "expires_at": datetime.date(2027, 7, 1),
-        "audio": b"\x00\x01",
-        "audio_mime": "audio/flac",
-        "sample_rate": 16000,
-        "duration_s": 1.0,
-        "entities": [],
-        "muted_intervals": [],
-        "recorded_date": datetime.date(2026, 7, 1),
-        "locale": "en-US",
-        "flags": [],
-        "run_id": "20261122T000000Z-0123abcd",
-        "config_hash": "0123456789abcdef",
-        "pipeline_version": "0.1.0",
-    }
-    path = tmp_path / "part-00000.parquet"
-    pq.write_table(pa.Table.from_pylist([{**base, **r} for r in rows], schema=REVIEWER_SCHEMA), path)
-    return str(path)
+    return write_reviewer_shard(tmp_path / "part-00000.parquet", rows)
 
 
 @pytest.mark.parametrize(
