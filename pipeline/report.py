@@ -21,6 +21,7 @@ STAGES = (
     "decode",
     "voice",
     "mute",
+    "watermark",
     "encode",
     "encode_escalation",
 )

@@ -92,6 +92,8 @@ def test_the_run_report_reconciles(sample_run, sample_rows):
     assert report["policy_dropped_by_reason"] == {"no_wake_word": 2}
     assert report["leak_check"]["passed"] is True and report["leak_check"]["files_scanned"] >= 4
     assert report["entities_by_type"].get("PERSON", 0) >= 4
+    # every clip that reaches a reviewer went through the watermark stage, and the run table shows it
+    assert report["stages"]["watermark"] == {"received": 8, "succeeded": 8, "failed": 0}
 
 
 def test_bad_rows_land_in_quarantine_and_counts_reconcile(tmp_path, sample_rows):
