@@ -32,8 +32,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pipeline.verify import _ID_FOLD, MIN_ID_CHARS, MIN_NAME_CHARS, _find_word
+from pipeline.verify import _ID_FOLD, MIN_ID_CHARS, _find_word
 from pipeline.verify import normalise as _skeleton
+from pipeline.verify import row_needles as verify_row_needles
 
 _MASK = (1 << 64) - 1
 _R = 0x100000001B3  # odd, so invertible modulo 2**64
@@ -290,40 +291,27 @@ def row_needles(
     ordinary: frozenset[str],
     review_id_of: Callable[[dict], str | None] | None,
 ) -> tuple[list[tuple[tuple, tuple]], RowCounts]:
-    """One manifest row's needle entries ``(key, value)`` and counts, by the rules of
-    :func:`pipeline.verify.needles_from_rows` (which holds the same row in automata instead)."""
+    """One manifest row's needle entries ``(key, value)`` and counts, by the rules both checks share
+    (:func:`pipeline.verify.row_needles`; the launcher check holds the same needles in automata)."""
     entries: list[tuple[tuple, tuple]] = []
     if not isinstance(row, dict):
         return entries, RowCounts(rows=1)
-    identifiers = skipped = unscoped = 0
-    for kind in ("account_id", "device_serial"):
-        value = row.get(kind)
-        if isinstance(value, str) and len(id_key(value.strip())) >= MIN_ID_CHARS:
-            keyed, raw = id_key(value.strip()), value.strip().lower()
-            entries.append((("k", keyed), (keyed, kind, number)))
-            entries.append((("r", raw), (raw, kind, number)))
-            identifiers += 1
-    clip_id = row.get("clip_id")
-    clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
-    review = review_id_of(row) if review_id_of else None
-    for kind, value in (("clip", clip_id), ("review", review)):
-        if value:
-            entries.append((("s", normalise(value)), (normalise(value), f"{kind}:{value}")))
-    name = row.get("first_name")
-    name = normalise(name.strip()) if isinstance(name, str) else ""
-    if len(name) >= MIN_NAME_CHARS:
-        if name in allowed:
-            skipped = 1
-        else:
-            identifiers += 1
-            if clip_id:
-                entries.append((("b", f"clip:{clip_id}"), (name, number)))
-            if review:
-                entries.append((("b", f"review:{review}"), (name, number)))
-            if not all(word in ordinary for word in re.findall(r"\w+", name)):
-                entries.append((("n", name), (name, number)))
-            elif review_id_of is None or not review:
-                unscoped = 1
+    needles = verify_row_needles(row, allowed, ordinary, review_id_of)
+    for keyed, raw, kind in needles.ids:
+        entries.append((("k", keyed), (keyed, kind, number)))
+        entries.append((("r", raw), (raw, kind, number)))
+    for scope, label in needles.scopes:
+        entries.append((("s", scope), (scope, label)))
+    name = needles.name
+    if name:
+        if needles.clip_id:
+            entries.append((("b", f"clip:{needles.clip_id}"), (name, number)))
+        if needles.review:
+            entries.append((("b", f"review:{needles.review}"), (name, number)))
+        if needles.free:
+            entries.append((("n", name), (name, number)))
+    identifiers = len(needles.ids) + bool(name)
+    skipped, unscoped = int(needles.skipped), int(needles.unscoped)
     return entries, RowCounts(1, identifiers, skipped, unscoped)
 
 

@@ -28,15 +28,18 @@ _DIRECT_FLAGS = ("--direct_running_mode", "--direct_num_workers")
 _LOCAL_RUNNERS = (None, "DirectRunner", "direct")
 
 
-def usable_cores() -> int:
+CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+
+
+def usable_cores(cpu_max: str = CGROUP_CPU_MAX) -> int:
     """Cores this process may run on: its CPU affinity (``taskset``, cpusets), bounded by a cgroup
-    v2 CPU quota (``cpu.max``, as containers set it), at least 1."""
+    v2 CPU quota (``cpu_max``: "<quota> <period>" or "max <period>", as containers set it), at least 1."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     try:
-        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as handle:
+        with open(cpu_max, encoding="ascii") as handle:
             quota, period = handle.read().split()[:2]
         if quota != "max":
             cores = min(cores, math.ceil(int(quota) / int(period)))

@@ -117,6 +117,50 @@ def ordinary_words() -> frozenset[str]:
     return dictionary_words() | frozenset(calendar.split())
 
 
+class RowNeedles(NamedTuple):
+    """What one manifest row gives either check to search for (:func:`row_needles`)."""
+
+    ids: tuple[tuple[str, str, str], ...]  # (id_key form, raw lower-case form, kind) of account id / serial
+    scopes: tuple[tuple[str, str], ...]  # (normalised clip or review id, "clip:<id>" / "review:<id>")
+    clip_id: str
+    review: str | None
+    name: str  # the normalised first name to search ("" if none, too short or allow-listed)
+    skipped: bool  # the first name equals an allow-listed term: not searched
+    free: bool  # the name is not only ordinary words: also searched in text about no clip
+    unscoped: bool  # an ordinary-word name that no reviewer row can be tied to: searched nowhere there
+
+
+def row_needles(
+    row: dict,
+    allowed: frozenset[str] | set[str],
+    ordinary: frozenset[str],
+    review_id_of: Callable[[dict], str | None] | None,
+) -> RowNeedles:
+    """The rules, in one place, by which a manifest row's values become needles: ids of at least
+    ``MIN_ID_CHARS`` characters, the clip and review ids that scope row-bound names, and the first
+    name (see the module docstring). Used by :func:`needles_from_rows` and the Beam check
+    (:mod:`pipeline.leak_keys`)."""
+    ids = []
+    for kind in ("account_id", "device_serial"):
+        value = row.get(kind)
+        if isinstance(value, str) and len(id_key(value.strip())) >= MIN_ID_CHARS:
+            ids.append((id_key(value.strip()), value.strip().lower(), kind))
+    clip_id = row.get("clip_id")
+    clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
+    review = review_id_of(row) if review_id_of else None
+    scopes = tuple((normalise(v), f"{kind}:{v}") for kind, v in (("clip", clip_id), ("review", review)) if v)
+    name = row.get("first_name")
+    name = normalise(name.strip()) if isinstance(name, str) else ""
+    if len(name) < MIN_NAME_CHARS:
+        name = ""
+    skipped = bool(name) and name in allowed
+    if skipped:
+        name = ""
+    free = bool(name) and not all(word in ordinary for word in re.findall(r"\w+", name))
+    unscoped = bool(name) and not free and (review_id_of is None or not review)
+    return RowNeedles(tuple(ids), scopes, clip_id, review, name, skipped, free, unscoped)
+
+
 def needles_from_rows(
     rows: Iterable[dict],
     allowed_terms: Iterable[str] = (),
@@ -143,34 +187,24 @@ def needles_from_rows(
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             continue
-        for kind in ("account_id", "device_serial"):
-            value = row.get(kind)
-            if isinstance(value, str) and len(id_key(value.strip())) >= MIN_ID_CHARS:
-                ids[id_key(value.strip())].append((kind, number))
-                raw_ids[value.strip().lower()].append((kind, number))
-                count += 1
-        clip_id = row.get("clip_id")
-        clip_id = clip_id.strip() if isinstance(clip_id, str) else ""
-        review = review_id_of(row) if review_id_of else None
-        for kind, value in (("clip", clip_id), ("review", review)):
-            if value:
-                scopes[normalise(value)].append((f"{kind}:{value}", number))
-        name = row.get("first_name")
-        name = normalise(name.strip()) if isinstance(name, str) else ""
-        if len(name) < MIN_NAME_CHARS:
-            continue
-        if name in allowed:
-            skipped += 1
+        needles = row_needles(row, allowed, ordinary, review_id_of)
+        for keyed, raw, kind in needles.ids:
+            ids[keyed].append((kind, number))
+            raw_ids[raw].append((kind, number))
+            count += 1
+        for scope, label in needles.scopes:
+            scopes[scope].append((label, number))
+        skipped += needles.skipped
+        unscoped += needles.unscoped
+        if not needles.name:
             continue
         count += 1
-        if clip_id:
-            names[f"clip:{clip_id}"].append((name, number))
-        if review:
-            names[f"review:{review}"].append((name, number))
-        if not all(word in ordinary for word in re.findall(r"\w+", name)):
-            free[name].append(("first_name", number))
-        elif review_id_of is None or not review:
-            unscoped += 1
+        if needles.clip_id:
+            names[f"clip:{needles.clip_id}"].append((needles.name, number))
+        if needles.review:
+            names[f"review:{needles.review}"].append((needles.name, number))
+        if needles.free:
+            free[needles.name].append(("first_name", number))
     return Needles(
         _automaton(ids),
         _automaton(raw_ids),

@@ -174,6 +174,18 @@ def test_the_usable_cores_are_at_most_the_machines():
     assert 1 <= local_engine.usable_cores() <= (os.cpu_count() or 1)
 
 
+@pytest.mark.parametrize(
+    "cpu_max, bound",
+    [("150000 100000\n", 2), ("50000 100000\n", 1), ("max 100000\n", None), ("garbage", None)],
+)
+def test_when_a_cgroup_quota_is_set_then_the_cores_are_bounded_by_it(tmp_path, monkeypatch, cpu_max, bound):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(8)))
+    quota = tmp_path / "cpu.max"
+    quota.write_text(cpu_max)
+    assert local_engine.usable_cores(str(quota)) == (bound or 8)
+    assert local_engine.usable_cores(str(tmp_path / "absent")) == 8
+
+
 # ---- a real run, its output captured -----------------------------------------------------------
 
 
