@@ -115,9 +115,11 @@ def test_when_a_key_is_not_a_documented_form_then_it_is_refused_without_showing_
         assert raw.strip() not in str(info.value)
 
 
-def test_when_raw_binary_bytes_are_given_then_they_are_refused():
-    with pytest.raises(KeyUnavailableError, match="not a hex key"):
-        parse_keyring(os.urandom(32), "key file k")
+@pytest.mark.parametrize("first", [b"", b"{"])  # random bytes that happen to open like JSON are refused too
+def test_when_raw_binary_bytes_are_given_then_they_are_refused(first):
+    raw = first + bytes(b for b in os.urandom(64) if b not in b"{ \t\r\n")[:31]
+    with pytest.raises(KeyUnavailableError, match="not a hex key" if not first else "not a keyring"):
+        parse_keyring(raw, "key file k")
 
 
 @pytest.mark.parametrize("mode, exposure", [(0o600, None), (0o640, "group"), (0o644, "world"), (0o604, "world")])
