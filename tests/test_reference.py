@@ -1,6 +1,7 @@
 """The documentation's reference tables are generated from the code: every config key with its
 default, every reviewer column, every subcommand and make target; a field added to a config
-dataclass appears without anyone writing it down, and one without a meaning stops the build."""
+dataclass appears without anyone writing it down, and one without a meaning stops the build.
+The README's commands table names every subcommand and make target."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic.dataclasses import dataclass
 
 from pipeline import reference
 from pipeline.config import JobConfig
+from tests.conftest import REPO
 from transforms.core.schema import REVIEWER_SCHEMA
 
 
@@ -116,3 +118,19 @@ def test_when_a_marker_names_no_table_then_expand_raises_and_known_markers_are_r
 ])  # fmt: skip
 def test_when_text_goes_into_a_table_cell_then_html_and_pipes_are_escaped_outside_code(text, cell):
     assert reference._cell(text) == cell
+
+
+def test_the_readme_commands_table_names_every_subcommand_and_make_target():
+    with open(f"{REPO}/README.md", encoding="utf-8") as handle:
+        readme = handle.read()
+    table = readme[readme.index("## Commands") : readme.index("## Documentation")]
+    for module in reference.command_modules():
+        assert f"`python -m pipeline {module.NAME} " in table or f"`python -m pipeline {module.NAME}`" in table
+    targets = reference.make_targets()
+    assert {"run", "test", "lint", "docs", "docs-serve", "docs-screenshot"} <= set(targets)
+    for target in targets:
+        assert re.search(rf"`make {re.escape(target)}`", table), target
+    # The two first commands, and the one CI runs.
+    with open(f"{REPO}/.ci/run", encoding="utf-8") as handle:
+        ci = handle.read().split()
+    assert "make run" in readme and "make test" in readme and "test" in ci and "lint" in ci

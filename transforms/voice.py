@@ -33,7 +33,7 @@ from transforms.disguise import LOUDNESS_DBFS, build_params, check_method, disgu
 _STRICT = ConfigDict(extra="forbid")
 
 # Privacy presets: a method and its parameters, measured by `python -m pipeline evaluate-voice` (the
-# figures are in the README, "Measured privacy and utility"). ``params`` in the config override single
+# figures are in docs/privacy-and-utility.md). ``params`` in the config override single
 # parameters of the preset.
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "fast": ("pseudo_voice", {}),
