@@ -196,7 +196,7 @@ def config_table(cls: type | None = None, shipped: dict[str, Any] | None = None)
             if doc:
                 out += [doc, ""]
             out += [
-                "| key | type | allowed | default | `configs/default.yaml` | meaning |",
+                "| key | type | allowed | default | default.yaml sets | meaning |",
                 "|---|---|---|---|---|---|",
             ]
         present, value = _lookup(shipped, key.path)
