@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= out/samples
 BEAM_ARGS ?=
+# Material for MkDocs prints a banner about MkDocs 2 on every build; it says nothing about this site.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
 
 EVAL_VENV ?= .venv-eval
 EVAL_STAMP := $(EVAL_VENV)/.installed
@@ -15,7 +17,7 @@ WATERMARK_ARGS ?=
 BENCH_CLIPS ?= 2400
 BENCH_ARGS ?=
 
-.PHONY: setup run test lint clean spotcheck evaluate-redaction evaluate-voice evaluate-watermark build-voice-bank bench train-ner train-ner-commands train-scorer
+.PHONY: setup run test lint docs docs-serve docs-screenshot clean spotcheck evaluate-redaction evaluate-voice evaluate-watermark build-voice-bank bench train-ner train-ner-commands train-scorer
 
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -74,10 +76,22 @@ bench: $(STAMP)  ## naive vs I/O floor vs the job, and a cost model (~8 min); BE
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench,dask]"
 	$(PY) -m benchmarks.bench --clips $(BENCH_CLIPS) $(BENCH_ARGS)
 
-lint: $(STAMP)  ## ruff (style) and import-linter (imports run job -> stages -> core, see pyproject.toml)
-	$(VENV)/bin/ruff check pipeline transforms tests benchmarks
-	$(VENV)/bin/ruff format --check pipeline transforms tests benchmarks
+lint: $(STAMP)  ## ruff (style), import-linter (imports run job -> stages -> core, see pyproject.toml), the docs site built strictly
+	$(VENV)/bin/ruff check pipeline transforms tests benchmarks docs/tooling
+	$(VENV)/bin/ruff format --check pipeline transforms tests benchmarks docs/tooling
 	$(VENV)/bin/lint-imports
+	$(MKDOCS) build --strict  # not --quiet: it hides the warnings --strict counts
+
+docs: $(STAMP)  ## build the documentation site into site/ (open site/index.html; no network needed)
+	$(MKDOCS) build --strict
+
+docs-serve: $(STAMP)  ## serve the documentation on http://127.0.0.1:8000, rebuilt on every edit
+	$(MKDOCS) serve
+
+docs-screenshot: run  ## regenerate docs/images/spotcheck.png: the spot-check page of `make run`, in headless Chromium
+	$(PY) -m pipeline spotcheck --output $(OUT) --report $(OUT)/spotcheck.html --max-leak-rate 0.01 --seed 11
+	$(PY) docs/tooling/spotcheck_screenshot.py $(OUT)/spotcheck.html docs/images/spotcheck.png \
+		--clip docs/images/spotcheck-clip.png
 
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out site .pytest_cache

@@ -93,6 +93,8 @@ setup(
             "ctranslate2>=4.0",  # the reference the NumPy Whisper encoder is tested against (tests/test_voice_knn.py)
             "dask>=2024.4.2",  # the DaskRunner test (tests/test_dask_runner.py): a LocalCluster, two worker processes
             "distributed>=2024.4.2",
+            "mkdocs>=1.6",  # the documentation site (mkdocs.yml); `make lint` builds it with --strict
+            "mkdocs-material>=9.5",
         ],
     },
     # `voiceanon <command>` is the same CLI as `python -m pipeline <command>`.

@@ -45,9 +45,10 @@ class ConfigError(ValueError):
 class AudioConfig:
     """Decoding and encoding of clip audio."""
 
-    sample_rate: int = Field(16000, ge=8000, le=48000)
+    sample_rate: int = Field(16000, ge=8000, le=48000)  # Hz; every clip is converted to mono at this rate
+    # Longer clips are quarantined; the length is read from the header first, so memory stays bounded.
     max_duration_s: float = Field(600.0, gt=0)
-    output_format: Literal["flac", "ogg"] = "flac"
+    output_format: Literal["flac", "ogg"] = "flac"  # the reviewer audio's codec: FLAC or Ogg Vorbis
     # ffmpeg (formats libsndfile cannot read) is killed after this long; the clip is quarantined
     # (audio_timeout). Other bounds on a clip's decoding: transforms/audio_io.py.
     decode_timeout_s: float = Field(60.0, gt=0, le=3600)
@@ -57,9 +58,12 @@ class AudioConfig:
 class IdentifierConfig:
     """Pseudonymisation of account identifiers."""
 
+    # "epoch": one pseudonym per account per epoch (HMAC under the epoch's key); "per_clip": a new
+    # pseudonym for every clip, no linkage at all.
     mode: Literal["epoch", "per_clip"] = "epoch"
+    # Pseudonyms change every epoch; destroying an epoch's key unlinks its pseudonyms for good.
     epoch_months: int = Field(6, ge=1, le=120)
-    pseudonym_hex_chars: int = Field(32, ge=16, le=64)
+    pseudonym_hex_chars: int = Field(32, ge=16, le=64)  # hex digits of the HMAC kept in a pseudonym
     # A local --key-file other users can read: "warn" (the run goes on and its report says so) or
     # "refuse" (exit 2, as ssh refuses an exposed private key). Warn by default: secret volumes are
     # often mounted 0644 (Kubernetes' default mode), and the file's directory may still be private.
@@ -70,12 +74,12 @@ class IdentifierConfig:
 class OutputConfig:
     """Reviewer shard layout."""
 
-    num_shards: int = Field(0, ge=0, le=10000)
-    parquet_codec: Literal["snappy", "gzip", "zstd", "none"] = "snappy"
+    num_shards: int = Field(0, ge=0, le=10000)  # reviewer Parquet files per run; 0 = the runner decides
+    parquet_codec: Literal["snappy", "gzip", "zstd", "none"] = "snappy"  # Parquet compression
     # A writer holds at most one row group plus one record batch of rows in memory (Beam's default
     # is 64 MB + 1,000 rows, which is most of a worker's memory growth with audio rows).
     row_group_mb: float = Field(8.0, ge=0.5, le=512.0)
-    record_batch_rows: int = Field(64, ge=1, le=10000)
+    record_batch_rows: int = Field(64, ge=1, le=10000)  # rows converted to Arrow at a time
     # A run that quarantines more than this share of its clips fails (exit 1) and publishes nothing.
     max_quarantined_share: float = Field(0.5, ge=0.0, le=1.0)
     # The append-only audit trail (one line per run and per sign-off): "" = <output>/audit.jsonl;

@@ -51,11 +51,13 @@ _WORD = re.compile(r"\w+")
 class MuteConfig:
     """Muting of spoken PII in the audio."""
 
-    padding_s: float = Field(0.08, ge=0.0, le=1.0)
-    fill: Literal["tone", "silence"] = "tone"
-    tone_hz: float = Field(1000.0, ge=100.0, le=4000.0)
-    tone_dbfs: float = Field(-26.0, ge=-60.0, le=-6.0)
-    ramp_ms: float = Field(5.0, ge=0.0, le=50.0)
+    padding_s: float = Field(0.08, ge=0.0, le=1.0)  # seconds added before and after each PII word
+    fill: Literal["tone", "silence"] = "tone"  # what replaces a PII word in the audio
+    tone_hz: float = Field(1000.0, ge=100.0, le=4000.0)  # frequency of the fill tone
+    tone_dbfs: float = Field(-26.0, ge=-60.0, le=-6.0)  # level of the fill tone
+    ramp_ms: float = Field(5.0, ge=0.0, le=50.0)  # fade at each edge of a muted interval (no clicks)
+    # PII found in a transcript whose clip has no word timings: quarantine the clip (fail closed) or
+    # keep it with the PII still audible.
     on_missing_timings: Literal["quarantine", "keep"] = "quarantine"
 
 

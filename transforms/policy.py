@@ -48,12 +48,20 @@ _STRICT = ConfigDict(extra="forbid")
 class PolicyConfig:
     """Governance policy. List and lexicon paths are relative to the config file or absolute/URIs."""
 
+    # Files or globs (any Beam filesystem) of account ids whose clips are never reviewed: one id per
+    # line, or a .csv/.tsv with an id column. Every line is checked before the run; one that is not
+    # exactly one account id stops it (exit 2).
     opt_out_lists: tuple[str, ...] = ()
-    deletion_lists: tuple[str, ...] = ()
+    deletion_lists: tuple[str, ...] = ()  # same form; matching clips are dropped on every run and rerun
+    # Clips recorded longer ago than this (before --as-of) are dropped.
     retention_days: int = Field(180, ge=1, le=3650)
+    # Share of clips reviewed, by a keyed hash of clip_id: reruns pick the same clips.
     sampling_fraction: float = Field(1.0, gt=0.0, le=1.0)
+    # Clips with wake_word_detected = false: dropped, flagged (kept, flags column says no_wake_word) or kept.
     no_wake_word: Literal["drop", "flag", "keep"] = "drop"
+    # A transcript with any of these terms goes to the restricted escalation output, not to reviewers.
     escalation_terms: tuple[str, ...] = ()
+    # A clip recorded more than this after --as-of is quarantined (future_timestamp).
     future_tolerance_hours: float = Field(24.0, ge=0.0)
     # Ids are case-folded before matching unless the account ids of this system differ by case alone.
     list_ids_case_sensitive: bool = False

@@ -71,21 +71,30 @@ class TranscriptConfig:
     calibrated probabilities (:mod:`transforms.redaction.scorer`); ``scorer_thresholds`` overrides the
     probability each judged entity type needs (default: the thresholds shipped with the weights)."""
 
-    analyzer_conf: str = "presidio/analyzer.yaml"
-    nlp_conf: str = "presidio/nlp.yaml"
-    recognizers_conf: str = "presidio/recognizers.yaml"
-    language: str = "en"
-    score_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    analyzer_conf: str = "presidio/analyzer.yaml"  # Presidio's analyzer YAML, relative to the config file
+    nlp_conf: str = "presidio/nlp.yaml"  # Presidio's NLP engine YAML (spaCy model)
+    recognizers_conf: str = "presidio/recognizers.yaml"  # Presidio's recognizer registry YAML
+    language: str = "en"  # language code passed to Presidio
+    score_threshold: float = Field(0.35, ge=0.0, le=1.0)  # a hit scoring below this is not redacted
+    # Per entity type (e.g. DATE_TIME: 0.5); overrides score_threshold for that type.
     entity_thresholds: dict[str, float] = Field(default_factory=dict)
-    batch_size: int = Field(32, ge=1, le=4096)
-    max_chars: int = Field(20000, ge=1)
-    allow_list: tuple[str, ...] = ()
-    deny_list: tuple[str, ...] = ()
+    batch_size: int = Field(32, ge=1, le=4096)  # transcripts per spaCy nlp.pipe batch
+    max_chars: int = Field(20000, ge=1)  # longer transcripts are quarantined
+    allow_list: tuple[str, ...] = ()  # words never redacted (wake words, device names)
+    deny_list: tuple[str, ...] = ()  # terms always redacted (entity DENY_LIST)
+    # Entity type (or "default") -> tag (<PERSON>) | surrogate (a fake value) | mask | hash (needs the job key).
     operators: dict[str, Operator] = Field(default_factory=lambda: {"default": "tag"})
-    gazetteer_locales: tuple[str, ...] = ()
+    gazetteer_locales: tuple[str, ...] = ()  # Faker locales for the name and place word lists; empty = all
+    # spaCy components switched off: no recognizer uses the dependency parse.
     spacy_disable: tuple[str, ...] = ("parser",)
+    # Artists, titles, companies and public figures named outside a contact frame: kept ("play adele")
+    # or redacted; a name in a contact frame ("call adele") is always redacted.
     public_names: Literal["keep", "redact"] = "keep"
+    # Spoken-style text: name, place and date hits rescored to calibrated probabilities
+    # (transforms/redaction/scorer.py); those hits then ignore entity_thresholds.
     span_scorer: bool = True
+    # Probability a judged PERSON / LOCATION hit needs; empty = the thresholds shipped with the
+    # weights (recall first). {PERSON: 0.10, LOCATION: 0.15} is the measured utility operating point.
     scorer_thresholds: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("entity_thresholds", "scorer_thresholds")

@@ -33,7 +33,7 @@ from transforms.disguise import LOUDNESS_DBFS, build_params, check_method, disgu
 _STRICT = ConfigDict(extra="forbid")
 
 # Privacy presets: a method and its parameters, measured by `python -m pipeline evaluate-voice` (the
-# figures are in the README, "Measured privacy and utility"). ``params`` in the config override single
+# figures are in docs/privacy-and-utility.md). ``params`` in the config override single
 # parameters of the preset.
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "fast": ("pseudo_voice", {}),
@@ -52,10 +52,16 @@ class VoiceConfig:
     and epoch (more private against an attacker who can link clips, less consistent to hear).
     """
 
+    # Privacy preset: "fast" = pseudo_voice (signal processing), "strong" = knn_vc (content-based
+    # conversion; needs the 'strong' extra). Leave it out to name a method directly.
     preset: Literal["fast", "strong"] | None = None
+    # The voice plug-in (transforms.disguise.METHODS); filled in from the preset, or pseudo_voice.
     method: str = ""
+    # The plug-in's parameters, over the preset's; validated by the plug-in's own dataclass.
     params: dict[str, Any] = Field(default_factory=dict)
+    # True: a new pseudo-voice per clip instead of one per speaker and pseudonym epoch.
     per_clip: bool = False
+    # Speech RMS after disguise; peaks stay below -1 dBFS.
     loudness_dbfs: float = Field(LOUDNESS_DBFS, ge=-40.0, le=-6.0)
 
     @model_validator(mode="before")

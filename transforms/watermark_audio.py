@@ -40,9 +40,11 @@ class WatermarkConfig:
     into (the unit a reviewer is given); ``key_file``: the watermark key (a hex key file, any Beam
     filesystem; or the VOICEANON_WATERMARK_KEY environment variable) — see transforms/watermark/keys.py."""
 
-    batches: int = Field(16, ge=1, le=MAX_BATCHES)
+    batches: int = Field(16, ge=1, le=MAX_BATCHES)  # reviewer batches per run (column review_batch)
+    # Hex watermark key file, kept as long as the audit trail; "" = VOICEANON_WATERMARK_KEY, else
+    # derived from a single job key, else a throw-away key (the clips then cannot be traced).
     key_file: str = ""
-    strength: float = Field(STRENGTH, ge=0.05, le=0.5)
+    strength: float = Field(STRENGTH, ge=0.05, le=0.5)  # the mark's level relative to the speech
 
 
 def mark_clip(clip: Clip, key: bytes, run_id: str, batches: int, markers: dict, strength: float = STRENGTH) -> Clip:

@@ -69,7 +69,7 @@ def detectors():
     return {"keep": keep.detector, "redact": redact.detector, "utility": utility.detector}
 
 
-# the utility operating point the README measures (configs/default.yaml, scorer_thresholds)
+# the utility operating point docs/privacy-and-utility.md measures (configs/default.yaml, scorer_thresholds)
 UTILITY = {"PERSON": 0.10, "LOCATION": 0.15}
 
 
