@@ -28,12 +28,35 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dims", type=int, default=64, help="PCA dimensions of the content keys")
     parser.add_argument("--ceps", type=int, default=40, help="cepstral coefficients per envelope")
     parser.add_argument("--layer", type=int, default=None, help="encoder block of the content keys (default: 2)")
+    parser.add_argument(
+        "--key-map",
+        default="",
+        metavar="CONDITION[,CONDITION]",
+        help="fit a noise-robust query map (source frames with context -> clean bank keys) on the clean bank "
+        "audio plus --key-map-copies degraded copies per condition (pipeline.evaluation.voice_conditions)",
+    )
+    parser.add_argument("--key-map-copies", type=int, default=2, help="degraded copies per utterance and condition")
+    parser.add_argument("--key-map-context", type=int, default=1, help="± encoder frames the map reads")
+    parser.add_argument("--key-map-ridge", type=float, default=0.01, help="ridge weight (× the mean input power)")
+    parser.add_argument(
+        "--map-only",
+        default=None,
+        metavar="BANK",
+        help="keep this bank's frames and only fit its key map (writes --output)",
+    )
+    parser.add_argument(
+        "--key-condition",
+        default="clean",
+        choices=("clean", "far_field", "far_field_phone"),
+        help="noise-matched keys: content keys from copies of the bank audio recorded under this condition "
+        "(pipeline.evaluation.voice_conditions; babble from the other bank speakers), synthesis from the clean audio",
+    )
 
 
 def run(args, extra) -> int:
     from pipeline.evaluation import voice_speakers
     from pipeline.evaluation.voice_material import choose_speakers, load_audio, read_manifest
-    from transforms.disguise.bank import CONTENT_LAYER, DEFAULT_BANK, build_bank, save_bank
+    from transforms.disguise.bank import CONTENT_LAYER, DEFAULT_BANK, build_bank, load_bank, save_bank
     from transforms.disguise.content import content_encoder
 
     rows = read_manifest(args.speech_dir)
@@ -41,10 +64,73 @@ def run(args, extra) -> int:
     wanted = set(choose_speakers(rows, args.speakers))
     chosen = [r for r in rows if str(r["speaker"]) in wanted]
     utterances = [(str(r["speaker"]), str(r.get("gender", "?")), load_audio(args.speech_dir, r)) for r in chosen]
-    encoder = content_encoder(layer=CONTENT_LAYER if args.layer is None else args.layer)
-    bank = build_bank(utterances, encoder, args.dims, args.ceps, log=print)
+    if args.map_only:
+        bank = load_bank(args.map_only)
+        encoder = content_encoder(layer=int(bank.layer))
+    else:
+        key_audio = None
+        if args.key_condition != "clean":
+            key_audio = noise_matched_audio(chosen, utterances, args.key_condition)
+        encoder = content_encoder(layer=CONTENT_LAYER if args.layer is None else args.layer)
+        bank = build_bank(utterances, encoder, args.dims, args.ceps, log=print, key_audio=key_audio)
+    if args.key_map:
+        conditions = [c for c in args.key_map.split(",") if c]
+        bank = bank._replace(
+            key_map=key_map_for(
+                bank,
+                chosen,
+                utterances,
+                encoder,
+                conditions,
+                args.key_map_copies,
+                args.key_map_context,
+                args.key_map_ridge,
+            )
+        )
     output = args.output or DEFAULT_BANK
     save_bank(bank, output)
     size = os.path.getsize(output)
     print(f"bank: {len(bank.speaker_ids)} speakers, {len(bank.keys)} frames, {size / 1e6:.1f} MB -> {output}")
     return 0
+
+
+def noise_matched_audio(rows: list[dict], utterances: list, condition: str) -> list:
+    """Each bank utterance as recorded under ``condition``, babble from the *other* bank speakers."""
+    from pipeline.evaluation.voice_conditions import degrade
+    from pipeline.evaluation.voice_material import Item
+
+    out = []
+    for row, (speaker, _, samples) in zip(rows, utterances, strict=True):
+        pool = [s for other, _, s in utterances if other != speaker][:24]
+        item = Item(f"bank:{speaker}", "bank", str(row.get("utt_id", row["path"])), samples)
+        out.append(degrade(item, condition, pool).samples)
+    return out
+
+
+def key_map_for(bank, rows, utterances, encoder, conditions, copies: int, context: int, ridge: float):
+    """The bank's noise-robust query map: every bank utterance clean and ``copies`` times under each
+    condition (another room and noise per copy), its encoder frames mapped to its clean keys.
+    The bank's keys are in utterance order, so each utterance's rows are the next ``len(frames)``."""
+    import numpy as np
+
+    from pipeline.evaluation.voice_conditions import degrade
+    from pipeline.evaluation.voice_material import Item
+    from transforms.disguise.bank import fit_key_map
+
+    pairs = []
+    start = 0
+    for row, (speaker, _, samples) in zip(rows, utterances, strict=True):
+        clean = encoder.encode(samples)
+        keys = np.asarray(bank.keys[start : start + len(clean)], np.float64)
+        start += len(clean)
+        pairs.append((clean, keys))
+        pool = [s for other, _, s in utterances if other != speaker][:24]
+        name = str(row.get("utt_id", row["path"]))
+        for condition in conditions:
+            for copy in range(copies):
+                item = Item(f"bank:{speaker}", "map", f"{name}#{copy}", samples)
+                pairs.append((encoder.encode(degrade(item, condition, pool).samples), keys))
+        print(f"key map: utterance {len(pairs) // (1 + copies * len(conditions))}/{len(utterances)}")
+    if start != len(bank.keys):
+        raise ValueError("the bank's frames do not follow these utterances; rebuild the bank")
+    return fit_key_map(pairs, context, ridge)

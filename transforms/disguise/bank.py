@@ -26,6 +26,7 @@ from transforms.disguise import dsp
 FORMAT = 2  # 2: the encoder block the keys come from is recorded (``layer``)
 CONTENT_LAYER = 2  # encoder block of the keys: see transforms.disguise.content on why a middle one
 RATE = 16000
+ENCODER_DIMS = 384  # Whisper tiny's width
 WORLD_FFT = 1024  # pyworld's cheaptrick FFT size at 16 kHz: 513 envelope bins
 SUBFRAMES = 2  # 10 ms halves of one 20 ms encoder frame
 SUBFRAME_MS = 10.0
@@ -51,6 +52,10 @@ class VoiceBank(NamedTuple):
     speaker_log_f0: np.ndarray  # S float32: median log F0 of voiced frames
     speaker_log_f0_std: np.ndarray  # S float32
     layer: np.ndarray  # 0-d int: the encoder block the keys (and a source's keys) come from
+    # Optional noise-robust query map ((2c+1)·384 + 1) × P: a source's encoder frames with ± c
+    # neighbours (and a bias) → the clean key, fitted on clean and degraded copies of the bank
+    # audio (:func:`fit_key_map`); None: a source is keyed like the bank (:meth:`project`).
+    key_map: np.ndarray | None = None
 
     def project(self, frames: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Unit-length keys of encoder frames at their window positions, in the bank's key space."""
@@ -59,14 +64,55 @@ class VoiceBank(NamedTuple):
         keys /= np.maximum(np.linalg.norm(keys, axis=1, keepdims=True), 1e-6)
         return keys
 
+    def query_keys(self, frames: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """A source's unit-length keys: through the noise-robust map when the bank has one."""
+        if self.key_map is None:
+            return self.project(frames, positions)
+        keys = dsp.matmul_one_thread(map_inputs(frames, key_map_context(self.key_map)), self.key_map)
+        keys /= np.maximum(np.linalg.norm(keys, axis=1, keepdims=True), 1e-6)
+        return keys
+
+
+def key_map_context(key_map: np.ndarray) -> int:
+    """The ± frames of context a key map takes (its rows are (2c+1) frames of 384 plus a bias)."""
+    return ((key_map.shape[0] - 1) // ENCODER_DIMS - 1) // 2
+
+
+def map_inputs(frames: np.ndarray, context: int) -> np.ndarray:
+    """Encoder frames with their ± ``context`` neighbours (edges repeated) and a bias column."""
+    frames = np.asarray(frames, np.float32)
+    n = len(frames)
+    parts = [frames[np.clip(np.arange(n) + shift, 0, n - 1)] for shift in range(-context, context + 1)]
+    return np.ascontiguousarray(np.concatenate([*parts, np.ones((n, 1), np.float32)], axis=1))
+
+
+def fit_key_map(pairs: list[tuple[np.ndarray, np.ndarray]], context: int = 1, ridge: float = 1.0) -> np.ndarray:
+    """Least squares (ridge) from a source's encoder frames with context to the clean bank keys.
+
+    ``pairs``: (encoder frames of a copy of a bank utterance — clean or degraded, same timing —,
+    that utterance's clean unit keys). Solved in float64 from the normal equations.
+    """
+    dims = (2 * context + 1) * ENCODER_DIMS + 1
+    xtx = np.zeros((dims, dims))
+    xty = np.zeros((dims, pairs[0][1].shape[1]))
+    for frames, keys in pairs:
+        x = map_inputs(frames, context).astype(np.float64)
+        xtx += x.T @ x
+        xty += x.T @ keys
+    scale = np.trace(xtx) / dims
+    return np.linalg.solve(xtx + ridge * scale * np.eye(dims), xty).astype(np.float32)
+
 
 def save_bank(bank: VoiceBank, path: str) -> None:
     """Write ``bank`` as a compressed float16 ``.npz``."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     arrays = {}
     for name, value in bank._asdict().items():
+        if value is None:
+            continue
         value = np.asarray(value)
-        arrays[name] = value.astype(np.float16) if value.dtype.kind == "f" and name != "projection" else value
+        full = name in ("projection", "key_map")
+        arrays[name] = value.astype(np.float16) if value.dtype.kind == "f" and not full else value
     np.savez_compressed(path, format=np.array(FORMAT), **arrays)
 
 
@@ -80,6 +126,8 @@ def load_bank(path: str = DEFAULT_BANK) -> VoiceBank:
             raise ValueError(f"voice bank {path!r} is not format {FORMAT}; rebuild it")
         fields = {}
         for name in VoiceBank._fields:
+            if name not in data.files and name in VoiceBank._field_defaults:
+                continue
             value = data[name]
             value = value.astype(np.float32) if value.dtype.kind == "f" else value
             value.flags.writeable = False
@@ -120,20 +168,39 @@ def _bands() -> list[tuple[float, float]]:
     return list(zip(AP_BANDS_HZ[:-1], AP_BANDS_HZ[1:], strict=True))
 
 
-def frame_activity(samples: np.ndarray, n_frames: int, floor_db: float = ACTIVE_FLOOR_DB) -> np.ndarray:
-    """Which 20 ms frames are speech: mean power within ``floor_db`` of the loudest frame's."""
+NOISE_PERCENTILE = 10.0  # the noise floor estimate: this percentile of the clip's frame powers
+ABOVE_NOISE_DB = 6.0  # a frame is speech only this far above the noise floor ("noise_floor" rule)
+
+
+def frame_activity(
+    samples: np.ndarray, n_frames: int, floor_db: float = ACTIVE_FLOOR_DB, rule: str = "peak"
+) -> np.ndarray:
+    """Which 20 ms frames are speech: mean power within ``floor_db`` of the loudest frame's; with
+    ``rule="noise_floor"`` also at least ``ABOVE_NOISE_DB`` over the clip's noise floor (in a noisy
+    room the pauses are not silent, and every frame is within 40 dB of the loudest)."""
     step = int(RATE * 0.02)
     x = np.asarray(samples, dtype=np.float32)
     x = np.pad(x, (0, max(0, n_frames * step - len(x))))[: n_frames * step]
     power = np.einsum("ij,ij->i", x.reshape(n_frames, step), x.reshape(n_frames, step)) / step
     db = 10.0 * np.log10(power + 1e-12)
-    return db > db.max() + floor_db
+    active = db > db.max() + floor_db
+    if rule == "noise_floor" and n_frames:
+        active &= db > np.percentile(db, NOISE_PERCENTILE) + ABOVE_NOISE_DB
+    return active
 
 
-def analyse_utterance(samples: np.ndarray, encoder, n_ceps: int) -> dict[str, np.ndarray]:
+def analyse_utterance(
+    samples: np.ndarray, encoder, n_ceps: int, key_samples: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """One bank utterance: raw encoder frames and, per frame, its two 10 ms halves' envelope
-    cepstrum, band aperiodicity and log F0, and whether the frame is speech."""
-    frames = encoder.encode(samples)
+    cepstrum, band aperiodicity and log F0, and whether the frame is speech.
+
+    ``key_samples`` (same length and timing, e.g. the utterance as heard across a noisy room):
+    the encoder frames — the content keys — come from it, everything synthesised from ``samples``.
+    """
+    if key_samples is not None and len(key_samples) != len(samples):
+        raise ValueError("key audio must have the utterance's length")
+    frames = encoder.encode(samples if key_samples is None else key_samples)
     f0, envelope, ap = world_analysis(samples)
     to_ceps, _ = dsp.cepstral_basis(envelope.shape[1], n_ceps)
     ceps = (0.5 * np.log(envelope + dsp.EPS)) @ to_ceps
@@ -152,15 +219,26 @@ def analyse_utterance(samples: np.ndarray, encoder, n_ceps: int) -> dict[str, np
 
 
 def build_bank(
-    utterances: list[tuple[str, str, np.ndarray]], encoder, dims: int = 64, n_ceps: int = 40, log=None
+    utterances: list[tuple[str, str, np.ndarray]],
+    encoder,
+    dims: int = 64,
+    n_ceps: int = 40,
+    log=None,
+    key_audio: list[np.ndarray] | None = None,
 ) -> VoiceBank:
     """A bank from ``(speaker id, gender, 16 kHz samples)`` utterances (several per speaker allowed),
-    keyed by ``encoder`` (a :class:`transforms.disguise.content.ContentEncoder`; its block is recorded)."""
+    keyed by ``encoder`` (a :class:`transforms.disguise.content.ContentEncoder`; its block is recorded).
+
+    ``key_audio`` (one per utterance, same length): noise-matched keys — the content keys come from
+    these degraded copies, so a noisy query finds its phone, while synthesis uses the clean frames."""
+    if key_audio is not None and len(key_audio) != len(utterances):
+        raise ValueError("one key audio per bank utterance")
     parts = []
     for i, (speaker, gender, samples) in enumerate(utterances):
         if log:
             log(f"bank utterance {i + 1}/{len(utterances)}: speaker {speaker}")
-        parts.append((speaker, gender, analyse_utterance(samples, encoder, n_ceps)))
+        keyed = None if key_audio is None else key_audio[i]
+        parts.append((speaker, gender, analyse_utterance(samples, encoder, n_ceps, keyed)))
     speaker_ids = list(dict.fromkeys(s for s, _, _ in parts))
     gender_of = {s: g for s, g, _ in parts}
     frames = np.concatenate([p["frames"] for _, _, p in parts]).astype(np.float64)

@@ -70,6 +70,11 @@ class KnnVcParams:
     # WORLD's own rule for the clip's lowest output F0 (three periods fit the window), so only low
     # voices pay for 1,024 (tune speakers: WER 9.9 %; the job: 23.8 audio s per CPU s against 17.6).
     synth_fft: Literal["auto", 512, 1024] = "auto"
+    # F0 tracker: dio (fast) or harvest (WORLD's noise-robust tracker, several times dio's cost).
+    f0_method: Literal["dio", "harvest"] = "dio"
+    # Which source frames count as speech in the match: "peak" = within 40 dB of the loudest frame;
+    # "noise_floor" = also 6 dB over the clip's noise floor (pauses in a noisy room are not speech).
+    activity: Literal["peak", "noise_floor"] = "peak"
     f0_floor_hz: float = Field(60.0, ge=30.0, le=200.0)
     f0_ceil_hz: float = Field(500.0, ge=200.0, le=1200.0)
 
@@ -254,10 +259,15 @@ def _convert(samples: np.ndarray, rate: int, params: KnnVcParams, rng: np.random
     bank = load_bank(params.bank_path or DEFAULT_BANK)
     encoder = content_encoder(layer=int(bank.layer))
     x = np.ascontiguousarray(samples, dtype=np.float64)
-    f0, times = pyworld.dio(
-        x, rate, f0_floor=params.f0_floor_hz, f0_ceil=params.f0_ceil_hz, frame_period=SUBFRAME_MS, speed=DIO_SPEED
-    )
-    f0 = pyworld.stonemask(x, f0, times, rate)
+    if params.f0_method == "harvest":
+        f0, times = pyworld.harvest(
+            x, rate, f0_floor=params.f0_floor_hz, f0_ceil=params.f0_ceil_hz, frame_period=SUBFRAME_MS
+        )
+    else:
+        f0, times = pyworld.dio(
+            x, rate, f0_floor=params.f0_floor_hz, f0_ceil=params.f0_ceil_hz, frame_period=SUBFRAME_MS, speed=DIO_SPEED
+        )
+        f0 = pyworld.stonemask(x, f0, times, rate)
     voiced = f0[f0 > 0]
     source_f0 = float(np.median(voiced)) if voiced.size >= 3 else None
 
@@ -268,8 +278,8 @@ def _convert(samples: np.ndarray, rate: int, params: KnnVcParams, rng: np.random
 
     frames_enc = encoder.encode(samples)
     n = len(frames_enc)
-    src_keys = bank.project(frames_enc, encoder.positions(n))
-    src_active = frame_activity(samples, n)
+    src_keys = bank.query_keys(frames_enc, encoder.positions(n))
+    src_active = frame_activity(samples, n, rule=params.activity)
     bank_frames = np.flatnonzero(np.isin(bank.speaker, pool))
     idx, w = _matches(src_keys, src_active, bank, bank_frames, params)
 
