@@ -8,9 +8,11 @@ In:  a manifest of raw clips — JSON Lines (``.jsonl``/``.json``/``.ndjson``), 
      ``gs://``), ``transcript``, optional ``words`` (word, start_s, end_s), ``account_id``,
      ``first_name``, ``device_serial``, ``recorded_at`` (ISO 8601), ``locale``,
      ``wake_word_detected``, and any extra columns (read, never written anywhere).
-Out: validated :class:`transforms.core.records.Clip` records. ``locale`` is standardised as a
-     BCP 47 tag (``en_US`` → ``en-US``); a value that is not a valid tag becomes ``und`` and is
-     counted (``manifest/locale_invalid``), never quarantined and never written.
+Out: validated :class:`transforms.core.records.Clip` records, each with ``source_row`` (where its
+     row was read: the policy stage tells the copies of a repeated clip id apart by it).
+     ``locale`` is standardised as a BCP 47 tag (``en_US`` → ``en-US``); a value that is not a
+     valid tag becomes ``und`` and is counted (``manifest/locale_invalid``), never quarantined
+     and never written.
 Fails: an unparseable line or a row with a missing or wrongly typed field, or an ``account_id``
      that is not one id an opt-out list could name, becomes a failure (stage ``manifest``) with
      a message naming the field, never its value. An unknown format, a CSV header without the
