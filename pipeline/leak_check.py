@@ -22,9 +22,10 @@ record (by clip) and log line that names a clip meets that clip's first names in
 :data:`CLIP_BUCKETS` buckets of packed blobs, so a worker holds one bucket's names at a time.
 Manifest rows are numbered by one reader (their numbers are the findings' row numbers: the one
 serial step); everything after it runs in parallel. The blobs that grow with the manifest and the
-outputs (needle batches, row-bound names, texts about clips) are spilled: written by the worker
-that makes them to files in the check's work folder, with only their references shuffled, so a
-runner that keeps shuffles in the launcher's memory (the DirectRunner) holds references, not data.
+outputs (needle batches, the sketch and its parts, row-bound names, texts about clips) are spilled:
+written by the worker that makes them to files in the check's work folder (sealed), with only their
+references shuffled, so a runner that keeps shuffles in the launcher's memory (the DirectRunner)
+holds references, not data.
 """
 
 from __future__ import annotations
@@ -351,6 +352,22 @@ class SketchFn(beam.CombineFn):
         return leak_keys.build_sketch(accumulator)
 
 
+def spill_partial_sketch(ref: Ref, spill: Spill) -> Ref:
+    """A spilled needle batch → its partial sketch, spilled."""
+    return spill.write([pack(batch_sketch(spill.read(ref)))])[0]
+
+
+def spill_sketch(refs: list[Ref], spill: Spill) -> Ref:
+    """Spilled partial sketches → the merged :class:`~pipeline.leak_keys.Sketch`, spilled: it is
+    about 8 bytes per needle, too much to pass through the launcher as a side input at a million
+    rows; every scanner reads it from the file instead (once per worker)."""
+    combine = SketchFn()
+    parts = (unpack(spill.read(ref)) for ref in refs)
+    return spill.write(
+        [pack(combine.extract_output(combine.merge_accumulators([combine.create_accumulator(), *parts])))]
+    )[0]
+
+
 def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
     totals = [0, 0, 0, 0]
     for item in counts:
@@ -376,7 +393,8 @@ class _NeedlesFn(beam.DoFn):
 
 
 class _ScanFn(beam.DoFn):
-    """A unit → probes ``(key, (path, where, text))``; contract findings to ``findings``."""
+    """A unit (+ the spilled sketch's ref) → probes ``(key, (path, where, text))``; contract
+    findings to ``findings``; texts about clips, spilled, to ``clips``."""
 
     def __init__(self, masks: tuple[str, ...], scoped: bool, spill: Spill):
         self._masks = masks
@@ -389,10 +407,12 @@ class _ScanFn(beam.DoFn):
         self._units = Metrics.counter(NAMESPACE, "units_scanned")
         self._probes = Metrics.counter(NAMESPACE, "probes")
 
-    def process(self, unit, sketch):
+    def process(self, unit, sketch_ref):
+        if getattr(self, "_sketch_ref", None) != sketch_ref:
+            self._sketch, self._sketch_ref = unpack(self._spill.read(sketch_ref)), sketch_ref
         self._units.inc()
         about_clips = []
-        for item in scan_unit(unit, sketch, self._masks, self._scoped):
+        for item in scan_unit(unit, self._sketch, self._masks, self._scoped):
             if isinstance(item, Finding):
                 yield pvalue.TaggedOutput("findings", tuple(item))
             elif item.key[0] == "b":  # a text about a clip: packed per clip bucket, below
@@ -506,8 +526,9 @@ class CheckLeaks(beam.PTransform):
         needles = read.needles | "SpreadNeedles" >> beam.Reshuffle()  # refs of spilled batches of entries
         sketch = (
             needles
-            | "PartialSketches" >> beam.Map(lambda ref, spill: batch_sketch(spill.read(ref)), self._spill)
-            | "Sketch" >> beam.CombineGlobally(SketchFn())
+            | "PartialSketches" >> beam.Map(spill_partial_sketch, self._spill)
+            | "PartRefs" >> beam.combiners.ToList()  # refs only: the parts stay in files
+            | "Sketch" >> beam.Map(spill_sketch, self._spill)
         )
         scanned = (
             pbegin
