@@ -305,14 +305,30 @@ def run_approach(
         row["workers_asked"] = workers
         row["leak_findings"] = int(report.get("leak_check", {}).get("leaks", 0))
         row["check_wall_s"] = float(report.get("leak_check", {}).get("wall_s", 0.0))
+        # The launcher while the job's own pipeline ran (until the report's finished_at, before the
+        # leak check starts): the dedupe and the report apart from the check's shuffles.
+        row["launcher_job_peak_rss_mib"] = round(mib(m.launcher_peak_until(_epoch(report.get("finished_at")))), 1)
         if m.exit_code:
             print(f"  ours: exit {m.exit_code}; leak scan findings: {row['leak_findings']} (see run_report.json)")
     else:
         m, done, done_s = run_simple(name, manifest, folder)
         row = _row(name, m, done, done, done_s, 1)
     check = f", leak check {row['check_wall_s']:.1f} s of it" if row.get("check_wall_s") else ""
-    print(f"  {name}@{row['clips']}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU{check}", flush=True)
+    launcher = ""
+    if "launcher_job_peak_rss_mib" in row:
+        launcher = (
+            f"; launcher {row['launcher_peak_rss_mib']:.0f} MiB "
+            f"({row['launcher_job_peak_rss_mib']:.0f} MiB before the leak check)"
+        )
+    print(f"  {name}@{row['clips']}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU{check}{launcher}", flush=True)
     return row
+
+
+def _epoch(iso: str | None) -> float:
+    """A report's ISO timestamp as ``time.time()`` seconds (infinity when it has none: the whole run)."""
+    import datetime
+
+    return datetime.datetime.fromisoformat(iso).timestamp() if iso else float("inf")
 
 
 def steady_state(big: dict, small: dict) -> dict | None:
@@ -607,6 +623,8 @@ def _main(argv=None) -> int:
                 f"launcher peak RSS across sizes: {', '.join(f'{p:.0f}' for p in launchers)} MiB "
                 f"(spread {spread:.0%}; target <= 400 MiB and within 10 %)"
             )
+            before = [r.get("launcher_job_peak_rss_mib", 0.0) for r in rows]
+            print(f"launcher peak RSS before the leak check: {', '.join(f'{p:.0f}' for p in before)} MiB")
             checks = [(r["clips"], r.get("check_wall_s", 0.0)) for r in rows]
             print(
                 "leak check wall time: "

@@ -36,6 +36,13 @@ class Measurement:
     samples: int = 0
     exit_code: int = 0
     timeline: list[tuple[float, int]] = field(default_factory=list)  # (seconds, largest worker RSS)
+    launcher_timeline: list[tuple[float, int]] = field(default_factory=list)  # (seconds, launcher RSS)
+    started_at: float = 0.0  # time.time() when the command started: places the timelines in real time
+
+    def launcher_peak_until(self, epoch_s: float) -> int:
+        """The launcher's peak RSS over the samples taken before ``epoch_s`` (a ``time.time()``)."""
+        until = epoch_s - self.started_at
+        return max((rss for t, rss in self.launcher_timeline if t <= until), default=0)
 
     def rss_at(self, fraction: float) -> int:
         """Largest worker RSS seen in the sample nearest ``fraction`` of the run (0..1)."""
@@ -79,11 +86,12 @@ def _poll(
     timeline,
     cpu_seen,
     also: psutil.Process | None = None,
+    launcher_timeline=None,
 ):
     started = time.perf_counter()
     helpers: dict[int, bool] = {}  # multiprocessing's resource tracker is Python too, but no worker
     while not stop.is_set():
-        largest = 0
+        largest, launcher = 0, 0
         procs = _tree(root) + _tree(also)
         for proc in procs:
             try:
@@ -100,10 +108,14 @@ def _poll(
             cpu_seen[proc.pid] = times.user + times.system
             old = peaks.get(proc.pid, (name, 0))
             peaks[proc.pid] = (name, max(old[1], rss))
+            if proc.pid == root.pid:
+                launcher = rss
             if proc.pid not in (root.pid, also and also.pid) and name.startswith("python"):
                 largest = max(largest, rss)
         count[0] += 1
         timeline.append((time.perf_counter() - started, largest))
+        if launcher_timeline is not None:
+            launcher_timeline.append((timeline[-1][0], launcher))
         stop.wait(interval)
 
 
@@ -124,12 +136,23 @@ def measure(
     other_before = _cpu_times(_tree(other))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.time()
         child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
         peaks: dict[int, tuple[str, int]] = {}
-        stop, count, timeline, cpu_seen = threading.Event(), [0], [], {}
+        stop, count, timeline, cpu_seen, launcher_timeline = threading.Event(), [0], [], {}, []
         poller = threading.Thread(
-            target=_poll, args=(psutil.Process(child.pid), peaks, stop, interval, count, timeline, cpu_seen, other)
+            target=_poll,
+            args=(
+                psutil.Process(child.pid),
+                peaks,
+                stop,
+                interval,
+                count,
+                timeline,
+                cpu_seen,
+                other,
+                launcher_timeline,
+            ),
         )
         poller.start()
         code = child.wait()
@@ -154,7 +177,9 @@ def measure(
         peaks.pop(other.pid, None)
     launcher = peaks.pop(child.pid, ("", 0))[1]
     workers = {pid: rss for pid, (name, rss) in peaks.items() if name.startswith("python")}
-    return Measurement(wall, cpu, launcher, workers, stdout, stderr, count[0], code, timeline)
+    return Measurement(
+        wall, cpu, launcher, workers, stdout, stderr, count[0], code, timeline, launcher_timeline, started_at
+    )
 
 
 def mib(n_bytes: int) -> float:

@@ -12,10 +12,11 @@
     failures of every stage ─► Flatten ─► WriteQuarantine ─► <output>/quarantine/*.jsonl
     dropped by policy: counted per reason (policy/dropped_<reason>), written nowhere
 
-The manifest is read twice: the keys-only read feeds the policy's side inputs (repeated clip
-ids, listed accounts), so the full clips, raw transcripts included, do not wait, materialised,
-for side inputs computed from themselves. (The FnApiRunner still buffers the audio-less clip
-records once, at the Flatten that rejoins deduplicated clips; Dataflow fuses through a Flatten.)
+The manifest is read twice: the keys-only read feeds the policy's side inputs (the survivor of
+each repeated clip id, listed accounts), so the full clips, raw transcripts included, do not wait,
+materialised, for side inputs computed from themselves. Each row is read with its position, and
+the policy keeps the survivor of a repeated id as it streams past: no shuffle and no Flatten on
+the clip path, so clips stream from the read to the shard writers on every runner.
 Order matters: policy runs before any audio is read, so dropped clips cost nothing;
 pseudonyms come next because the voice, review-id and sampling keys are per pseudonym epoch;
 text before audio because muting spoken PII needs the entity spans the text stage finds; the
@@ -92,7 +93,7 @@ class AnonymizeClips(beam.PTransform):
         months, retention = c.identifiers.epoch_months, c.policy.retention_days
 
         read = pbegin | "ReadClips" >> ReadClips(self._manifest)
-        keys = pbegin | "ReadClipKeys" >> ReadClipKeys(self._manifest)  # ids only, for the policy's side inputs
+        keys = pbegin | "ReadClipKeys" >> ReadClipKeys(self._manifest, ranked=True)  # for the policy's side inputs
         policy = read.main | "ApplyPolicy" >> ApplyPolicy(c.policy, self._lists, meta.as_of, key, months, keys=keys)
         ids = policy.main | "PseudonymizeIds" >> PseudonymizeIds(c.identifiers, key, retention)
         text = ids.main | "RedactTranscript" >> RedactTranscript(c.transcript, self._presidio, key_source=key)

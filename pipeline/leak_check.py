@@ -21,7 +21,11 @@ each span whose hash is a needle's; probes meet the needles of their key in a ``
 record (by clip) and log line that names a clip meets that clip's first names in a second join over
 :data:`CLIP_BUCKETS` buckets of packed blobs, so a worker holds one bucket's names at a time.
 Manifest rows are numbered by one reader (their numbers are the findings' row numbers: the one
-serial step); everything after it runs in parallel.
+serial step); everything after it runs in parallel. The blobs that grow with the manifest and the
+outputs (needle batches, the sketch and its parts, row-bound names, texts about clips) are spilled:
+written by the worker that makes them to files in the check's work folder (sealed), with only their
+references shuffled, so a runner that keeps shuffles in the launcher's memory (the DirectRunner)
+holds references, not data.
 """
 
 from __future__ import annotations
@@ -111,8 +115,86 @@ def match_clips(needle_blobs: Iterable[bytes], probe_blobs: Iterable[bytes]) -> 
             yield from leak_keys.match(("b", scope), names.get(scope, ()), [(path, where, text)])
 
 
+# Spilled blobs. A runner that keeps shuffles in its own process (the DirectRunner's FnApiRunner:
+# the launcher) holds every element that crosses a shuffle until it is consumed. The needle batches
+# and the texts about clips grow with the manifest and the outputs, so they do not cross one: the
+# worker that makes a blob writes it to a file in the check's work folder, and only its reference
+# ``(path, start, length)`` is shuffled; the worker that needs it reads that range. The work folder
+# is beside the outputs (a shared filesystem or object store on a distributed runner) and is
+# removed when the check ends. Needle batches hold raw manifest values, so every blob is sealed
+# (AES-GCM) under a key made for this one check and never written anywhere: files a killed check
+# leaves behind cannot be read. A retried bundle writes new files; the refs of a failed attempt
+# are never emitted, so its files are only garbage in a folder that goes away.
+
+
+class Ref(NamedTuple):
+    """Where a spilled blob is: a byte range of one file."""
+
+    path: str
+    start: int
+    length: int
+
+
+class Spill:
+    """Writes sealed blobs to new files in ``folder`` and reads them back (picklable: the folder
+    and this check's key)."""
+
+    NONCE_BYTES = 12
+
+    def __init__(self, folder: str, key: bytes | None = None):
+        self.folder = folder
+        self._key = key or secrets.token_bytes(32)
+
+    def __getstate__(self):
+        return {"folder": self.folder, "_key": self._key}
+
+    def _aead(self):
+        if getattr(self, "_cipher", None) is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # a dependency of apache-beam
+
+            self._cipher = AESGCM(self._key)
+        return self._cipher
+
+    def write(self, blobs: list[bytes]) -> list[Ref]:
+        """Write ``blobs`` one after another to a new file; their refs, in order."""
+        from apache_beam.io.filesystems import FileSystems
+
+        path = posixpath.join(self.folder, f"{secrets.token_hex(8)}.bin")
+        refs, start = [], 0
+        with FileSystems.create(path) as handle:
+            for blob in blobs:
+                nonce = secrets.token_bytes(self.NONCE_BYTES)
+                sealed = nonce + self._aead().encrypt(nonce, blob, None)
+                handle.write(sealed)
+                refs.append(Ref(path, start, len(sealed)))
+                start += len(sealed)
+        return refs
+
+    def read(self, ref: Ref) -> bytes:
+        from apache_beam.io.filesystem import CompressionTypes
+        from apache_beam.io.filesystems import FileSystems
+
+        with FileSystems.open(ref.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            handle.seek(ref.start)
+            sealed = handle.read(ref.length)
+        return self._aead().decrypt(sealed[: self.NONCE_BYTES], sealed[self.NONCE_BYTES :], None)
+
+    def buckets(self, buckets: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Ref]]:
+        """``(bucket, packed items)`` → ``(bucket, ref)``: one file for all the buckets of a producer."""
+        buckets = list(buckets)
+        if not buckets:
+            return
+        refs = self.write([blob for _, blob in buckets])
+        yield from zip((bucket for bucket, _ in buckets), refs, strict=True)
+
+
+def match_spilled_clips(spill: Spill, needle_refs: Iterable[Ref], probe_refs: Iterable[Ref]) -> Iterator[Finding]:
+    """:func:`match_clips` over spilled blobs: one bucket's names and texts, read by this worker."""
+    yield from match_clips(map(spill.read, needle_refs), map(spill.read, probe_refs))
+
+
 def numbered_needles(manifest: str, allowed: frozenset[str], review_key) -> Iterator:
-    """Needle entries of every manifest row (numbered as the job counts them), in lists of
+    """Needle entries of every manifest row (numbered as the job counts them), in packed lists of
     :data:`NEEDLE_BATCH_ROWS` rows' entries, and, last, the counts under the tagged output
     ``counts``. Runs in one reader: the numbers are the findings' row numbers."""
     from pipeline.verify import ordinary_words, read_manifest_rows
@@ -270,6 +352,22 @@ class SketchFn(beam.CombineFn):
         return leak_keys.build_sketch(accumulator)
 
 
+def spill_partial_sketch(ref: Ref, spill: Spill) -> Ref:
+    """A spilled needle batch → its partial sketch, spilled."""
+    return spill.write([pack(batch_sketch(spill.read(ref)))])[0]
+
+
+def spill_sketch(refs: list[Ref], spill: Spill) -> Ref:
+    """Spilled partial sketches → the merged :class:`~pipeline.leak_keys.Sketch`, spilled: it is
+    about 8 bytes per needle, too much to pass through the launcher as a side input at a million
+    rows; every scanner reads it from the file instead (once per worker)."""
+    combine = SketchFn()
+    parts = (unpack(spill.read(ref)) for ref in refs)
+    return spill.write(
+        [pack(combine.extract_output(combine.merge_accumulators([combine.create_accumulator(), *parts])))]
+    )[0]
+
+
 def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
     totals = [0, 0, 0, 0]
     for item in counts:
@@ -282,20 +380,26 @@ def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
 
 
 class _NeedlesFn(beam.DoFn):
-    def __init__(self, allowed: frozenset[str], review_key):
+    """The manifest → refs of its spilled needle batches; the counts to ``counts``."""
+
+    def __init__(self, allowed: frozenset[str], review_key, spill: Spill):
         self._allowed = allowed
         self._review_key = review_key
+        self._spill = spill
 
     def process(self, manifest: str):
-        yield from numbered_needles(manifest, self._allowed, self._review_key)
+        for item in numbered_needles(manifest, self._allowed, self._review_key):
+            yield item if isinstance(item, pvalue.TaggedOutput) else self._spill.write([item])[0]
 
 
 class _ScanFn(beam.DoFn):
-    """A unit → probes ``(key, (path, where, text))``; contract findings to ``findings``."""
+    """A unit (+ the spilled sketch's ref) → probes ``(key, (path, where, text))``; contract
+    findings to ``findings``; texts about clips, spilled, to ``clips``."""
 
-    def __init__(self, masks: tuple[str, ...], scoped: bool):
+    def __init__(self, masks: tuple[str, ...], scoped: bool, spill: Spill):
         self._masks = masks
         self._scoped = scoped
+        self._spill = spill
 
     def setup(self):
         from apache_beam.metrics import Metrics
@@ -303,10 +407,12 @@ class _ScanFn(beam.DoFn):
         self._units = Metrics.counter(NAMESPACE, "units_scanned")
         self._probes = Metrics.counter(NAMESPACE, "probes")
 
-    def process(self, unit, sketch):
+    def process(self, unit, sketch_ref):
+        if getattr(self, "_sketch_ref", None) != sketch_ref:
+            self._sketch, self._sketch_ref = unpack(self._spill.read(sketch_ref)), sketch_ref
         self._units.inc()
         about_clips = []
-        for item in scan_unit(unit, sketch, self._masks, self._scoped):
+        for item in scan_unit(unit, self._sketch, self._masks, self._scoped):
             if isinstance(item, Finding):
                 yield pvalue.TaggedOutput("findings", tuple(item))
             elif item.key[0] == "b":  # a text about a clip: packed per clip bucket, below
@@ -315,13 +421,16 @@ class _ScanFn(beam.DoFn):
                 self._probes.inc()
                 yield item.key, (item.path, item.where, item.text)
         self._probes.inc(len(about_clips))
-        for bucket in by_bucket(about_clips):
+        for bucket in self._spill.buckets(by_bucket(about_clips)):
             yield pvalue.TaggedOutput("clips", bucket)
 
 
 class _MatchFn(beam.DoFn):
     """(key, {needles, probes}) → findings; a clip named in a log line → ``rescoped``, packed per
-    clip bucket."""
+    clip bucket and spilled."""
+
+    def __init__(self, spill: Spill):
+        self._spill = spill
 
     def process(self, element):
         key, grouped = element
@@ -332,29 +441,45 @@ class _MatchFn(beam.DoFn):
             else:
                 (_, scope), (path, where, text) = item
                 rescoped.append((scope, path, where, text))
-        for bucket in by_bucket(rescoped):
+        for bucket in self._spill.buckets(by_bucket(rescoped)):
             yield pvalue.TaggedOutput("rescoped", bucket)
 
 
 class _MatchClipsFn(beam.DoFn):
-    """(clip bucket, {needles, probes}) → findings."""
+    """(clip bucket, {needles, probes}: refs of spilled blobs) → findings."""
+
+    def __init__(self, spill: Spill):
+        self._spill = spill
 
     def process(self, element):
         _, grouped = element
-        for finding in match_clips(grouped["needles"], grouped["probes"]):
+        for finding in match_spilled_clips(self._spill, grouped["needles"], grouped["probes"]):
             yield tuple(finding)
 
 
 class _ProbedFn(beam.DoFn):
-    """Needle batches → the entries a scanner probed, one by one (the probed keys are few: spans
-    whose hash is a needle's). Row-bound names are joined apart, with every reviewer row."""
+    """Needle batches (refs) → the entries a scanner probed, one by one (the probed keys are few:
+    spans whose hash is a needle's). Row-bound names are joined apart, with every reviewer row."""
 
-    def process(self, blob, probed):
+    def __init__(self, spill: Spill):
+        self._spill = spill
+
+    def process(self, ref, probed):
         if getattr(self, "_probed", None) is None:
             self._probed = set(probed)
-        for entry in unpack(blob):
+        for entry in unpack(self._spill.read(ref)):
             if entry[0][0] != "b" and entry[0] in self._probed:
                 yield entry
+
+
+class _BoundNamesFn(beam.DoFn):
+    """A needle batch (ref) → its row-bound names per clip bucket, spilled: ``(bucket, ref)``."""
+
+    def __init__(self, spill: Spill):
+        self._spill = spill
+
+    def process(self, ref):
+        yield from self._spill.buckets(bound_names(self._spill.read(ref)))
 
 
 # ---------------------------------------------------------------- the composite
@@ -369,49 +494,66 @@ class CheckLeaks(beam.PTransform):
     """Manifest + files → every leak (``(kind, row, path, where)``, deduplicated) and the counts.
 
     Applied to a pipeline's root. ``review_key`` is ``(KeySource, epoch_months)`` to tie reviewer
-    rows to clips, or None."""
+    rows to clips, or None. ``spill_dir``: a folder every worker can write and read, for the blobs
+    that are not shuffled (needle batches, names and texts about clips); the caller removes it."""
 
-    def __init__(self, manifest: str, paths: list[str], allowed: Iterable[str], review_key, masks: tuple[str, ...]):
+    def __init__(
+        self,
+        manifest: str,
+        paths: list[str],
+        allowed: Iterable[str],
+        review_key,
+        masks: tuple[str, ...],
+        spill_dir: str,
+    ):
         super().__init__()
         self._manifest = manifest
         self._paths = list(paths)
         self._allowed = frozenset(normalise(term.strip()) for term in allowed)
         self._review_key = review_key
         self._masks = masks
+        self._spill = Spill(spill_dir)  # this check's key: made here, in memory only
 
     def expand(self, pbegin) -> CheckOutputs:
         read = (
             pbegin
             | "ManifestPath" >> beam.Create([self._manifest])
             | "NumberRows"
-            >> beam.ParDo(_NeedlesFn(self._allowed, self._review_key)).with_outputs("counts", main="needles")
+            >> beam.ParDo(_NeedlesFn(self._allowed, self._review_key, self._spill)).with_outputs(
+                "counts", main="needles"
+            )
         )
-        needles = read.needles | "SpreadNeedles" >> beam.Reshuffle()  # batches of entries
-        sketch = needles | "PartialSketches" >> beam.Map(batch_sketch) | "Sketch" >> beam.CombineGlobally(SketchFn())
+        needles = read.needles | "SpreadNeedles" >> beam.Reshuffle()  # refs of spilled batches of entries
+        sketch = (
+            needles
+            | "PartialSketches" >> beam.Map(spill_partial_sketch, self._spill)
+            | "PartRefs" >> beam.combiners.ToList()  # refs only: the parts stay in files
+            | "Sketch" >> beam.Map(spill_sketch, self._spill)
+        )
         scanned = (
             pbegin
             | "Files" >> beam.Create(self._paths or [])
             | "Units" >> beam.FlatMap(scan_units)
             | "SpreadUnits" >> beam.Reshuffle()
             | "Scan"
-            >> beam.ParDo(_ScanFn(self._masks, self._review_key is not None), pvalue.AsSingleton(sketch)).with_outputs(
-                "findings", "clips", main="probes"
-            )
+            >> beam.ParDo(
+                _ScanFn(self._masks, self._review_key is not None, self._spill), pvalue.AsSingleton(sketch)
+            ).with_outputs("findings", "clips", main="probes")
         )
         by_hash = scanned.probes
         probed = by_hash | "ProbedKeys" >> beam.Map(lambda kv: kv[0]) | "DistinctKeys" >> beam.Distinct()
-        searched = needles | "NeedlesProbed" >> beam.ParDo(_ProbedFn(), pvalue.AsIter(probed))
+        searched = needles | "NeedlesProbed" >> beam.ParDo(_ProbedFn(self._spill), pvalue.AsIter(probed))
         first = (
             {"needles": searched, "probes": by_hash}
             | "JoinProbes" >> beam.CoGroupByKey()
-            | "Match" >> beam.ParDo(_MatchFn()).with_outputs("rescoped", main="findings")
+            | "Match" >> beam.ParDo(_MatchFn(self._spill)).with_outputs("rescoped", main="findings")
         )
-        bound = needles | "RowBoundNames" >> beam.FlatMap(bound_names)
+        bound = needles | "RowBoundNames" >> beam.ParDo(_BoundNamesFn(self._spill))
         clip_probes = (scanned.clips, first.rescoped) | "ClipProbes" >> beam.Flatten()
         second = (
             {"needles": bound, "probes": clip_probes}
             | "JoinClips" >> beam.CoGroupByKey()
-            | "MatchClips" >> beam.ParDo(_MatchClipsFn())
+            | "MatchClips" >> beam.ParDo(_MatchClipsFn(self._spill))
         )
         findings = (scanned.findings, first.findings, second) | "AllFindings" >> beam.Flatten()
         unique = findings | "DistinctFindings" >> beam.Distinct()
@@ -456,7 +598,8 @@ def check_outputs(
     counts_prefix = posixpath.join(work_dir, "counts")
     try:
         p = beam.Pipeline(runner=local_runner(options) or dask_runner(options), options=options)
-        out = p | "CheckLeaks" >> CheckLeaks(manifest, paths, allowed, review_key, masks)
+        spill_dir = posixpath.join(work_dir, "spilled")
+        out = p | "CheckLeaks" >> CheckLeaks(manifest, paths, allowed, review_key, masks, spill_dir)
         _ = (
             out.findings
             | "FindingsJson" >> beam.Map(json.dumps)

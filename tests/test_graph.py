@@ -48,3 +48,35 @@ def test_when_the_job_runs_in_process_then_every_clip_is_accounted_for_and_rows_
             assert source[field].lower() not in text, field
         assert f" {source['first_name'].lower()} " not in f" {text} "
     assert {r["run_id"] for r in rows} == {"test-run"}
+
+
+def test_clips_stream_from_the_read_to_the_shard_writers_through_no_shuffle_and_no_flatten(job_config):
+    """Issue 22: a GroupByKey or Flatten on the clip path makes a runner that keeps shuffles in
+    its own process (the DirectRunner's FnApiRunner: the launcher) hold every clip record. From the
+    validated rows to the writers' bundles, every step is a per-element ParDo (side inputs aside)."""
+    from apache_beam.pipeline import PipelineVisitor
+
+    key = KeySource("ephemeral", "", hashlib.sha256(b"graph test key").hexdigest().encode())
+    p = beam.Pipeline()
+    p | AnonymizeClips(
+        SAMPLE_MANIFEST, output_paths("/nonexistent/out"), job_config, key, RunMeta("r", "c", "0", AS_OF)
+    )
+
+    class ClipPath(PipelineVisitor):
+        def __init__(self):
+            self.clips, self.steps = set(), []
+
+        def visit_transform(self, node):
+            if node.full_label == "AnonymizeClips/ReadClips/Validate/ParDo(_ParseRowFn)":
+                self.clips.add(node.outputs[None])
+            elif any(pc in self.clips for pc in node.main_inputs.values()):
+                self.steps.append((node.full_label, type(node.transform).__name__))
+                if not node.full_label.endswith("/WriteBundles"):  # beyond it: file names, not clips
+                    self.clips.update(pc for tag, pc in node.outputs.items() if tag != "failures")
+
+    path = ClipPath()
+    p.visit(path)
+    labels = [label for label, _ in path.steps]
+    assert "AnonymizeClips/ApplyPolicy/Dedupe/ParDo(_DedupeFn)" in labels
+    assert "AnonymizeClips/WriteReviewerShards/WriteParquet/Write/WriteImpl/WriteBundles" in labels
+    assert {kind for _, kind in path.steps} <= {"ParDo", "WindowInto"}, path.steps

@@ -255,3 +255,24 @@ def test_when_the_run_cannot_complete_its_check_then_the_report_says_so_and_it_d
     check = verify_outputs(manifest, str(out), config, KeySource("file", key_file), str(tmp_path))
     assert check["passed"] is False and check["leaks"] == 0 and "error" in check
     assert check["files_scanned"] == 1 and not list((tmp_path / "_staging").glob("leak-check-*"))
+
+
+def test_when_blobs_are_spilled_then_they_read_back_by_ref_and_the_files_hold_no_raw_value(tmp_path):
+    """Needle batches and texts about clips go to files, not through the runner's shuffle; they
+    hold raw manifest values, so they are sealed under a key that lives only in this check."""
+    import pickle
+
+    from pipeline.leak_check import Spill, pack, unpack
+
+    spill = Spill(str(tmp_path / "spilled"))
+    blobs = [pack([("k", "acct-0000000011")]), b"", pack(["rosalind"] * 3)]
+    refs = spill.write(blobs)
+    assert [spill.read(ref) for ref in reversed(refs)] == blobs[::-1]
+    assert unpack(pickle.loads(pickle.dumps(spill)).read(refs[0])) == [("k", "acct-0000000011")]  # as a worker gets it
+    assert list(spill.buckets([])) == []
+    by_bucket = list(spill.buckets([(3, b"three"), (60, b"sixty")]))
+    assert [(bucket, spill.read(ref)) for bucket, ref in by_bucket] == [(3, b"three"), (60, b"sixty")]
+    on_disk = b"".join(path.read_bytes() for path in (tmp_path / "spilled").iterdir())
+    assert b"acct" not in on_disk and b"rosalind" not in on_disk and b"sixty" not in on_disk
+    with pytest.raises(Exception):  # noqa: B017 - another check's key cannot open them
+        Spill(str(tmp_path / "spilled")).read(refs[0])

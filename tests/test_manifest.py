@@ -359,3 +359,38 @@ def test_when_an_account_id_could_not_be_named_by_a_list_then_the_row_is_quarant
         parse_clip(row, "/d")
     assert info.value.code == "bad_value" and "account_id" in info.value.message
     assert "ACCT" not in info.value.message
+
+
+# ------------------------------------------------------------------ issue 22: rows read with their position
+
+
+@pytest.mark.parametrize("range_bytes", [1, 7, 64, 1 << 20])
+def test_when_a_file_is_read_in_byte_ranges_then_every_line_comes_once_at_its_offset(tmp_path, range_bytes):
+    from transforms.manifest_rows import iter_line_range, iter_raw_rows, line_ranges
+
+    path = tmp_path / "m.jsonl"
+    lines = [b'\xef\xbb\xbf{"a": 1}', b'{"b": "caf\xe9"}', b"", b'{"c": 3}\r', b"   ", b'{"d": 4}']
+    path.write_bytes(b"\n".join(lines))  # no newline after the last line
+    read = [row for unit in line_ranges(str(path), range_bytes) for row in iter_line_range(unit)]
+    offsets = [0, len(lines[0]) + 1, 0, 0]
+    offsets[2] = offsets[1] + len(lines[1]) + 2
+    offsets[3] = offsets[2] + len(lines[3]) + 5
+    assert [position for position, _ in read] == [f"00000@{o:015d}" for o in offsets]
+    assert [line for _, line in read] == list(iter_raw_rows(str(path)))  # the verifier's rows, in order
+
+
+def test_the_clips_read_and_the_keys_read_give_each_row_the_same_survivor_rank(tmp_path):
+    from transforms.core.dedupe import survivor_rank
+
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps({**GOOD, "clip_id": f"c{i % 3}"}) + "\n" for i in range(7)))
+    with TestPipeline() as p:
+        clips = p | ReadClips(str(manifest))
+        ranks = clips.main | beam.Map(lambda c: (c.clip_id, c.account_id, survivor_rank(c)))
+        keys = p | "Keys" >> ReadClipKeys(str(manifest), ranked=True)
+        both = (
+            ranks | "TagClips" >> beam.Map(lambda k: (k, "clip")),
+            keys | "TagKeys" >> beam.Map(lambda k: (k, "key")),
+        )
+        paired = both | beam.Flatten() | beam.GroupByKey() | beam.MapTuple(lambda k, tags: (k[0], sorted(tags)))
+        assert_that(paired, equal_to([(f"c{i % 3}", ["clip", "key"]) for i in range(7)]))

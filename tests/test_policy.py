@@ -160,3 +160,92 @@ def test_when_a_list_goes_bad_during_the_run_then_the_job_fails_instead_of_readi
                 | ApplyPolicy(PolicyConfig(), {"opt_out": (str(tmp_path / "l.txt"),)}, AS_OF, KEYSOURCE, 6)
             )
     assert "line 2: not one valid account id" in str(info.value) and "Jane" not in str(info.value)
+
+
+def _manifest_row(clip_id, transcript="alexa play music", first_name="Ann"):
+    return {
+        "clip_id": clip_id,
+        "audio_uri": "audio/x.wav",
+        "transcript": transcript,
+        "account_id": "ACCT-0000000001",
+        "first_name": first_name,
+        "recorded_at": (AS_OF - datetime.timedelta(days=3)).isoformat(),
+        "wake_word_detected": True,
+    }
+
+
+def _write_manifest(path, rows, fmt):
+    import csv
+    import json
+
+    if fmt == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    elif fmt == "csv":
+        with open(path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=3)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_when_manifest_rows_repeat_a_clip_id_then_the_lowest_fingerprint_then_the_first_row_goes_on(tmp_path, fmt):
+    """The job's own wiring (ReadClips, ReadClipKeys ranked, ApplyPolicy with keys): copies are
+    told apart by their manifest position, so exactly one of identical rows goes on."""
+    from transforms.core.dedupe import clip_fingerprint
+    from transforms.manifest import ReadClipKeys, ReadClips, parse_clip
+
+    def fingerprint(row):
+        return clip_fingerprint(parse_clip(row, str(tmp_path)))
+
+    low, high = sorted(
+        ["alexa stop", "alexa play jazz", "alexa pause"], key=lambda t: fingerprint(_manifest_row("d", t))
+    )[:2]
+    rows = [
+        _manifest_row("same"),
+        _manifest_row("diff", transcript=high),  # first in the file, but the higher fingerprint
+        _manifest_row("same"),
+        _manifest_row("tie", first_name="Ann"),  # same fingerprint as the next: the first row wins
+        _manifest_row("diff", transcript=low),
+        _manifest_row("tie", first_name="Bob"),
+        _manifest_row("same"),
+        _manifest_row("solo"),
+    ]
+    path = tmp_path / f"m.{fmt}"
+    _write_manifest(path, rows, fmt)
+    with TestPipeline() as p:
+        clips = p | ReadClips(str(path))
+        keys = p | "Keys" >> ReadClipKeys(str(path), ranked=True)
+        out = clips.main | ApplyPolicy(PolicyConfig(), {}, AS_OF, KEYSOURCE, 6, keys=keys)
+        kept = out.main | "Kept" >> beam.Map(lambda c: (c.clip_id, c.transcript, c.first_name))
+        expected = [
+            ("same", "alexa play music", "Ann"),
+            ("diff", low, "Ann"),
+            ("tie", "alexa play music", "Ann"),
+            ("solo", "alexa play music", "Ann"),
+        ]
+        assert_that(kept, equal_to(expected), label="main")
+        codes = out.failures | "Codes" >> beam.Map(lambda f: (f.clip_id, f.stage, f.error_type))
+        duplicates = [("same", "policy", "duplicate_clip_id")] * 2 + [
+            ("diff", "policy", "duplicate_clip_id"),
+            ("tie", "policy", "duplicate_clip_id"),
+        ]
+        assert_that(codes, equal_to(duplicates), label="failures")
+
+
+def test_when_copies_cannot_be_told_apart_then_none_goes_on():
+    """Clips built without their manifest position (not read by ReadClips) and equal in every
+    fingerprinted field: no copy can be named the survivor, so every copy is quarantined."""
+    with TestPipeline() as p:
+        out = (
+            p
+            | beam.Create([clip("twin"), clip("twin"), clip("one")])
+            | ApplyPolicy(PolicyConfig(), {}, AS_OF, KEYSOURCE, 6)
+        )
+        assert_that(out.main | "Kept" >> beam.Map(lambda c: c.clip_id), equal_to(["one"]), label="main")
+        codes = out.failures | "Codes" >> beam.Map(lambda f: (f.clip_id, f.error_type))
+        assert_that(codes, equal_to([("twin", "duplicate_clip_id")] * 2), label="failures")

@@ -8,9 +8,11 @@ In:  a manifest of raw clips — JSON Lines (``.jsonl``/``.json``/``.ndjson``), 
      ``gs://``), ``transcript``, optional ``words`` (word, start_s, end_s), ``account_id``,
      ``first_name``, ``device_serial``, ``recorded_at`` (ISO 8601), ``locale``,
      ``wake_word_detected``, and any extra columns (read, never written anywhere).
-Out: validated :class:`transforms.core.records.Clip` records. ``locale`` is standardised as a
-     BCP 47 tag (``en_US`` → ``en-US``); a value that is not a valid tag becomes ``und`` and is
-     counted (``manifest/locale_invalid``), never quarantined and never written.
+Out: validated :class:`transforms.core.records.Clip` records, each with ``source_row`` (where its
+     row was read: the policy stage tells the copies of a repeated clip id apart by it).
+     ``locale`` is standardised as a BCP 47 tag (``en_US`` → ``en-US``); a value that is not a
+     valid tag becomes ``und`` and is counted (``manifest/locale_invalid``), never quarantined
+     and never written.
 Fails: an unparseable line or a row with a missing or wrongly typed field, or an ``account_id``
      that is not one id an opt-out list could name, becomes a failure (stage ``manifest``) with
      a message naming the field, never its value. An unknown format, a CSV header without the
@@ -36,6 +38,7 @@ from typing import Any
 
 import apache_beam as beam
 
+from transforms.core.dedupe import survivor_rank
 from transforms.core.failures import ClipError, failure_from
 from transforms.core.ids import canonical_id, valid_id
 from transforms.core.records import Clip, Failure, Word
@@ -44,9 +47,13 @@ from transforms.manifest_rows import (  # noqa: F401 - iter_manifest_rows: the v
     check_manifest,
     decode_row,
     is_blank,
+    iter_line_range,
     iter_manifest_rows,
-    iter_raw_rows,
+    iter_numbered_rows,
+    iter_row_group,
+    line_ranges,
     manifest_format,
+    parquet_row_groups,
     split_compression,
 )
 
@@ -220,7 +227,7 @@ def row_failure(exc: Exception, raw, fmt: str, csv_header: tuple[str, ...] = ())
 
 
 class _ParseRowFn(beam.DoFn):
-    """Raw row (line text, CSV cells or dict) → Clip, or a failure."""
+    """(position, raw row: line text, CSV cells or dict) → Clip with its ``source_row``, or a failure."""
 
     def __init__(self, fmt: str, manifest_dir: str, csv_header: tuple[str, ...] = ()):
         self._fmt = fmt
@@ -228,14 +235,17 @@ class _ParseRowFn(beam.DoFn):
         self._header = csv_header
         self.counters = StageCounters(STAGE)
 
-    def process(self, raw):
+    def process(self, element):
+        position, raw = element
         if is_blank(raw):
             return iter(())
         self.counters.count("rows")
         bad_locale = functools.partial(self.counters.count, "locale_invalid")
         return guarded(
             self.counters,
-            lambda: parse_clip(decode_row(raw, self._fmt, self._header), self._dir, bad_locale),
+            lambda: parse_clip(decode_row(raw, self._fmt, self._header), self._dir, bad_locale)._replace(
+                source_row=position
+            ),
             lambda exc: row_failure(exc, raw, self._fmt, self._header),
         )
 
@@ -250,31 +260,35 @@ def read_ranges(size_bytes: int) -> int:
 
 
 def _read_rows(pbegin, path: str, fmt: str):
-    """Raw manifest rows: dicts (Parquet), lines (JSON Lines) or record cells (CSV, header skipped).
+    """(position, raw row) of every manifest row: dicts (Parquet), lines (JSON Lines) or record
+    cells (CSV, header skipped), each with where it was read (see :mod:`transforms.manifest_rows`).
 
     Every read starts from ``Create([path])``, so runners without bounded-source reads (Dask) run
-    it too. Plain JSON Lines are read as many byte ranges. A CSV record may span lines, and a
-    compressed file cannot be split, so those are streamed by one reader (the same iterator the
-    leak verifier uses) and reshuffled, so that the workers still share the rows."""
+    it too. Plain JSON Lines are read as many byte ranges and Parquet by row group: only those
+    units are reshuffled to the workers, never the rows, so rows stream from the read on. A CSV
+    record may span lines, and a compressed file cannot be split, so those are streamed by one
+    reader (the same iterator the leak verifier uses) and reshuffled, so that the workers still
+    share the rows (on a runner that keeps shuffles in memory, such as the DirectRunner, that
+    shuffle holds the rows)."""
+    start = pbegin | "ManifestPath" >> beam.Create([path])
     if fmt == "parquet":
-        # ReadAll from a Create, not ReadFromParquet: a bounded-source Read has no translation on
-        # Dask (pipeline/dask_runner.py), and the row groups are split into ranges all the same.
-        return pbegin | "ManifestPath" >> beam.Create([path]) | "ReadParquet" >> beam.io.ReadAllFromParquet()
-    if fmt == "csv" or split_compression(path)[1]:
         return (
-            pbegin
-            | "ManifestPath" >> beam.Create([path])
-            | "ReadRows" >> beam.FlatMap(iter_raw_rows)
-            | "SpreadRows" >> beam.Reshuffle()
+            start
+            | "RowGroups" >> beam.FlatMap(parquet_row_groups)
+            | "SpreadRowGroups" >> beam.Reshuffle()
+            | "ReadRowGroups" >> beam.FlatMap(iter_row_group)
         )
+    if fmt == "csv" or split_compression(path)[1]:
+        return start | "ReadRows" >> beam.FlatMap(iter_numbered_rows) | "SpreadRows" >> beam.Reshuffle()
     from apache_beam.io.filesystems import FileSystems
 
     size = sum(m.size_in_bytes for m in FileSystems.match([path])[0].metadata_list)
     return (
-        pbegin
-        | "ManifestPath" >> beam.Create([path])
-        # A non-UTF-8 byte must not kill the whole read: decode leniently, validate per row.
-        | "ReadLines" >> beam.io.ReadAllFromText(desired_bundle_size=read_ranges(size), coder=_LenientTextCoder())
+        start
+        | "ByteRanges" >> beam.FlatMap(line_ranges, read_ranges(size))
+        | "SpreadRanges" >> beam.Reshuffle()
+        # A non-UTF-8 byte must not kill the whole read: decoded leniently, validated per row.
+        | "ReadLines" >> beam.FlatMap(iter_line_range)
     )
 
 
@@ -297,44 +311,42 @@ class ReadClips(beam.PTransform):
 
 
 class _KeysFn(beam.DoFn):
-    """Raw row → (clip_id, account_id) of a valid clip; nothing for a bad row, and no counters
-    (``ReadClips`` counts every row and quarantines the bad ones)."""
+    """(position, raw row) → (clip_id, account_id[, survivor rank]) of a valid clip; nothing for a
+    bad row, and no counters (``ReadClips`` counts every row and quarantines the bad ones)."""
 
-    def __init__(self, fmt: str, manifest_dir: str, csv_header: tuple[str, ...] = ()):
+    def __init__(self, fmt: str, manifest_dir: str, csv_header: tuple[str, ...] = (), ranked: bool = False):
         self._fmt = fmt
         self._dir = manifest_dir
         self._header = csv_header
+        self._ranked = ranked
 
-    def process(self, raw):
+    def process(self, element):
+        position, raw = element
         if is_blank(raw):
             return
         try:
             clip = parse_clip(decode_row(raw, self._fmt, self._header), self._dir)
         except Exception:  # noqa: BLE001 - counted and quarantined by ReadClips
             return
-        yield clip.clip_id, clip.account_id
+        if self._ranked:
+            yield clip.clip_id, clip.account_id, survivor_rank(clip._replace(source_row=position))
+        else:
+            yield clip.clip_id, clip.account_id
 
 
 class ReadClipKeys(ReadClips):
-    """A second, keys-only read of the manifest: ``(clip_id, account_id)`` of every valid row.
+    """A second, keys-only read of the manifest: ``(clip_id, account_id)`` of every valid row, and
+    with ``ranked=True`` also each row's survivor rank (:func:`transforms.core.dedupe.survivor_rank`,
+    from the same row and position as ``ReadClips`` gives the clip).
 
-    The policy stage builds its side inputs (repeated clip ids, listed accounts) from these, so
-    the full clips stream straight through instead of all waiting in the runner for side inputs
-    computed from themselves."""
+    The policy stage builds its side inputs (the survivor of each repeated clip id, listed
+    accounts) from these, so the full clips stream straight through instead of all waiting in the
+    runner for side inputs computed from themselves."""
+
+    def __init__(self, manifest_path: str, ranked: bool = False):
+        super().__init__(manifest_path)
+        self._ranked = ranked
 
     def expand(self, pbegin):
         rows = _read_rows(pbegin, self._path, self._fmt)
-        return rows | "Keys" >> beam.ParDo(_KeysFn(self._fmt, self._dir, self._header))
-
-
-class _LenientTextCoder(beam.coders.Coder):
-    """UTF-8 with replacement characters, so one bad line is one bad row, not a crashed read."""
-
-    def decode(self, encoded: bytes) -> str:
-        return encoded.decode("utf-8", errors="replace")
-
-    def encode(self, value: str) -> bytes:
-        return value.encode("utf-8")
-
-    def is_deterministic(self) -> bool:
-        return True
+        return rows | "Keys" >> beam.ParDo(_KeysFn(self._fmt, self._dir, self._header, self._ranked))

@@ -151,8 +151,9 @@ def iter_manifest_rows(path: str, parquet_rows: Callable[[str], Iterable[dict]] 
             yield dict(zip(header, raw, strict=False)) if fmt == "csv" else {}
 
 
-def _parquet_rows(path: str) -> Iterator[dict]:
-    """Rows of a Parquet file in batches, opened by pyarrow natively (local or a URI pyarrow knows)."""
+def _open_parquet(path: str):
+    """A Parquet file opened by pyarrow natively (local or a URI pyarrow knows), never through a
+    Python file object (see ``pipeline.parquet_io``)."""
     import os
 
     import pyarrow.fs as pafs
@@ -160,9 +161,85 @@ def _parquet_rows(path: str) -> Iterator[dict]:
 
     if "://" in path:
         filesystem, inner = pafs.FileSystem.from_uri(path)
-        parquet = pq.ParquetFile(inner, filesystem=filesystem)
-    else:
-        parquet = pq.ParquetFile(os.path.abspath(path))
-    with parquet:
+        return pq.ParquetFile(inner, filesystem=filesystem)
+    return pq.ParquetFile(os.path.abspath(path))
+
+
+def _parquet_rows(path: str) -> Iterator[dict]:
+    """Rows of a Parquet file in batches."""
+    with _open_parquet(path) as parquet:
         for batch in parquet.iter_batches(batch_size=1024, use_threads=False):
             yield from batch.to_pylist()
+
+
+# Rows with their position: what the job reads, each row tagged with where it was read, so two
+# reads of the same manifest (the clips and the keys-only read) name each row alike. A position is
+# a short string that sorts like the file order: "<file number>@<byte offset>" (JSON Lines), the
+# record number (CSV and compressed files: one reader), "<file number>:<row group>:<row>" (Parquet),
+# files numbered in the sorted order of what the path matches. Units of work (byte ranges, row
+# groups) are small values the runner can spread over workers; the rows never pass through a shuffle.
+
+
+def _matched(path: str) -> list[tuple[str, int]]:
+    """(file, size) of every file ``path`` names (a glob may name several), in a stable order."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return sorted((m.path, m.size_in_bytes) for m in FileSystems.match([path])[0].metadata_list)
+
+
+def line_ranges(path: str, range_bytes: int) -> list[tuple[int, str, int, int]]:
+    """(file number, file, start, end) byte ranges of about ``range_bytes`` covering every file
+    ``path`` names."""
+    return [
+        (number, name, start, min(start + range_bytes, size))
+        for number, (name, size) in enumerate(_matched(path))
+        for start in range(0, size, max(1, range_bytes))
+    ]
+
+
+def iter_line_range(unit: tuple[int, str, int, int]) -> Iterator[tuple[str, str]]:
+    """(position, line) of every non-blank line that starts in [start, end) of an uncompressed text
+    file, split as :func:`iter_raw_rows` splits it (at b"\\n", a preceding "\\r" removed; decoded
+    leniently): a line belongs to the range its first byte is in, so ranges never lose or double one."""
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    number, name, start, end = unit
+    with FileSystems.open(name, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+        handle = io.BufferedReader(raw, 1 << 20) if not isinstance(raw, io.BufferedReader) else raw
+        offset = start
+        if start > 0:
+            handle.seek(start - 1)
+            offset = start - 1 + len(handle.readline())  # the end of the line the range starts inside
+        while offset < end:
+            data = handle.readline()
+            if not data:
+                return
+            line = data.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
+            if not is_blank(line):
+                yield f"{number:05d}@{offset:015d}", line
+            offset += len(data)
+
+
+def iter_numbered_rows(path: str) -> Iterator[tuple[str, object]]:
+    """(position, raw row) of a manifest read by one reader: record numbers in file order."""
+    for number, raw in enumerate(iter_raw_rows(path)):
+        yield f"{number:012d}", raw
+
+
+def parquet_row_groups(path: str) -> list[tuple[int, str, int]]:
+    """(file number, file, row group) of every row group of every Parquet file ``path`` names."""
+    units = []
+    for number, (name, _) in enumerate(_matched(path)):
+        with _open_parquet(name) as parquet:
+            units.extend((number, name, group) for group in range(parquet.metadata.num_row_groups))
+    return units
+
+
+def iter_row_group(unit: tuple[int, str, int]) -> Iterator[tuple[str, dict]]:
+    """(position, row dict) of one Parquet row group."""
+    number, name, group = unit
+    with _open_parquet(name) as parquet:
+        rows = parquet.read_row_group(group, use_threads=False).to_pylist()
+    for index, row in enumerate(rows):
+        yield f"{number:05d}:{group:09d}:{index:09d}", row

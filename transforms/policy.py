@@ -8,8 +8,9 @@ In:  validated clips; opt-out and deletion-request lists (files or globs on any 
 Out: the clips that may be reviewed, with ``flags`` (e.g. ``no_wake_word``) and ``escalate``
      (transcript matches the escalation lexicon: route to the restricted escalation output).
      Dropped clips are counted per reason (``policy/dropped_<reason>``) and go nowhere else.
-Fails: a duplicate ``clip_id`` (all but one copy), a timestamp in the future beyond the
-     tolerance, or a clip whose epoch key is gone becomes a quarantine record (stage ``policy``).
+Fails: a duplicate ``clip_id`` (all but one copy: the one kept has the lowest fingerprint, then
+     the lowest manifest position), a timestamp in the future beyond the tolerance, or a clip
+     whose epoch key is gone becomes a quarantine record (stage ``policy``).
      A list line that is not one valid id fails the whole job (``ListFormatError``); the launcher
      checks every list before the run, so this happens only if a list changes during the run.
 
@@ -22,15 +23,14 @@ the clip id is above ``sampling_fraction``: deterministic, so a rerun samples th
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 from typing import Literal, NamedTuple
 
 import apache_beam as beam
-from apache_beam import pvalue
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
+from transforms.core.dedupe import clip_fingerprint, survivor_rank  # noqa: F401 - clip_fingerprint re-exported
 from transforms.core.epochs import epoch_of
 from transforms.core.failures import ClipError
 from transforms.core.ids import canonical_id
@@ -118,36 +118,43 @@ def decide(
     return Decision(clip._replace(flags=tuple(flags), escalate=escalate))
 
 
-def clip_fingerprint(clip: Clip) -> str:
-    """Deterministic order among duplicates, independent of read order."""
-    text = f"{clip.audio_uri}\x1f{clip.recorded_at.isoformat()}\x1f{clip.account_id}\x1f{clip.transcript}"
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+class _SurvivorFn(beam.CombineFn):
+    """The ranks of one clip id's rows → (rows, lowest rank, rows with that rank)."""
+
+    def create_accumulator(self):
+        return 0, b"", 0
+
+    def add_input(self, accumulator, rank):
+        return self.merge_accumulators([accumulator, (1, rank, 1)])
+
+    def merge_accumulators(self, accumulators):
+        rows, best, ties = 0, b"", 0
+        for count, rank, at_rank in accumulators:
+            if not count:
+                continue
+            if not rows or rank < best:
+                best, ties = rank, at_rank
+            elif rank == best:
+                ties += at_rank
+            rows += count
+        return rows, best, ties
+
+    def extract_output(self, accumulator):
+        return accumulator
 
 
-class _DedupeFn(ClipStageFn):
-    """(clip_id, [clips]) → the first clip by fingerprint; the rest are quarantined."""
-
-    stage = STAGE
-
-    def process(self, element):
-        _, clips = element
-        ordered = sorted(clips, key=clip_fingerprint)
-        yield ordered[0]
-        for duplicate in ordered[1:]:
-            yield from guarded(
-                self.counters, self._duplicate, lambda exc, clip=duplicate: clip_failure(exc, STAGE, clip)
-            )
-
-    @staticmethod
-    def _duplicate():
-        raise ClipError("duplicate_clip_id", "another manifest row has the same clip_id")
+def _repeated(element):
+    """(clip_id, (rows, rank, ties)) → (clip_id, (rank, ties)) for an id on more than one row."""
+    clip_id, (rows, rank, ties) = element
+    if rows > 1:
+        yield clip_id, (rank, ties)
 
 
 class _DecideFn(ClipStageFn):
     """clip (+ side input {canonical account id: reasons}) → kept clip; drops counted; errors quarantined."""
 
     stage = STAGE
-    count_received = False  # counted on entry, by _SplitRepeatedFn
+    count_received = False  # counted on entry, by _DedupeFn
 
     def __init__(self, config: PolicyConfig, as_of: datetime.datetime, key_source, epoch_months: int):
         super().__init__()
@@ -175,8 +182,12 @@ class _DecideFn(ClipStageFn):
         return decision.clip
 
 
-class _SplitRepeatedFn(beam.DoFn):
-    """Clips whose id occurs more than once go to the ``repeated`` output for deduplication.
+class _DedupeFn(beam.DoFn):
+    """Of the rows of a repeated clip id, the one with the lowest survivor rank
+    (:func:`transforms.core.dedupe.survivor_rank`: fingerprint, then position) goes on; the others
+    are quarantined (``duplicate_clip_id``). Side input: {repeated clip id: (lowest rank, rows
+    with it)} — only ids that occur more than once, so it stays small. Clips stream through: no
+    copy waits for another.
 
     The stage's entry: ``policy/received`` counts every clip here, so received = succeeded +
     failed (duplicates, bad timestamps) + dropped."""
@@ -184,12 +195,19 @@ class _SplitRepeatedFn(beam.DoFn):
     def __init__(self):
         self.counters = StageCounters(STAGE)
 
-    def process(self, clip, repeated):
+    def process(self, clip, survivors):
         self.counters.received.inc()
-        if clip.clip_id in repeated:
-            yield pvalue.TaggedOutput("repeated", (clip.clip_id, clip))
-        else:
+        survivor = survivors.get(clip.clip_id)
+        # Two rows with the same rank would be one row read twice, or clips built without their
+        # manifest position: none can be told to be the one, so none goes on (fail closed).
+        if survivor is None or (survivor == (survivor_rank(clip), 1)):
             yield clip
+            return
+        yield from guarded(self.counters, self._duplicate, lambda exc: clip_failure(exc, STAGE, clip))
+
+    @staticmethod
+    def _duplicate():
+        raise ClipError("duplicate_clip_id", "another manifest row has the same clip_id")
 
 
 def _affected(element):
@@ -206,8 +224,9 @@ class ApplyPolicy(beam.PTransform):
     def __init__(
         self, config: PolicyConfig, list_paths: dict[str, tuple[str, ...]], as_of, key_source, epoch_months, keys=None
     ):
-        """``keys``: (clip_id, account_id) of the same clips, from a separate read (``ReadClipKeys``);
-        without it they are taken from the clips, which then wait in the runner for the side inputs."""
+        """``keys``: (clip_id, account_id, survivor rank) of the same clips, from a separate read
+        (``ReadClipKeys(..., ranked=True)``); without it they are taken from the clips, which then
+        wait in the runner for the side inputs."""
         super().__init__()
         self._keys = keys
         self._epoch_months = epoch_months
@@ -219,24 +238,19 @@ class ApplyPolicy(beam.PTransform):
     def expand(self, clips) -> StageOutputs:
         keys = self._keys
         if keys is None:
-            keys = clips | "ClipKeys" >> beam.Map(lambda c: (c.clip_id, c.account_id))
-        # Deduplicate on keys only: just the records of repeated clip ids are shuffled.
-        repeated = (
+            keys = clips | "ClipKeys" >> beam.Map(lambda c: (c.clip_id, c.account_id, survivor_rank(c)))
+        # Deduplicate on keys only: the survivor of each repeated id is chosen from the keys, and
+        # each clip is kept or quarantined as it passes. No clip is shuffled or waits for another.
+        survivors = (
             keys
-            | "ClipIds" >> beam.Map(lambda kv: (kv[0], 1))
-            | "CountIds" >> beam.CombinePerKey(sum)
-            | "Repeated" >> beam.Filter(lambda kv: kv[1] > 1)
+            | "RankById" >> beam.Map(lambda key: (key[0], key[2]))
+            | "LowestRank" >> beam.CombinePerKey(_SurvivorFn())
+            | "Repeated" >> beam.FlatMap(_repeated)
         )
-        split = clips | "SplitRepeated" >> beam.ParDo(_SplitRepeatedFn(), beam.pvalue.AsDict(repeated)).with_outputs(
-            "repeated", main="unique"
+        deduped = clips | "Dedupe" >> beam.ParDo(_DedupeFn(), beam.pvalue.AsDict(survivors)).with_outputs(
+            FAILURES, main="main"
         )
-        deduped = (
-            split.repeated
-            | "GroupRepeated" >> beam.GroupByKey()
-            | "Dedupe" >> beam.ParDo(_DedupeFn()).with_outputs(FAILURES, main="main")
-        )
-        kept = (split.unique, deduped.main) | "AllUnique" >> beam.Flatten()
-        decided = kept | "Decide" >> beam.ParDo(
+        decided = deduped.main | "Decide" >> beam.ParDo(
             _DecideFn(self._config, self._as_of, self._key_source, self._epoch_months),
             beam.pvalue.AsDict(self._listed_accounts(keys)),
         ).with_outputs(FAILURES, main="main")
@@ -262,7 +276,7 @@ class ApplyPolicy(beam.PTransform):
             | "SpreadListFiles" >> beam.Reshuffle()
             | "ReadListIds" >> beam.FlatMap(list_entries, case_sensitive, column)
         )
-        accounts = keys | "ClipAccounts" >> beam.Map(lambda kv, cs: (canonical_id(kv[1], cs), True), case_sensitive)
+        accounts = keys | "ClipAccounts" >> beam.Map(lambda key, cs: (canonical_id(key[1], cs), True), case_sensitive)
         return (
             {"clips": accounts, "listed": listed}
             | "JoinLists" >> beam.CoGroupByKey()

@@ -60,6 +60,10 @@ class Clip(NamedTuple):
     pseudonym_expires: datetime.date | None = None  # date by which the epoch's key is destroyed
     # Filled by the watermark stage: the reviewer batch whose mark the audio carries.
     review_batch: int | None = None
+    # Set by the manifest stage: where its row was read (file and byte offset, CSV record number,
+    # or Parquet row group and row). Tells apart the copies of a repeated clip_id, so the policy
+    # stage keeps exactly one without gathering them (transforms.core.dedupe). Never written.
+    source_row: str = ""
 
     def sensitive_values(self) -> tuple[str, ...]:
         """Raw values that must never appear in an output or a message."""
