@@ -60,10 +60,13 @@ $(EVAL_STAMP): setup.py constraints.txt
 	$(EVAL_VENV)/bin/python -m pip install --quiet "setuptools<81"
 	touch $(EVAL_STAMP)
 
-evaluate-voice: $(EVAL_STAMP)  ## voice privacy against three attackers over 3 key draws (EER, top-1) + ASR word error, test speakers
+evaluate-voice: $(EVAL_STAMP)  ## voice privacy against three attackers over 3 key draws (EER, top-1) + ASR word error, test speakers, clean and far-field
 	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) --key-draws $(KEY_DRAWS) \
 		--method world_shift --method mcadams --method knn_vc --method 'knn_vc={"blend": 0.3}' \
 		--output out/voice_eval
+	$(EVAL_VENV)/bin/python -m pipeline evaluate-voice --speech-dir $(SPEECH) --key-draws $(KEY_DRAWS) \
+		--no-config-method --method pseudo_voice --method knn_vc \
+		--condition clean --condition far_field --condition far_field_phone --output out/voice_eval_far_field
 
 evaluate-watermark: $(STAMP)  ## watermark: payload recovered per attack (real ffmpeg codecs) on 3 s excerpts, quality, cost, test speakers (~15 min)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[watermark-eval]"

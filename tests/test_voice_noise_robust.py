@@ -58,6 +58,7 @@ def test_a_bank_without_a_map_keys_a_source_like_itself_and_one_with_a_map_uses_
     assert mapped.key_map.dtype == np.float32 and np.array_equal(mapped.key_map, key_map)  # kept at full precision
     expected = _unit(voice_bank.map_inputs(frames, 1) @ key_map)
     assert np.allclose(mapped.query_keys(frames, positions), expected, atol=1e-5)
+    assert np.array_equal(mapped.query_keys(frames, positions, robust=False), bank.project(frames, positions))
 
 
 def _bursts(noise_db: float | None) -> np.ndarray:
@@ -87,7 +88,13 @@ def test_on_clean_audio_both_activity_rules_agree():
     assert np.mean(peak == floor_rule) > 0.98
 
 
-@pytest.mark.parametrize("params", [{"f0_method": "harvest"}, {"activity": "noise_floor"}])
+def test_the_dynamic_range_tells_a_noisy_recording_from_a_clean_one():
+    assert voice_bank.dynamic_range_db(_bursts(None)) > 60
+    assert 10 < voice_bank.dynamic_range_db(_bursts(-15.0)) < 20
+    assert voice_bank.dynamic_range_db(np.zeros(100, np.float32)) == float("inf")  # too short to judge
+
+
+@pytest.mark.parametrize("params", [{"f0_method": "harvest"}, {"noisy_below_db": 80.0}, {"noisy_below_db": 0.0}])
 def test_the_noise_robust_options_convert_a_clip(params):
     from transforms import disguise as voice
 

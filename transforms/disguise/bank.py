@@ -64,9 +64,9 @@ class VoiceBank(NamedTuple):
         keys /= np.maximum(np.linalg.norm(keys, axis=1, keepdims=True), 1e-6)
         return keys
 
-    def query_keys(self, frames: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """A source's unit-length keys: through the noise-robust map when the bank has one."""
-        if self.key_map is None:
+    def query_keys(self, frames: np.ndarray, positions: np.ndarray, robust: bool = True) -> np.ndarray:
+        """A source's unit-length keys: through the noise-robust map when asked and the bank has one."""
+        if self.key_map is None or not robust:
             return self.project(frames, positions)
         keys = dsp.matmul_one_thread(map_inputs(frames, key_map_context(self.key_map)), self.key_map)
         keys /= np.maximum(np.linalg.norm(keys, axis=1, keepdims=True), 1e-6)
@@ -166,6 +166,18 @@ def band_expansion(bins: int, rate: int = RATE) -> np.ndarray:
 
 def _bands() -> list[tuple[float, float]]:
     return list(zip(AP_BANDS_HZ[:-1], AP_BANDS_HZ[1:], strict=True))
+
+
+def dynamic_range_db(samples: np.ndarray) -> float:
+    """The 95th minus the 10th percentile of a clip's 20 ms frame powers, in dB: a blind estimate of
+    how far speech stands over the noise (silence-padded clean speech: 40 dB and more)."""
+    step = int(RATE * 0.02)
+    n = len(samples) // step
+    if n < 2:
+        return float("inf")
+    x = np.asarray(samples[: n * step], dtype=np.float64).reshape(n, step)
+    db = 10.0 * np.log10(np.einsum("ij,ij->i", x, x) / step + 1e-12)
+    return float(np.percentile(db, 95) - np.percentile(db, NOISE_PERCENTILE))
 
 
 NOISE_PERCENTILE = 10.0  # the noise floor estimate: this percentile of the clip's frame powers
