@@ -104,3 +104,23 @@ def test_the_noise_robust_options_convert_a_clip(params):
     out = voice.disguise(clip, 16000, "knn_vc", built, voice.voice_rng(b"k" * 32, "acct", "e1"))
     assert len(out) == len(clip) and np.isfinite(out).all()
     assert np.corrcoef(out, clip)[0, 1] < 0.5
+
+
+def test_only_a_source_judged_noisy_goes_through_the_banks_map(tmp_path):
+    from transforms import disguise as voice
+
+    bank = voice_bank.load_bank()
+    rng = np.random.default_rng(4)
+    key_map = rng.standard_normal((3 * voice_bank.ENCODER_DIMS + 1, bank.keys.shape[1])).astype(np.float32)
+    path = str(tmp_path / "mapped.npz")
+    voice_bank.save_bank(bank._replace(key_map=key_map), path)
+    clip = (_bursts(-15.0)[:32000]).astype(np.float32)  # dynamic range about 15 dB
+
+    def convert(bank_path: str, noisy_below_db: float) -> np.ndarray:
+        params = voice.build_params("knn_vc", {"bank_path": bank_path, "noisy_below_db": noisy_below_db})
+        return voice.disguise(clip, 16000, "knn_vc", params, voice.voice_rng(b"k" * 32, "acct", "e1"))
+
+    shipped = convert("", 0.0)
+    assert np.array_equal(convert(path, 0.0), shipped)  # judged clean: the map is not used
+    assert np.array_equal(convert(path, 10.0), shipped)  # 15 dB is not under 10 dB
+    assert not np.allclose(convert(path, 30.0), shipped)  # judged noisy: mapped keys, other frames

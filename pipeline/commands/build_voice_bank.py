@@ -4,8 +4,11 @@ Needs the ``strong`` extra (the Whisper encoder). Reads the development speech f
 CC BY 4.0), checks that its speakers still split into the documented sets
 (``pipeline.evaluation.voice_speakers``) and builds the bank from the ``bank`` set only — speakers
 in none of the evaluation sets — into ``transforms/disguise/data/voice_bank.npz`` (package data).
-Deterministic: no randomness beyond the fixed partition (seed 13); a rebuild from the same folder
-gives the same bank up to floating-point summation order.
+Deterministic: no randomness beyond the fixed partition (seed 13) and the recording conditions'
+seeded draws; a rebuild from the same folder gives the same bank up to floating-point summation
+order. ``--key-map`` adds the noise-robust query map (``transforms.disguise.bank.fit_key_map``),
+fitted on the bank audio played clean and under the named conditions of
+``pipeline.evaluation.voice_conditions``; ``--map-only BANK`` fits it for an existing bank.
 """
 
 from __future__ import annotations
@@ -55,10 +58,12 @@ def add_arguments(parser) -> None:
 
 def run(args, extra) -> int:
     from pipeline.evaluation import voice_speakers
+    from pipeline.evaluation.voice_conditions import check_condition
     from pipeline.evaluation.voice_material import choose_speakers, load_audio, read_manifest
     from transforms.disguise.bank import CONTENT_LAYER, DEFAULT_BANK, build_bank, load_bank, save_bank
     from transforms.disguise.content import content_encoder
 
+    conditions = [check_condition(c) for c in args.key_map.split(",") if c]
     rows = read_manifest(args.speech_dir)
     voice_speakers.check_partition(rows)
     wanted = set(choose_speakers(rows, args.speakers))
@@ -73,8 +78,7 @@ def run(args, extra) -> int:
             key_audio = noise_matched_audio(chosen, utterances, args.key_condition)
         encoder = content_encoder(layer=CONTENT_LAYER if args.layer is None else args.layer)
         bank = build_bank(utterances, encoder, args.dims, args.ceps, log=print, key_audio=key_audio)
-    if args.key_map:
-        conditions = [c for c in args.key_map.split(",") if c]
+    if conditions:
         bank = bank._replace(
             key_map=key_map_for(
                 bank,

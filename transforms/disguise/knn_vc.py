@@ -80,11 +80,13 @@ class KnnVcParams:
     synth_fft: Literal["auto", 512, 1024] = "auto"
     # F0 tracker: dio (fast) or harvest (WORLD's noise-robust tracker, several times dio's cost).
     f0_method: Literal["dio", "harvest"] = "dio"
-    # A noisy source — its frame powers' 95th minus 10th percentile below this many dB (clean read
-    # speech: median 39 dB; across a simulated room at 5-20 dB SNR: 21 dB, 90 % under 26) — is keyed
-    # through the bank's noise-robust query map (when the bank has one) and its speech frames must
-    # also stand 6 dB over its noise floor. 0 = treat every source as clean.
-    noisy_below_db: float = Field(28.0, ge=0.0, le=80.0)
+    # A noisy source — its frame powers' 95th minus 10th percentile below this many dB — is keyed
+    # through the bank's noise-robust query map (when the bank has one: build-voice-bank --key-map)
+    # and its speech frames must also stand 6 dB over its noise floor. 0 (default) = every source
+    # is treated as clean. Off because the estimate cannot tell continuous clean speech from noise:
+    # at 28 dB, 30 % of the clean test halves counted as noisy and clean WER went 10.0 -> 15.1 %
+    # (far field: 69.4 -> 54.1 %). See docs/VOICE_TUNING.md, "Far field".
+    noisy_below_db: float = Field(0.0, ge=0.0, le=80.0)
     f0_floor_hz: float = Field(60.0, ge=30.0, le=200.0)
     f0_ceil_hz: float = Field(500.0, ge=200.0, le=1200.0)
 
