@@ -218,12 +218,10 @@ def load_material(
         if set(attackers) & set(speakers):
             raise ValueError("the attacker's training speakers overlap the test speakers")
         train = training_pieces(folder, attackers, rows=rows)
+    clean_trials = trials  # the reference for word error against what was said
     if condition != "clean":
         pool = babble_pool(folder, rows, exclude=frozenset(speakers) | frozenset(attackers))
-        clean_trials = trials
         enrol, trials, train = (vc.degrade_all(items, condition, pool) for items in (enrol, trials, train))
-    else:
-        clean_trials = trials
     return {
         "condition": condition,
         "clean_trials": clean_trials,
