@@ -113,3 +113,28 @@ def test_the_conditions_table_sets_each_method_under_each_condition_side_by_side
     rows = [line for line in table.splitlines() if line.startswith("| knn_vc")]
     assert [r.split("|")[2].strip() for r in rows] == ["clean", "far_field"]
     assert "45.0 %" in rows[0] and "31.0 %" in rows[1]
+
+
+def test_the_evaluation_material_is_degraded_everywhere_and_keeps_its_clean_reference(tmp_path):
+    import json
+
+    import soundfile as sf
+
+    from pipeline.evaluation.voice import load_material
+
+    rows = []
+    for n in range(4):  # two tested speakers, two more whose speech makes the babble
+        path = f"s{n}.wav"
+        sf.write(str(tmp_path / path), _speechlike(10 + n, 8.0), RATE)
+        rows.append({"path": path, "speaker": f"spk{n}"})
+    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    clean = load_material(str(tmp_path), "first:2", "none", condition="clean")
+    far = load_material(str(tmp_path), "first:2", "none", condition="far_field")
+    assert far["condition"] == "far_field" and [i.speaker for i in far["trials"]] == ["spk0", "spk1"]
+    for before, after, reference in zip(clean["trials"], far["trials"], far["clean_trials"], strict=True):
+        assert np.array_equal(reference.samples, before.samples)  # word error is also measured against this
+        assert len(after.samples) == len(before.samples) and not np.allclose(after.samples, before.samples)
+    assert not np.allclose(far["enrol"][0].samples, clean["enrol"][0].samples)
+    with pytest.raises(ValueError, match="unknown recording condition"):
+        load_material(str(tmp_path), "first:2", "none", condition="kitchen")
