@@ -124,3 +124,15 @@ def test_only_a_source_judged_noisy_goes_through_the_banks_map(tmp_path):
     assert np.array_equal(convert(path, 0.0), shipped)  # judged clean: the map is not used
     assert np.array_equal(convert(path, 10.0), shipped)  # 15 dB is not under 10 dB
     assert not np.allclose(convert(path, 30.0), shipped)  # judged noisy: mapped keys, other frames
+    always = voice.build_params("knn_vc", {"bank_path": path, "robust_keys": "always"})
+    mapped = voice.disguise(clip, 16000, "knn_vc", always, voice.voice_rng(b"k" * 32, "acct", "e1"))
+    assert not np.allclose(mapped, shipped)  # mapped although judged clean
+
+
+def test_a_weighted_pair_counts_as_that_many_copies():
+    rng = np.random.default_rng(5)
+    frames = [rng.standard_normal((40, voice_bank.ENCODER_DIMS)).astype(np.float32) for _ in range(3)]
+    keys = [_unit(rng.standard_normal((40, 4))) for _ in range(3)]
+    weighted = voice_bank.fit_key_map([(frames[0], keys[0], 3), (frames[1], keys[1]), (frames[2], keys[2])], 0, 0.1)
+    repeated = voice_bank.fit_key_map([(frames[0], keys[0])] * 3 + [(frames[1], keys[1]), (frames[2], keys[2])], 0, 0.1)
+    assert np.allclose(weighted, repeated, atol=1e-5)

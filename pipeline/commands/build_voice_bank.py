@@ -40,6 +40,13 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--key-map-copies", type=int, default=2, help="degraded copies per utterance and condition")
     parser.add_argument("--key-map-context", type=int, default=1, help="± encoder frames the map reads")
+    parser.add_argument(
+        "--key-map-clean-copies",
+        type=int,
+        default=1,
+        help="times each clean utterance counts in the map's fit (as many as the degraded copies: a clean "
+        "source mapped loses as little as a noisy one gains)",
+    )
     parser.add_argument("--key-map-ridge", type=float, default=0.01, help="ridge weight (× the mean input power)")
     parser.add_argument(
         "--map-only",
@@ -89,6 +96,7 @@ def run(args, extra) -> int:
                 args.key_map_copies,
                 args.key_map_context,
                 args.key_map_ridge,
+                args.key_map_clean_copies,
             )
         )
     output = args.output or DEFAULT_BANK
@@ -111,7 +119,9 @@ def noise_matched_audio(rows: list[dict], utterances: list, condition: str) -> l
     return out
 
 
-def key_map_for(bank, rows, utterances, encoder, conditions, copies: int, context: int, ridge: float):
+def key_map_for(
+    bank, rows, utterances, encoder, conditions, copies: int, context: int, ridge: float, clean_copies: int = 1
+):
     """The bank's noise-robust query map: every bank utterance clean and ``copies`` times under each
     condition (another room and noise per copy), its encoder frames mapped to its clean keys.
     The bank's keys are in utterance order, so each utterance's rows are the next ``len(frames)``."""
@@ -127,7 +137,7 @@ def key_map_for(bank, rows, utterances, encoder, conditions, copies: int, contex
         clean = encoder.encode(samples)
         keys = np.asarray(bank.keys[start : start + len(clean)], np.float64)
         start += len(clean)
-        pairs.append((clean, keys))
+        pairs.append((clean, keys, clean_copies))
         pool = [s for other, _, s in utterances if other != speaker][:24]
         name = str(row.get("utt_id", row["path"]))
         for condition in conditions:

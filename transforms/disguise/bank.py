@@ -86,19 +86,21 @@ def map_inputs(frames: np.ndarray, context: int) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([*parts, np.ones((n, 1), np.float32)], axis=1))
 
 
-def fit_key_map(pairs: list[tuple[np.ndarray, np.ndarray]], context: int = 1, ridge: float = 1.0) -> np.ndarray:
+def fit_key_map(pairs: list[tuple], context: int = 1, ridge: float = 1.0) -> np.ndarray:
     """Least squares (ridge) from a source's encoder frames with context to the clean bank keys.
 
     ``pairs``: (encoder frames of a copy of a bank utterance — clean or degraded, same timing —,
-    that utterance's clean unit keys). Solved in float64 from the normal equations.
+    that utterance's clean unit keys[, the copy's weight, default 1]). Solved in float64 from the
+    normal equations.
     """
     dims = (2 * context + 1) * ENCODER_DIMS + 1
     xtx = np.zeros((dims, dims))
     xty = np.zeros((dims, pairs[0][1].shape[1]))
-    for frames, keys in pairs:
+    for frames, keys, *weight in pairs:
         x = map_inputs(frames, context).astype(np.float64)
-        xtx += x.T @ x
-        xty += x.T @ keys
+        w = float(weight[0]) if weight else 1.0
+        xtx += w * (x.T @ x)
+        xty += w * (x.T @ keys)
     scale = np.trace(xtx) / dims
     return np.linalg.solve(xtx + ridge * scale * np.eye(dims), xty).astype(np.float32)
 

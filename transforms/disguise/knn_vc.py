@@ -88,6 +88,9 @@ class KnnVcParams:
     # at 28 dB, 30 % of the clean test halves counted as noisy and clean WER went 10.0 -> 15.1 %
     # (far field: 69.4 -> 54.1 %). See docs/VOICE_TUNING.md, "Far field".
     noisy_below_db: float = Field(0.0, ge=0.0, le=80.0)
+    # "always": every source is keyed through the bank's query map (when it has one), whatever the
+    # gate says; the activity rule still follows the gate. "noisy": only sources the gate calls noisy.
+    robust_keys: Literal["noisy", "always"] = "noisy"
     f0_floor_hz: float = Field(60.0, ge=30.0, le=200.0)
     f0_ceil_hz: float = Field(500.0, ge=200.0, le=1200.0)
 
@@ -292,7 +295,7 @@ def _convert(samples: np.ndarray, rate: int, params: KnnVcParams, rng: np.random
     frames_enc = encoder.encode(samples)
     n = len(frames_enc)
     noisy = params.noisy_below_db > 0 and dynamic_range_db(samples) < params.noisy_below_db
-    src_keys = bank.query_keys(frames_enc, encoder.positions(n), robust=noisy)
+    src_keys = bank.query_keys(frames_enc, encoder.positions(n), robust=noisy or params.robust_keys == "always")
     src_active = frame_activity(samples, n, rule="noise_floor" if noisy else "peak")
     bank_frames = np.flatnonzero(np.isin(bank.speaker, pool))
     idx, w = _matches(src_keys, src_active, bank, bank_frames, params)
