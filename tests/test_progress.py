@@ -170,8 +170,19 @@ def test_when_no_runner_flags_are_given_then_a_big_manifest_gets_a_worker_per_co
     assert says in sentence
 
 
-def test_the_usable_cores_are_at_most_the_machines():
-    assert 1 <= local_engine.usable_cores() <= (os.cpu_count() or 1)
+def test_without_a_quota_the_usable_cores_are_the_processes_affinity(tmp_path):
+    assert local_engine.usable_cores(str(tmp_path / "absent")) == len(os.sched_getaffinity(0))
+
+
+def test_when_affinity_is_unavailable_then_the_cpu_count_is_used(tmp_path, monkeypatch):
+    def unavailable(_pid):
+        raise OSError("no affinity here")
+
+    monkeypatch.setattr(os, "sched_getaffinity", unavailable)
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert local_engine.usable_cores(str(tmp_path / "absent")) == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert local_engine.usable_cores(str(tmp_path / "absent")) == 1
 
 
 @pytest.mark.parametrize(
