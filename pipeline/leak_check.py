@@ -122,8 +122,10 @@ def match_clips(needle_blobs: Iterable[bytes], probe_blobs: Iterable[bytes]) -> 
 # ``(path, start, length)`` is shuffled; the worker that needs it reads that range. The work folder
 # is beside the outputs (a shared filesystem or object store on a distributed runner) and is
 # removed when the check ends. Needle batches hold raw manifest values, so every blob is sealed
-# (AES-GCM) under a key made for this one check and never written anywhere: files a killed check
-# leaves behind cannot be read. A retried bundle writes new files; the refs of a failed attempt
+# (AES-GCM) under a random key made for this one check. The key travels to the workers inside the
+# pickled DoFns: on the DirectRunner it stays in memory; on Dask it crosses the scheduler, and on
+# Dataflow it is part of the staged job graph (protect the staging location like the manifest).
+# Files a killed check leaves behind cannot be read without it. A retried bundle writes new files; the refs of a failed attempt
 # are never emitted, so its files are only garbage in a folder that goes away.
 
 
