@@ -48,3 +48,9 @@ def test_when_a_hit_is_dropped_then_the_reason_is_given(engines):
 def test_when_written_text_then_the_host_ner_path_is_named(engines):
     lines = explain_lines(engines, "Call Priya Sharma in Mumbai", {}, {"default": "tag"})
     assert any(line.startswith("path: written style") for line in lines)
+
+
+def test_when_a_dropped_name_is_joined_to_a_name_then_explain_says_so(engines):
+    lines = explain_lines(engines, "add bill and malinda", {}, {"default": "tag"})
+    assert any("'bill'" in h and "joined by a coordinator to the name 'malinda'" in h for h in _hits(lines))
+    assert lines[-1] == "redacted: add <PERSON> and <PERSON>"

@@ -77,3 +77,28 @@ def test_when_a_time_word_follows_a_name_then_only_the_name_is_redacted(engines,
     (found,) = engines.detector.detect_batch([text], [{}])
     redacted = [text[d.start : d.end] for d in found]
     assert name in " ".join(redacted) and not any(word in r for r in redacted), redacted
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("add bill and malinda", ["bill", "malinda"]),  # "bill" alone is an ordinary word the lists score low
+        ("book a table for me rebecca and loraine tonight", ["rebecca", "loraine"]),
+    ],
+)
+def test_when_names_are_joined_by_and_then_each_is_a_person(engines, text, names):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    redacted = " ".join(text[d.start : d.end] for d in found)
+    assert all(n in redacted for n in names), redacted
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("pay the bill and call malinda", "bill"),  # a determiner before it: a thing
+        ("find a recipe with sage and basil", "sage"),  # no name on either side
+    ],
+)
+def test_when_a_word_beside_and_is_a_thing_then_it_stays(engines, text, kept):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    assert not any(kept in text[d.start : d.end] for d in found), found

@@ -401,6 +401,7 @@ class Detector:
             as_word = name == "ClipMetadata_PERSON" and tagged_as_word(self.tagged(nlp_artifacts), r.start, r.end)
             detections.append(Detection(r.entity_type, start, end, float(r.score), name, as_word))
             decisions.append(Decision(r, start, end, threshold, "kept"))
+        detections += coordinated_names(norm.original, detections, decisions)
         merged = merge_overlaps(detections + repeats(norm.original, detections))
         for i, d in enumerate(decisions):
             if d.verdict != "kept":
@@ -445,6 +446,68 @@ def _lower_case_lemmas(doc):
     if len(doc):
         doc.from_array([LEMMA], doc.to_array([LOWER]).reshape(-1, 1))
     return doc
+
+
+COORDINATORS = frozenset({"and", "or", "&", "n", "plus"})
+# a word after one of these is a thing, not a person: "pay the bill and call malinda"
+DETERMINERS = frozenset("the a an my your his her our their this that these those its some any no every".split())
+NAME_LIST = "NameGazetteerRecognizer"
+LISTED = 0.5  # a name list's score for a listed name that is no ordinary English word (0.3: "bill", "will")
+
+
+def _joined_by_coordinator(text: str, left_end: int, right_start: int) -> bool:
+    between = text[left_end:right_start]
+    return left_end <= right_start and between.strip().lower() in COORDINATORS and between.startswith(" ")
+
+
+def coordinated_names(text: str, kept: Sequence[Detection], decisions: list[Decision]) -> list[Detection]:
+    """Listed first names the thresholds dropped that are joined by "and" / "or" to a name ("add bill and
+    malinda", "for me rebecca and loraine"): a list of people is a list of people, whatever the frame
+    says. A dropped hit of the name list comes back when its neighbour across the coordinator is a kept
+    PERSON, or when both are listed names that are no ordinary words (two such names joined read as two
+    people, where the sentence's other words had voted them public names). Not after a determiner ("the
+    bill and malinda's card" keeps "bill"). Each rescue rewrites that hit's decision, so ``explain`` says
+    why. Repeats until nothing changes ("bill and sue and malinda")."""
+    persons = [d for d in kept if d.entity_type == "PERSON"]
+    out: list[Detection] = []
+    candidates = {
+        i: widen_to_words(text, d.start, d.end)
+        for i, d in enumerate(decisions)
+        if d.verdict.startswith("dropped") and d.result.entity_type == "PERSON" and _name(d.result) == NAME_LIST
+    }
+
+    def original(i: int) -> float:
+        return (decisions[i].result.recognition_metadata or {}).get("original_score", decisions[i].result.score)
+
+    def after_determiner(start: int) -> bool:
+        before = text[:start].split()
+        return bool(before) and _bare(before[-1]) in DETERMINERS
+
+    def joined(a: tuple[int, int], b: tuple[int, int]) -> bool:
+        return _joined_by_coordinator(text, a[1], b[0]) or _joined_by_coordinator(text, b[1], a[0])
+
+    changed = True
+    while changed:
+        changed = False
+        for i, span in list(candidates.items()):
+            if after_determiner(span[0]):
+                continue
+            partner = next((p for p in persons + out if joined(span, (p.start, p.end))), None)
+            if partner is None and original(i) >= LISTED:
+                j = next(
+                    (j for j, o in candidates.items() if j != i and original(j) >= LISTED and joined(span, o)), None
+                )
+                partner = None if j is None else Detection("PERSON", *candidates[j], original(j), NAME_LIST)
+            if partner is None:
+                continue
+            del candidates[i]
+            out.append(Detection("PERSON", span[0], span[1], original(i), NAME_LIST))
+            who = text[partner.start : partner.end]
+            decisions[i] = decisions[i]._replace(
+                start=span[0], end=span[1], verdict=f"kept: joined by a coordinator to the name {who!r}"
+            )
+            changed = True
+    return out
 
 
 def repeats(text: str, detections: Sequence[Detection]) -> list[Detection]:
