@@ -305,11 +305,19 @@ class Detector:
         engine = analyzer.nlp_engine
         self._nlp = getattr(engine, "nlp", {}).get(settings.language)
         self.scorer = None
+        from transforms.redaction.lexicon import build_lexicon
+
+        lexicon = build_lexicon(tuple(settings.gazetteer_locales))
+        self._names = lexicon.first_names | lexicon.last_names
+        self._street = lexicon.street_suffixes
+        from transforms.redaction.recognizers.words import STOP_WORDS
+        from transforms.redaction.wordlists import english_words
+
+        self._ordinary = english_words() | frozenset(STOP_WORDS)
         if settings.span_scorer:
-            from transforms.redaction.lexicon import build_lexicon
             from transforms.redaction.scorer import SpanScorer
 
-            self.scorer = SpanScorer(build_lexicon(tuple(settings.gazetteer_locales)), settings.public_names)
+            self.scorer = SpanScorer(lexicon, settings.public_names)
             self.scorer.thresholds = {**self.scorer.thresholds, **dict(settings.scorer_thresholds)}
             # every name / place hit reaches the scorer, however low its recognizer scored it
             self._floor = 0.0
@@ -376,7 +384,8 @@ class Detector:
         if nlp_artifacts is None:
             (nlp_artifacts,) = self.nlp_batch([norm])
         results = self.analyze(norm, metadata, nlp_artifacts, explain=explain)
-        if self.scorer is not None and is_spoken_style(norm.text):
+        spoken = is_spoken_style(norm.text)
+        if self.scorer is not None and spoken:
             results = self.scorer.rescore(norm.text, results)
         detections, decisions = [], []
         for r in results:
@@ -385,6 +394,14 @@ class Detector:
                 unjudged(r)
             threshold = self.threshold(r)
             name = (r.recognition_metadata or {}).get("recognizer_name", "")
+            plural = self._thing_plural(norm.text, r) if r.entity_type == "PERSON" and spoken else None
+            if plural is not None and plural[1] < 0:
+                why = f"dropped: ends in the plural common noun {plural[0]!r} (a kind of thing, not a person)"
+                decisions.append(Decision(r, start, end, threshold, why))
+                continue
+            if plural is not None:  # "carol needs": the name without the noun or verb the model took with it
+                r.end = plural[1]
+                start, end = norm.to_original(r.start, r.end)
             if r.score < threshold:
                 if math.isinf(threshold):
                     original = (r.recognition_metadata or {}).get("original_score", r.score)
@@ -410,6 +427,30 @@ class Detector:
             if into is not None and (into.entity_type != d.result.entity_type or into.recognizer != _name(d.result)):
                 decisions[i] = d._replace(verdict=f"kept, merged into an overlapping {into.entity_type} hit")
         return merged, decisions
+
+    def _thing_plural(self, text: str, result) -> tuple[str, int] | None:
+        """``(word, end)`` when the hit's last word is a plural common noun that is no listed name and no
+        street word ("rock concerts", "carol needs"): a person's name does not end in one (a family name
+        that is also a plural noun, "parks", "banks", is listed). Not after a place preposition, where the
+        words may be a place the model took for a person ("from adetokunbo quarters", "in palm springs"). ``end`` is where the hit should end
+        without it (written-form offset), or -1 when what is left holds no name either ("rock", "job"):
+        then the hit goes. Not for the clip's own identifiers."""
+        if _name(result).startswith("ClipMetadata"):
+            return None
+        words = [(m.start() + result.start, m.end() + result.start, _bare(m.group()))
+                 for m in re.finditer(r"\S+", text[result.start : result.end])]  # fmt: skip
+        if not words:
+            return None
+        last = words[-1][2]
+        if not is_plural_noun(last) or last in self._names or last in self._street:
+            return None
+        before = text[: result.start].split()
+        if before and _bare(before[-1]) in PLACE_PREPOSITIONS:  # "from adetokunbo quarters", "to palm springs"
+            return None
+        rest = words[:-1]
+        if all(w in self._ordinary for _, _, w in rest):
+            return last, -1
+        return last, rest[-1][1]
 
     def threshold(self, result) -> float:
         """The score a hit needs: the config's ``entity_thresholds`` for its type, else ``score_threshold``;
@@ -448,6 +489,7 @@ def _lower_case_lemmas(doc):
     return doc
 
 
+PLACE_PREPOSITIONS = frozenset("in at on from to near via into towards toward around by".split())
 COORDINATORS = frozenset({"and", "or", "&", "n", "plus"})
 # a word after one of these is a thing, not a person: "pay the bill and call malinda"
 DETERMINERS = frozenset("the a an my your his her our their this that these those its some any no every".split())
@@ -528,6 +570,20 @@ def repeats(text: str, detections: Sequence[Detection]) -> list[Detection]:
                 out.append(d._replace(start=at, end=end))
             at = lowered.find(needle, at + 1)
     return out
+
+
+def is_plural_noun(word: str) -> bool:
+    """A dictionary word ending in "s" whose singular is a dictionary word too ("concerts", "parties",
+    "churches"); not a possessive, not "its" or "this"."""
+    from transforms.redaction.wordlists import english_words
+
+    if len(word) < 4 or not word.endswith("s") or word.endswith("ss") or "'" in word:
+        return False
+    english = english_words()
+    if word not in english:
+        return False
+    singular = (word[:-3] + "y") if word.endswith("ies") else word[:-1]
+    return singular in english or (word.endswith("es") and word[:-2] in english)
 
 
 def _is_word(char: str) -> bool:
