@@ -123,3 +123,23 @@ def test_when_real_sets_loaded_then_both_splits_hold_people_places_and_public_na
             by_split.setdefault(row["split"], set()).add(span["label"])
     for split in ("tune", "heldout"):
         assert {"PERSON", "LOCATION", "keep:ARTIST"} <= by_split[split]
+
+
+@pytest.mark.parametrize(
+    "text, marked",
+    [
+        ("can you text dave and tell him i like his paper", {"dave": "neutral:UNLABELLED"}),
+        (
+            "i want a flight from new york to san francisco",
+            {"new york": "neutral:UNLABELLED", "san francisco": "neutral:UNLABELLED"},
+        ),
+        ("rent a car for may 8th in danville", {"may 8th": "keep:DATE_TIME", "danville": "neutral:UNLABELLED"}),
+        ("what is the capital of canada", {"canada": "neutral:REGION"}),
+        ("pay the bill on my mobile", {}),  # a name or a city that is also an English word stays ordinary
+        ("how do i say hello in spanish", {}),
+    ],
+)
+def test_when_clinc_has_no_slots_then_names_places_and_dates_are_marked_blind(text, marked):
+    from pipeline.evaluation.commands import unlabelled_entities
+
+    assert {text[s:e]: label for s, e, label in unlabelled_entities(text)} == marked

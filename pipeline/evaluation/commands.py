@@ -333,7 +333,47 @@ def clinc_rows(root: str, n: int, part: str = "test") -> Iterator[dict]:
     intents = sorted({intent for _, intent in data["test"]})
     parity = {intent: ("tune" if i % 2 == 0 else "heldout") for i, intent in enumerate(intents)}
     for i, (text, intent) in enumerate(_sample(data[part], n, f"clinc150/{part}")):
-        yield _row(f"clinc-{intent}-{i}", text, [], parity[intent], f"clinc150/{parity[intent]}")
+        yield _row(f"clinc-{intent}-{i}", text, unlabelled_entities(text), parity[intent], f"clinc150/{parity[intent]}")
+
+
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|march|mar|april|apr|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATES = re.compile(rf"\b(?:{_MONTH}\s+{_DAY}|(?:the\s+)?{_DAY}\s+of\s+{_MONTH})\b")
+
+
+def unlabelled_entities(text: str) -> list[Span]:
+    """CLINC150 has intents but no slots, so its names, places and dates would count as ordinary words
+    ("text dave", "flights from orlando", "rent a car for may 8th"). Marked blind to any detector, from
+    fixed word lists: a world city (GeoNames, every word of a two- or three-word name: "san francisco")
+    or a listed name word that is no ordinary English word, and a country or state -> not judged
+    (``neutral:UNLABELLED`` / ``neutral:REGION``); a month with a day number -> ``keep:DATE_TIME``, as
+    the other sets' date slots are. A city or name that is also an English word ("mobile", "bill") stays
+    an ordinary word."""
+    from transforms.redaction.wordlists import world_cities
+
+    stop, ordinary, names, _ = _words()
+    cities, regions = world_cities(), _region_words_cached()
+    words = [
+        (m.start(), m.end(), m.group().lower().removesuffix("'s").strip("'.,?!")) for m in re.finditer(r"\S+", text)
+    ]
+    spans: list[Span] = [(m.start(), m.end(), "keep:DATE_TIME") for m in _DATES.finditer(text.lower())]
+    i = 0
+    while i < len(words):
+        for n in (3, 2, 1):
+            phrase = " ".join(w for _, _, w in words[i : i + n])
+            listed = phrase in cities or f"{phrase} city" in cities  # "new york", "mexico"
+            if len(words[i : i + n]) == n and listed and (n > 1 or phrase not in ordinary):
+                spans.append((words[i][0], words[i + n - 1][1], "neutral:UNLABELLED"))
+                i += n
+                break
+        else:
+            start, end, w = words[i]
+            if w in regions and w not in stop and w not in ordinary:  # Faker's countries hold "and", "new"
+                spans.append((start, end, "neutral:REGION"))
+            elif w in names and w not in ordinary and w not in stop and w.isalpha():
+                spans.append((start, end, "neutral:UNLABELLED"))
+            i += 1
+    return _merge(sorted(spans))
 
 
 EVI_ITEMS = {"name": "person", "postcode": "POSTCODE", "dob": "DATE_OF_BIRTH"}
