@@ -357,6 +357,7 @@ def unlabelled_entities(text: str) -> list[Span]:
         (m.start(), m.end(), m.group().lower().removesuffix("'s").strip("'.,?!")) for m in re.finditer(r"\S+", text)
     ]
     spans: list[Span] = [(m.start(), m.end(), "keep:DATE_TIME") for m in _DATES.finditer(text.lower())]
+    words = [w for w in words if not any(s <= w[0] < e for s, e, _ in spans)]  # "april" of a date: a month
     i = 0
     while i < len(words):
         for n in (3, 2, 1):

@@ -118,3 +118,27 @@ def test_when_a_name_hit_ends_in_a_plural_word_then_the_name_still_goes(engines,
     (found,) = engines.detector.detect_batch([text], [{}])
     redacted = [text[d.start : d.end] for d in found]
     assert name in " ".join(redacted) and (word is None or not any(word in r for r in redacted)), redacted
+
+
+@pytest.mark.parametrize(
+    "text, city",
+    [
+        ("what type of music events are going on in manchester this month", "manchester"),
+        ("looking for something fun to do in miami on saturday", "miami"),
+    ],
+)
+def test_when_a_city_follows_a_place_preposition_then_the_commands_other_words_cannot_keep_it(engines, text, city):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    assert city in [text[d.start : d.end] for d in found], found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "play some symphony music from david lindley",  # a city's name as a first name: an artist
+        "play songs by chicago",  # "by": authorship, a band
+    ],
+)
+def test_when_a_city_word_names_an_artist_then_the_place_frame_does_not_claim_it(engines, text):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    assert not [d for d in found if d.entity_type == "LOCATION"], found

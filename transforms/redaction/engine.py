@@ -306,14 +306,16 @@ class Detector:
         self._nlp = getattr(engine, "nlp", {}).get(settings.language)
         self.scorer = None
         from transforms.redaction.lexicon import build_lexicon
+        from transforms.redaction.recognizers.words import STOP_WORDS
+        from transforms.redaction.wordlists import english_words, world_cities
 
         lexicon = build_lexicon(tuple(settings.gazetteer_locales))
-        self._names = lexicon.first_names | lexicon.last_names
+        english = english_words()
+        self._names = lexicon.first_names | lexicon.last_names  # listed names: not a plural common noun
         self._street = lexicon.street_suffixes
-        from transforms.redaction.recognizers.words import STOP_WORDS
-        from transforms.redaction.wordlists import english_words
-
-        self._ordinary = english_words() | frozenset(STOP_WORDS)
+        self._cities = world_cities()
+        self._place_words = frozenset(w for p in (*lexicon.places, *self._cities) for w in p.split())
+        self._ordinary = english | frozenset(STOP_WORDS)
         if settings.span_scorer:
             from transforms.redaction.scorer import SpanScorer
 
@@ -392,6 +394,8 @@ class Detector:
             start, end = norm.to_original(r.start, r.end)
             if r.entity_type == "PERSON" and is_possessive(norm.text, r.start, r.end):
                 unjudged(r)
+            if r.entity_type == "LOCATION" and self._city_in_place_frame(norm.text, r):
+                unjudged(r)
             threshold = self.threshold(r)
             name = (r.recognition_metadata or {}).get("recognizer_name", "")
             plural = self._thing_plural(norm.text, r) if r.entity_type == "PERSON" and spoken else None
@@ -427,6 +431,25 @@ class Detector:
             if into is not None and (into.entity_type != d.result.entity_type or into.recognizer != _name(d.result)):
                 decisions[i] = d._replace(verdict=f"kept, merged into an overlapping {into.entity_type} hit")
         return merged, decisions
+
+    def _city_in_place_frame(self, text: str, result) -> bool:
+        """A world city that is no ordinary word, straight after a place preposition ("music events in
+        manchester", "fun things to do in miami"): a place whatever else the command talks about, so the
+        span scorer's judgement (which the command's other words can outvote) is undone, as for a name
+        in the possessive. Only the place list's own hits."""
+        if _name(result) != PLACE_LIST:
+            return False
+        phrase = text[result.start : result.end].lower()
+        before, after = text[: result.start].split(), text[result.end :].split()
+        nxt = _bare(after[0]) if after else ""
+        if nxt and nxt not in self._ordinary and nxt not in self._place_words:  # "from david lindley": a name
+            return False
+        return (
+            bool(before)
+            and _bare(before[-1]) in PLACE_PREPOSITIONS - {"by"}  # "songs by chicago": a band
+            and phrase in self._cities
+            and not all(w in self._ordinary for w in phrase.split())
+        )
 
     def _thing_plural(self, text: str, result) -> tuple[str, int] | None:
         """``(word, end)`` when the hit's last word is a plural common noun that is no listed name and no
@@ -494,6 +517,7 @@ COORDINATORS = frozenset({"and", "or", "&", "n", "plus"})
 # a word after one of these is a thing, not a person: "pay the bill and call malinda"
 DETERMINERS = frozenset("the a an my your his her our their this that these those its some any no every".split())
 NAME_LIST = "NameGazetteerRecognizer"
+PLACE_LIST = "PlaceGazetteerRecognizer"
 LISTED = 0.5  # a name list's score for a listed name that is no ordinary English word (0.3: "bill", "will")
 
 
