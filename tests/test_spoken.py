@@ -25,6 +25,9 @@ from transforms.redaction.spoken import normalize
         ("send it to forty two at example dot com", "send it to 42@example.com"),
         ("one two three dash four five dash six seven eight nine", "123-45-6789"),
         ("serial g zero nine zero x f nine k", "serial g090xf9k"),
+        # a long spelled code may end in "a" (SW1A 1AA); a short run may not ("at eight a")
+        ("my postcode is s w one a one a a", "my postcode is sw1a1aa"),
+        ("a table for two at eight a", "a table for 2 at 8 a"),
         ("set a timer for ten minutes", "set a timer for 10 minutes"),
         # "@" said the Indian-English way
         ("priya at the rate gmail dot com", "priya@gmail.com"),

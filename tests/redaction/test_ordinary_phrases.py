@@ -142,3 +142,11 @@ def test_when_a_city_follows_a_place_preposition_then_the_commands_other_words_c
 def test_when_a_city_word_names_an_artist_then_the_place_frame_does_not_claim_it(engines, text):
     (found,) = engines.detector.detect_batch([text], [{}])
     assert not [d for d in found if d.entity_type == "LOCATION"], found
+
+
+@pytest.mark.parametrize(
+    "text", ["s seven seven nine y e", "my postcode is s w one a one a a", "it's e c one a one b b"]
+)
+def test_when_a_uk_postcode_is_spelled_out_then_it_is_redacted_without_a_context_word(engines, text):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    assert found and found[-1].end == len(text), found

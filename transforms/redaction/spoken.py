@@ -302,8 +302,12 @@ def _codes(text: str, toks: list[_Tok]) -> list[_Tok]:
 
 
 def _bad_letter_edges(run: list[_Tok]) -> bool:
-    """A run must not start or end with the words "a" / "i" ("i live at 12", "set a 5 minute")."""
-    return _lower(run[0]) in ("a", "i") or _lower(run[-1]) in ("a", "i")
+    """A run must not start or end with the words "a" / "i" ("i live at 12", "set a 5 minute"); a long
+    spelled code may end in one ("s w one a one a a": SW1A 1AA), five pieces or more with two digits."""
+    if _lower(run[0]) in ("a", "i"):
+        return True
+    long_code = len(run) >= 5 and sum(t.kind == "num" for t in run) >= 2
+    return _lower(run[-1]) in ("a", "i") and not long_code
 
 
 def _addresses_online(text: str, toks: list[_Tok]) -> list[_Tok]:
