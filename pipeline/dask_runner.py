@@ -236,8 +236,9 @@ class _Translator(beam.pipeline.PipelineVisitor):
     def _reshuffle(self, bag):
         """Every element dealt round-robin over ``npartitions`` new partitions. ``Bag.repartition``
         only splits or joins neighbouring partitions, so the elements of one heavy input (the
-        units of one large Parquet file, the needle batches of one reader) stayed together in one
-        partition, and so on one worker: the check's scan ran on one core of two."""
+        units of one large Parquet file) stayed together in one partition, and the partitions
+        were as uneven as the inputs (the leak check at 100,000 clips: one worker computed 73 s,
+        the other 47 s)."""
         import dask
         import dask.bag as db
 
