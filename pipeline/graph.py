@@ -12,9 +12,10 @@
     failures of every stage ─► Flatten ─► WriteQuarantine ─► <output>/quarantine/*.jsonl
     dropped by policy: counted per reason (policy/dropped_<reason>), written nowhere
 
-The manifest is read twice: the keys-only read feeds the policy's side inputs (the survivor of
-each repeated clip id, listed accounts), so the full clips, raw transcripts included, do not wait,
-materialised, for side inputs computed from themselves. Each row is read with its position, and
+The manifest is read three times: the keys-only reads feed the policy's side inputs (the
+survivor of each repeated clip id, listed accounts), so the full clips, raw transcripts included,
+do not wait, materialised, for side inputs computed from themselves; the third read gives only the
+rows of repeated ids (found from 8-byte hashes of the ids), which are the only rows ranked. Each row is read with its position, and
 the policy keeps the survivor of a repeated id as it streams past: no shuffle and no Flatten on
 the clip path, so clips stream from the read to the shard writers on every runner.
 Order matters: policy runs before any audio is read, so dropped clips cost nothing;
@@ -93,8 +94,13 @@ class AnonymizeClips(beam.PTransform):
         months, retention = c.identifiers.epoch_months, c.policy.retention_days
 
         read = pbegin | "ReadClips" >> ReadClips(self._manifest)
-        keys = pbegin | "ReadClipKeys" >> ReadClipKeys(self._manifest, ranked=True)  # for the policy's side inputs
-        policy = read.main | "ApplyPolicy" >> ApplyPolicy(c.policy, self._lists, meta.as_of, key, months, keys=keys)
+        keys = pbegin | "ReadClipKeys" >> ReadClipKeys(self._manifest)  # for the policy's side inputs
+        # Only the rows of repeated clip ids are ranked (a third read, filtered by the ids' hashes),
+        # so no runner's shuffle holds a record per clip (the DirectRunner's is in the launcher).
+        ranks = pbegin | "ReadRepeatedKeys" >> ReadClipKeys(self._manifest, ranked=True, repeated_in=keys)
+        policy = read.main | "ApplyPolicy" >> ApplyPolicy(
+            c.policy, self._lists, meta.as_of, key, months, keys=keys, ranks=ranks
+        )
         ids = policy.main | "PseudonymizeIds" >> PseudonymizeIds(c.identifiers, key, retention)
         text = ids.main | "RedactTranscript" >> RedactTranscript(c.transcript, self._presidio, key_source=key)
         audio = text.main | "DecodeAudio" >> DecodeAudio(c.audio)

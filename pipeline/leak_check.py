@@ -21,8 +21,9 @@ each span whose hash is a needle's; probes meet the needles of their key in a ``
 record (by clip) and log line that names a clip meets that clip's first names in a second join over
 :data:`CLIP_BUCKETS` buckets of packed blobs, so a worker holds one bucket's names at a time.
 Manifest rows are numbered by one reader (their numbers are the findings' row numbers: the one
-serial step); everything after it runs in parallel. The blobs that grow with the manifest and the
-outputs (needle batches, the sketch and its parts, row-bound names, texts about clips) are spilled:
+serial step, which only reads and packs rows in batches); everything after it, the needles of each
+batch included, runs in parallel. The blobs that grow with the manifest and the outputs (batches
+of rows, needle batches, the sketch and its parts, row-bound names, texts about clips) are spilled:
 written by the worker that makes them to files in the check's work folder (sealed), with only their
 references shuffled, so a runner that keeps shuffles in the launcher's memory (the DirectRunner)
 holds references, not data.
@@ -195,27 +196,35 @@ def match_spilled_clips(spill: Spill, needle_refs: Iterable[Ref], probe_refs: It
     yield from match_clips(map(spill.read, needle_refs), map(spill.read, probe_refs))
 
 
-def numbered_needles(manifest: str, allowed: frozenset[str], review_key) -> Iterator:
-    """Needle entries of every manifest row (numbered as the job counts them), in packed lists of
-    :data:`NEEDLE_BATCH_ROWS` rows' entries, and, last, the counts under the tagged output
-    ``counts``. Runs in one reader: the numbers are the findings' row numbers."""
-    from pipeline.verify import ordinary_words, read_manifest_rows
+def numbered_rows(manifest: str) -> Iterator[bytes]:
+    """Every manifest row with its number (as the job counts them: the findings' row numbers),
+    packed :data:`NEEDLE_BATCH_ROWS` rows to a blob. The one serial step of the check, and only
+    reading: the rows' needles are made in parallel from the blobs (:func:`batch_needles`)."""
+    from pipeline.verify import read_manifest_rows
 
-    review_id_of = _review_ids(review_key)
-    ordinary = ordinary_words()
-    totals = [0, 0, 0, 0]
     batch: list = []
     for number, row in enumerate(read_manifest_rows(manifest), start=1):
-        entries, counts = leak_keys.row_needles(number, row, allowed, ordinary, review_id_of)
-        for i, value in enumerate(counts):
-            totals[i] += value
-        batch += entries
-        if number % NEEDLE_BATCH_ROWS == 0:
+        batch.append((number, row))
+        if len(batch) == NEEDLE_BATCH_ROWS:
             yield pack(batch)
             batch = []
     if batch:
         yield pack(batch)
-    yield pvalue.TaggedOutput("counts", RowCounts(*totals))
+
+
+def batch_needles(
+    blob: bytes, allowed: frozenset[str], ordinary: frozenset[str], review_id_of
+) -> tuple[bytes, RowCounts]:
+    """A blob of numbered rows (:func:`numbered_rows`) → the packed needle entries of its rows,
+    and their counts."""
+    totals = [0, 0, 0, 0]
+    entries: list = []
+    for number, row in unpack(blob):
+        found, counts = leak_keys.row_needles(number, row, allowed, ordinary, review_id_of)
+        for i, value in enumerate(counts):
+            totals[i] += value
+        entries += found
+    return pack(entries), RowCounts(*totals)
 
 
 def batch_sketch(blob: bytes) -> leak_keys.SketchParts:
@@ -381,17 +390,35 @@ def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
 # ---------------------------------------------------------------- thin DoFns
 
 
+class _RowsFn(beam.DoFn):
+    """The manifest → refs of its spilled blobs of numbered rows (the check's one serial step)."""
+
+    def __init__(self, spill: Spill):
+        self._spill = spill
+
+    def process(self, manifest: str):
+        for blob in numbered_rows(manifest):
+            yield self._spill.write([blob])[0]
+
+
 class _NeedlesFn(beam.DoFn):
-    """The manifest → refs of its spilled needle batches; the counts to ``counts``."""
+    """A ref of numbered rows → the ref of their spilled needle batch; the counts to ``counts``."""
 
     def __init__(self, allowed: frozenset[str], review_key, spill: Spill):
         self._allowed = allowed
         self._review_key = review_key
         self._spill = spill
 
-    def process(self, manifest: str):
-        for item in numbered_needles(manifest, self._allowed, self._review_key):
-            yield item if isinstance(item, pvalue.TaggedOutput) else self._spill.write([item])[0]
+    def setup(self):
+        from pipeline.verify import ordinary_words
+
+        self._ordinary = ordinary_words()
+        self._review_id_of = _review_ids(self._review_key)
+
+    def process(self, ref):
+        entries, counts = batch_needles(self._spill.read(ref), self._allowed, self._ordinary, self._review_id_of)
+        yield self._spill.write([entries])[0]
+        yield pvalue.TaggedOutput("counts", counts)
 
 
 class _ScanFn(beam.DoFn):
@@ -517,15 +544,19 @@ class CheckLeaks(beam.PTransform):
         self._spill = Spill(spill_dir)  # this check's key: made here, in memory only
 
     def expand(self, pbegin) -> CheckOutputs:
+        # One reader numbers the rows (refs of spilled batches of rows); the needles of each batch
+        # are made wherever the batch lands.
         read = (
             pbegin
             | "ManifestPath" >> beam.Create([self._manifest])
-            | "NumberRows"
+            | "NumberRows" >> beam.ParDo(_RowsFn(self._spill))
+            | "SpreadRows" >> beam.Reshuffle()
+            | "Needles"
             >> beam.ParDo(_NeedlesFn(self._allowed, self._review_key, self._spill)).with_outputs(
                 "counts", main="needles"
             )
         )
-        needles = read.needles | "SpreadNeedles" >> beam.Reshuffle()  # refs of spilled batches of entries
+        needles = read.needles  # refs of spilled batches of entries
         sketch = (
             needles
             | "PartialSketches" >> beam.Map(spill_partial_sketch, self._spill)

@@ -195,6 +195,7 @@ def local_runner(options):
 
     if options.view_as(StandardOptions).runner in (None, "DirectRunner", "direct"):
         bound_worker_allocators()
+        bound_launcher_allocator()
         return local_engine.local_fn_api_runner()  # Beam's FnApiRunner; its SDK workers keep off the console
     return None
 
@@ -204,6 +205,32 @@ def local_runner(options):
 # grows from ~400 to ~520 MiB over 20,000 clips without them, not in Python objects but in glibc
 # arenas and Arrow's pool retaining freed pages (docs/SCALE_OUT.md, memory at scale).
 WORKER_ALLOCATOR_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
+
+
+def bound_launcher_allocator() -> None:
+    """Bound this process's glibc arenas as the workers' are: ``MALLOC_ARENA_MAX`` is read only when
+    a process starts, so the launcher (whose runner threads each take an arena) sets it here
+    (``mallopt``; nothing on a C library without it)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 2)
+    except (OSError, AttributeError):
+        pass
+
+
+def release_freed_memory() -> None:
+    """Hand the heap the job's pipeline freed back to the system (glibc's ``malloc_trim``) before
+    the leak check runs its own pipeline in this process."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+_M_ARENA_MAX = -8  # glibc's malloc.h
 
 
 def bound_worker_allocators() -> None:
@@ -292,6 +319,8 @@ def _run(args, beam_args, config, key, as_of, publication: publish.Publication) 
         code = code or EXIT_FAILED
     report.write_report(run_report, paths.report)
     if not args.no_verify:
+        del p, result  # the job's graph and runner state: the check starts from the job's freed memory
+        release_freed_memory()
         LOG.info("run %s: leak verification over %s", meta.run_id, publication.staging_root)
         run_report["leak_check"] = check = verify_outputs(
             args.input, publication.staging_root, config, key, publication.root, beam_args

@@ -208,3 +208,21 @@ def test_when_the_check_is_timed_at_two_worker_counts_then_the_table_shows_the_s
     assert "2.00x" in table[-1] and "1.00x" in table[-2]
     assert "20.00 CPU ms per clip" in bench.check_cost(rows, 1_000_000, 0.28)[0]
     assert "5.6 vCPU-hours" in bench.check_cost(rows, 1_000_000, 0.28)[1]  # 20,000 CPU s
+
+
+def test_when_two_workers_compute_in_overlapping_tasks_then_the_summary_says_how_long_both_ran():
+    from benchmarks.check_tasks import task_summary
+
+    def task(worker, key, start, stop):
+        return {"worker": worker, "key": key, "startstops": [{"action": "compute", "start": start, "stop": stop}]}
+
+    stream = [
+        task("a", ("_run_bundle.CheckLeaks/Scan-1f2e", 0), 0.0, 4.0),
+        task("a", ("_run_bundle.CheckLeaks/Scan-1f2e", 1), 5.0, 6.0),
+        task("b", "_run_bundle.CheckLeaks/Needles-9a9a", 3.0, 5.5),
+        {"worker": "b", "key": "x-1", "startstops": [{"action": "transfer", "start": 0.0, "stop": 9.0}]},
+    ]
+    summary = task_summary(stream)
+    assert summary["worker_s"] == [5.0, 2.5]
+    assert summary["together_s"] == 1.5  # 3-4 and 5-5.5
+    assert summary["steps"] == [("_run_bundle.CheckLeaks/Scan", 5.0), ("_run_bundle.CheckLeaks/Needles", 2.5)]

@@ -127,6 +127,22 @@ class _HoldFn(beam.DoFn):
             yield WindowedValue(x, 0, [GlobalWindow()])
 
 
+class _BundleSizeFn(beam.DoFn):
+    """Emits, when a bundle ends, how many elements it held."""
+
+    def start_bundle(self):
+        self._count = 0
+
+    def process(self, x):
+        self._count += 1
+
+    def finish_bundle(self):
+        from apache_beam.transforms.window import GlobalWindow
+        from apache_beam.utils.windowed_value import WindowedValue
+
+        yield WindowedValue(self._count, 0, [GlobalWindow()])
+
+
 def _options(cluster, *extra: str):
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -151,6 +167,30 @@ def test_when_a_pardo_has_tagged_outputs_side_inputs_and_finish_bundle_then_dask
     assert result.wait_until_finish() == "DONE"
     (seen,) = [c for c in result.metrics().query()["counters"] if c.key.metric.name == "seen"]
     assert seen.committed == 40  # counted once over the four bundles, not only the first one's
+
+
+@pytest.mark.parametrize("inputs", [1, 3])
+def test_when_elements_are_reshuffled_then_every_partition_gets_its_share_and_both_workers_run_them(cluster, inputs):
+    """A reshuffle deals the elements of few inputs (one reader, one large file's units) over all
+    partitions; before, the partitions of a one-element Create stayed together on one worker."""
+    from dask.distributed import Client, get_task_stream
+
+    from pipeline.dask_runner import DaskRunner
+
+    p = beam.Pipeline(runner=DaskRunner(), options=_options(cluster, "--dask_npartitions", "4"))
+    sizes = (
+        p
+        | beam.Create(range(inputs))
+        | beam.FlatMap(lambda i: range(i * 40, (i + 1) * 40))
+        | "Spread" >> beam.Reshuffle()
+        | "Sizes" >> beam.ParDo(_BundleSizeFn())
+    )
+    expected = {1: [10, 10, 10, 10], 3: [30, 30, 30, 30]}[inputs]
+    assert_that(sizes | beam.combiners.ToList() | beam.Map(sorted), equal_to([expected]))
+    with Client(cluster) as client, get_task_stream(client) as stream:
+        assert p.run().wait_until_finish() == "DONE"
+    spread = [task for task in stream.data if "_run_bundle.Sizes" in str(task["key"])]
+    assert len(spread) == 4 and len({task["worker"] for task in spread}) == 2
 
 
 def test_when_a_bounded_source_read_is_in_the_graph_then_dask_refuses_it_before_running(cluster, tmp_path):

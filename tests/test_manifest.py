@@ -394,3 +394,21 @@ def test_the_clips_read_and_the_keys_read_give_each_row_the_same_survivor_rank(t
         )
         paired = both | beam.Flatten() | beam.GroupByKey() | beam.MapTuple(lambda k, tags: (k[0], sorted(tags)))
         assert_that(paired, equal_to([(f"c{i % 3}", ["clip", "key"]) for i in range(7)]))
+
+
+def test_when_keys_are_read_again_with_repeated_in_then_only_the_rows_of_repeated_ids_come_back(tmp_path):
+    manifest = tmp_path / "m.jsonl"
+    ids = ["c0", "c1", "c0", "c2", "c0", "c1", "c3"]
+    manifest.write_text("".join(json.dumps({**GOOD, "clip_id": i}) + "\n" for i in ids) + "not json\n")
+    with TestPipeline() as p:
+        keys = p | "Keys" >> ReadClipKeys(str(manifest))
+        again = p | "Again" >> ReadClipKeys(str(manifest), ranked=True, repeated_in=keys)
+        assert_that(again | beam.Map(lambda k: k[0]), equal_to(["c0", "c0", "c0", "c1", "c1"]))
+
+
+def test_when_no_clip_id_repeats_then_the_filtered_keys_read_gives_nothing(tmp_path):
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps({**GOOD, "clip_id": f"c{i}"}) + "\n" for i in range(5)))
+    with TestPipeline() as p:
+        keys = p | "Keys" >> ReadClipKeys(str(manifest))
+        assert_that(p | "Again" >> ReadClipKeys(str(manifest), ranked=True, repeated_in=keys), equal_to([]))

@@ -194,8 +194,9 @@ def _write_manifest(path, rows, fmt):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_when_manifest_rows_repeat_a_clip_id_then_the_lowest_fingerprint_then_the_first_row_goes_on(tmp_path, fmt):
-    """The job's own wiring (ReadClips, ReadClipKeys ranked, ApplyPolicy with keys): copies are
-    told apart by their manifest position, so exactly one of identical rows goes on."""
+    """The job's own wiring (ReadClips, ReadClipKeys, the repeated ids' rows ranked by a third read,
+    ApplyPolicy with keys and ranks): copies are told apart by their manifest position, so exactly
+    one of identical rows goes on."""
     from transforms.core.dedupe import clip_fingerprint
     from transforms.manifest import ReadClipKeys, ReadClips, parse_clip
 
@@ -219,8 +220,9 @@ def test_when_manifest_rows_repeat_a_clip_id_then_the_lowest_fingerprint_then_th
     _write_manifest(path, rows, fmt)
     with TestPipeline() as p:
         clips = p | ReadClips(str(path))
-        keys = p | "Keys" >> ReadClipKeys(str(path), ranked=True)
-        out = clips.main | ApplyPolicy(PolicyConfig(), {}, AS_OF, KEYSOURCE, 6, keys=keys)
+        keys = p | "Keys" >> ReadClipKeys(str(path))
+        ranks = p | "Ranks" >> ReadClipKeys(str(path), ranked=True, repeated_in=keys)
+        out = clips.main | ApplyPolicy(PolicyConfig(), {}, AS_OF, KEYSOURCE, 6, keys=keys, ranks=ranks)
         kept = out.main | "Kept" >> beam.Map(lambda c: (c.clip_id, c.transcript, c.first_name))
         expected = [
             ("same", "alexa play music", "Ann"),
@@ -235,6 +237,21 @@ def test_when_manifest_rows_repeat_a_clip_id_then_the_lowest_fingerprint_then_th
             ("tie", "policy", "duplicate_clip_id"),
         ]
         assert_that(codes, equal_to(duplicates), label="failures")
+
+
+def test_when_the_ranks_hold_an_id_with_one_row_then_its_clip_goes_on():
+    """The ranked rows are those whose id hash was seen twice: an id that only shares its hash with
+    another (a collision) has one row there, is not repeated, and its clip goes on."""
+    keys = [("a", "ACCT-0000000001"), ("b", "ACCT-0000000001")]
+    with TestPipeline() as p:
+        ranks = p | "Ranks" >> beam.Create([("a", "ACCT-0000000001", b"\x01" * 40 + b"00000@000")])
+        out = (
+            p
+            | beam.Create([clip("a"), clip("b")])
+            | ApplyPolicy(PolicyConfig(), {}, AS_OF, KEYSOURCE, 6, keys=p | "Keys" >> beam.Create(keys), ranks=ranks)
+        )
+        assert_that(out.main | "Kept" >> beam.Map(lambda c: c.clip_id), equal_to(["a", "b"]), label="main")
+        assert_that(out.failures, equal_to([]), label="failures")
 
 
 def test_when_copies_cannot_be_told_apart_then_none_goes_on():

@@ -20,3 +20,10 @@ def test_when_the_operator_set_an_allocator_then_it_is_kept(monkeypatch):
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
     run.bound_worker_allocators()
     assert os.environ["MALLOC_ARENA_MAX"] == "8" and os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "jemalloc"
+
+
+def test_when_the_launcher_bounds_its_arenas_and_trims_its_heap_then_it_carries_on():
+    """Both are glibc calls through ctypes; on another C library they do nothing."""
+    run.bound_launcher_allocator()
+    run.release_freed_memory()
+    assert sum(range(1000)) == 499500  # the process still allocates

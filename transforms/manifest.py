@@ -38,7 +38,7 @@ from typing import Any
 
 import apache_beam as beam
 
-from transforms.core.dedupe import survivor_rank
+from transforms.core.dedupe import RepeatedIdHashes, id_hash, survivor_rank
 from transforms.core.failures import ClipError, failure_from
 from transforms.core.ids import canonical_id, valid_id
 from transforms.core.records import Clip, Failure, Word
@@ -312,7 +312,8 @@ class ReadClips(beam.PTransform):
 
 class _KeysFn(beam.DoFn):
     """(position, raw row) → (clip_id, account_id[, survivor rank]) of a valid clip; nothing for a
-    bad row, and no counters (``ReadClips`` counts every row and quarantines the bad ones)."""
+    bad row, and no counters (``ReadClips`` counts every row and quarantines the bad ones). With
+    the side input ``repeated`` (hashes of repeated ids), only rows whose id has one of them."""
 
     def __init__(self, fmt: str, manifest_dir: str, csv_header: tuple[str, ...] = (), ranked: bool = False):
         self._fmt = fmt
@@ -320,13 +321,17 @@ class _KeysFn(beam.DoFn):
         self._header = csv_header
         self._ranked = ranked
 
-    def process(self, element):
+    def process(self, element, repeated=None):
         position, raw = element
         if is_blank(raw):
             return
+        if repeated is not None and not repeated:
+            return  # no id is repeated: nothing to parse
         try:
             clip = parse_clip(decode_row(raw, self._fmt, self._header), self._dir)
         except Exception:  # noqa: BLE001 - counted and quarantined by ReadClips
+            return
+        if repeated is not None and id_hash(clip.clip_id) not in repeated:
             return
         if self._ranked:
             yield clip.clip_id, clip.account_id, survivor_rank(clip._replace(source_row=position))
@@ -341,12 +346,26 @@ class ReadClipKeys(ReadClips):
 
     The policy stage builds its side inputs (the survivor of each repeated clip id, listed
     accounts) from these, so the full clips stream straight through instead of all waiting in the
-    runner for side inputs computed from themselves."""
+    runner for side inputs computed from themselves.
 
-    def __init__(self, manifest_path: str, ranked: bool = False):
+    ``repeated_in``: the keys of a first keys-only read. The ids they hold more than once are
+    found by :class:`transforms.core.dedupe.RepeatedIdHashes` (8 bytes a row, combined per
+    bundle), and this read then gives only the rows of those ids (and of any id whose hash they
+    share): what the policy ranks per id stays small, so no shuffle holds a record per clip."""
+
+    def __init__(self, manifest_path: str, ranked: bool = False, repeated_in=None):
         super().__init__(manifest_path)
         self._ranked = ranked
+        self._repeated_in = repeated_in
 
     def expand(self, pbegin):
         rows = _read_rows(pbegin, self._path, self._fmt)
-        return rows | "Keys" >> beam.ParDo(_KeysFn(self._fmt, self._dir, self._header, self._ranked))
+        keys_fn = _KeysFn(self._fmt, self._dir, self._header, self._ranked)
+        if self._repeated_in is None:
+            return rows | "Keys" >> beam.ParDo(keys_fn)
+        repeated = (
+            self._repeated_in
+            | "KeyIds" >> beam.Map(lambda key: key[0])
+            | "RepeatedIdHashes" >> beam.CombineGlobally(RepeatedIdHashes())
+        )
+        return rows | "RepeatedKeys" >> beam.ParDo(keys_fn, beam.pvalue.AsSingleton(repeated))

@@ -222,13 +222,24 @@ class ApplyPolicy(beam.PTransform):
     escalation rules."""
 
     def __init__(
-        self, config: PolicyConfig, list_paths: dict[str, tuple[str, ...]], as_of, key_source, epoch_months, keys=None
+        self,
+        config: PolicyConfig,
+        list_paths: dict[str, tuple[str, ...]],
+        as_of,
+        key_source,
+        epoch_months,
+        keys=None,
+        ranks=None,
     ):
-        """``keys``: (clip_id, account_id, survivor rank) of the same clips, from a separate read
-        (``ReadClipKeys(..., ranked=True)``); without it they are taken from the clips, which then
-        wait in the runner for the side inputs."""
+        """``keys``: (clip_id, account_id, ...) of the same clips, from a separate read
+        (``ReadClipKeys``); without it they are taken from the clips, which then wait in the runner
+        for the side inputs. ``ranks``: (clip_id, account_id, survivor rank) of at least every row
+        of every repeated clip id (``ReadClipKeys(..., ranked=True, repeated_in=keys)`` gives only
+        those); without it, the ranks are taken from ``keys`` (then ranked: every row is ranked
+        per id, a shuffle with a record per clip) or from the clips."""
         super().__init__()
         self._keys = keys
+        self._ranks = ranks
         self._epoch_months = epoch_months
         self._config = config
         self._lists = list_paths  # {"opt_out": (...), "deletion_request": (...)}, resolved paths
@@ -239,10 +250,11 @@ class ApplyPolicy(beam.PTransform):
         keys = self._keys
         if keys is None:
             keys = clips | "ClipKeys" >> beam.Map(lambda c: (c.clip_id, c.account_id, survivor_rank(c)))
+        ranks = keys if self._ranks is None else self._ranks
         # Deduplicate on keys only: the survivor of each repeated id is chosen from the keys, and
         # each clip is kept or quarantined as it passes. No clip is shuffled or waits for another.
         survivors = (
-            keys
+            ranks
             | "RankById" >> beam.Map(lambda key: (key[0], key[2]))
             | "LowestRank" >> beam.CombinePerKey(_SurvivorFn())
             | "Repeated" >> beam.FlatMap(_repeated)

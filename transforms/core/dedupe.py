@@ -12,11 +12,21 @@ Fails: nothing.
 Both sides compute the rank from the same parsed row, so the policy stage can keep the survivor
 as it streams past (a side input holds the survivor's rank of each repeated id only) instead of
 gathering every copy of every repeated id in a shuffle.
+
+Which ids are repeated is found without a shuffle that holds a record per clip:
+:class:`RepeatedIdHashes` combines the 64-bit hashes of every row's clip id (8 bytes a row, in
+one array per bundle) into the few hashes seen more than once; only the rows with those hashes
+are then ranked per id. A hash shared by two different ids only sends both to the ranking, which
+counts rows per id and finds neither repeated: the side input is the same as ranking every row.
 """
 
 from __future__ import annotations
 
 import hashlib
+from array import array
+
+import apache_beam as beam
+import numpy as np
 
 from transforms.core.records import Clip
 
@@ -35,3 +45,39 @@ def survivor_rank(clip: Clip) -> bytes:
     digest (whose byte order is the hex fingerprint's order), then the row's position. Bytes, so
     the keys-only read shuffles about 50 bytes per clip, not two strings."""
     return hashlib.sha256(_fingerprint_text(clip).encode("utf-8", "replace")).digest() + clip.source_row.encode()
+
+
+def id_hash(clip_id: str) -> int:
+    """A 64-bit hash of a clip id (the same on every worker and run)."""
+    return int.from_bytes(hashlib.blake2b(clip_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def repeated_hashes(hashes: np.ndarray) -> frozenset[int]:
+    """The values that occur more than once in an array of uint64 hashes."""
+    ordered = np.sort(hashes, kind="stable")
+    again = ordered[1:][ordered[1:] == ordered[:-1]]
+    return frozenset(int(h) for h in np.unique(again))
+
+
+class RepeatedIdHashes(beam.CombineFn):
+    """clip ids → frozenset of the :func:`id_hash` values of ids seen more than once.
+
+    The accumulator is an ``array('Q')`` of hashes (8 bytes an id), so what a runner shuffles
+    between the partial and the final combine is one compact array per bundle, not a record per
+    clip: on the DirectRunner, whose shuffles live in the launcher, the launcher stays flat."""
+
+    def create_accumulator(self):
+        return array("Q")
+
+    def add_input(self, accumulator, clip_id):
+        accumulator.append(id_hash(clip_id))
+        return accumulator
+
+    def merge_accumulators(self, accumulators):
+        merged = array("Q")
+        for accumulator in accumulators:
+            merged.extend(accumulator)
+        return merged
+
+    def extract_output(self, accumulator):
+        return repeated_hashes(np.frombuffer(accumulator, dtype=np.uint64)) if accumulator else frozenset()
