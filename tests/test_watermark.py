@@ -111,7 +111,13 @@ def test_when_run_tags_and_batches_are_derived_then_they_are_keyed_and_in_range(
 
 def test_when_false_alarm_is_computed_then_it_grows_with_the_windows_and_falls_with_the_score():
     assert false_alarm(0.0, 10) > false_alarm(0.0, 1)
-    assert false_alarm(4.0, 1) <= false_alarm(0.0, 1) <= 2.0**-24
+    assert false_alarm(4.0, 1) <= false_alarm(0.0, 1) <= 2 * 2.0**-24  # two decodes (weightings) per window
+
+
+def test_when_the_null_model_is_read_then_the_decodes_per_window_agree_with_the_detector():
+    from transforms.watermark import mark, null_model
+
+    assert null_model.DECODES_PER_WINDOW == mark.DECODES_PER_WINDOW
 
 
 def test_when_no_watermark_key_is_given_then_the_fallbacks_are_as_documented(tmp_path):

@@ -32,6 +32,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=23)
     parser.add_argument("--skip-robustness", action="store_true")
     parser.add_argument(
+        "--wer",
+        action="store_true",
+        help="also Whisper's word error with and without the mark, paired per utterance (needs the eval extras)",
+    )
+    parser.add_argument("--wer-draws", type=int, default=2, help="pseudo-voice draws per utterance for --wer")
+    parser.add_argument("--wer-method", default="pseudo_voice", help="the disguise heard in --wer ('' for none)")
+    parser.add_argument(
+        "--strength", type=float, default=None, help="mark strength d for --wer (default: the shipped one)"
+    )
+    parser.add_argument(
         "--disguise",
         default="",
         metavar="METHOD",
@@ -82,6 +92,10 @@ def run(args, extra) -> int:
     }
     result["quality"] = ev.quality(test, key, rng)
     result["costs"] = ev.costs(test, key, rng)
+    if args.wer:
+        result["wer"] = ev.wer_paired(
+            ev.load_speech(args.speech_dir, TEST), rng, args.wer_method, args.wer_draws, args.strength
+        )
     if not args.skip_robustness:
         result["robustness"] = ev.robustness(test, others, key, rng, args.excerpts, args.attack)
     result["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
@@ -105,6 +119,8 @@ def _table(result: dict) -> str:
         f"cost: embed {c['embed_cpu_ms_per_3s']} ms CPU per 3 s clip, decode {c['decode_cpu_ms_per_3s']} ms CPU per 3 s"
     )
     lines.append(f"false alarm: {result['false_alarm_at_threshold']}")
+    if "wer" in result:
+        lines.append(f"Whisper word error, marked vs unmarked (paired): {result['wer']}")
     if "null" in result:
         lines.append(f"null: {result['null']}")
     return "\n".join(lines)

@@ -30,7 +30,7 @@ import soundfile as sf
 from pipeline.evaluation import watermark_attacks as wa
 from transforms.watermark import MAX_FALSE_ALARM, Marker, Payload, false_alarm, layout
 from transforms.watermark.code import MAX_BATCHES, TAG_BITS
-from transforms.watermark.mark import RATE, detect, detect_window, one_blas_thread, window_diffs, windows
+from transforms.watermark.mark import RATE, STRENGTH, detect, null_scores, one_blas_thread, window_diffs, windows
 from transforms.watermark.null_model import summarise
 
 EXCERPT_S = 3.0
@@ -120,9 +120,9 @@ def null_distribution(
                 for a in range(0, max(1, len(audio) - size + 1), hop):
                     diffs = window_diffs(audio[a : a + size])
                     for lay in lays:
-                        d = detect_window(diffs, lay)
-                        scores[source].append(d.score)
-                        passes[source] += d.crc_ok
+                        score, crc_ok = null_scores(diffs, lay)
+                        scores[source].append(score)
+                        passes[source] += crc_ok
     every = np.array(scores["unmarked"] + scores["wrong_key"])
     sources = {s: {"windows": len(v), "crc_passes": passes[s]} for s, v in scores.items()}
     return summarise(every, passes["unmarked"] + passes["wrong_key"], sources), every
@@ -185,6 +185,70 @@ def costs(test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator, repe
         detect(c, key, lay)
     decode_ms = (time.process_time() - start) / len(marked) * 1000
     return {"clips": len(clips), "embed_cpu_ms_per_3s": round(embed_ms, 3), "decode_cpu_ms_per_3s": round(decode_ms, 2)}
+
+
+def wer_paired(
+    speech: Sequence[tuple[str, np.ndarray]],
+    rng: np.random.Generator,
+    method: str = "pseudo_voice",
+    draws: int = 2,
+    strength: float | None = None,
+    bootstrap: int = 2000,
+) -> dict:
+    """Whisper's word error with and without the mark on the *same* audio, paired per utterance.
+
+    Each test utterance is heard whole: as it is, and in ``draws`` pseudo-voices of ``method``
+    (independent public evaluation keys, one voice per speaker and draw, as the job draws them),
+    each version unmarked and marked (a fresh mark key and payload per version). The reference is
+    Whisper on the original utterance (as in ``evaluate-voice``), so the undisguised unmarked version
+    scores 0 by construction. Reported per condition: corpus WER unmarked and marked, their
+    difference in points, and a 95 % interval of the difference from a paired bootstrap over
+    utterances (the utterance is the unit: its marked and unmarked versions share voice and words).
+    Needs the evaluation extras (faster-whisper; :class:`pipeline.evaluation.voice.Models`)."""
+    from pipeline.evaluation import voice_metrics as vm
+    from pipeline.evaluation.voice import Models
+    from transforms import disguise as voice
+
+    models = Models(threads=1)
+    originals = [x for _, x in speech]
+    refs = [vm.normalise_words(t) for t in models.transcribe(originals)]
+    words = np.array([len(r) for r in refs], dtype=np.float64)
+    versions = {"undisguised": [originals]}
+    if method:
+        params = voice.build_params(method, {})
+        versions[method] = []
+        for draw in range(draws):
+            key = hashlib.sha256(f"evaluate-watermark\x1fwer\x1f{method}\x1f{draw}".encode()).digest()
+            versions[method].append(
+                [voice.disguise(x, RATE, method, params, voice.voice_rng(key, spk, "eval", None)) for spk, x in speech]
+            )
+    out = {"utterances": len(speech), "reference_words": int(words.sum()), "strength": strength or STRENGTH}
+    for name, sets in versions.items():
+        plain_err, marked_err = [], []
+        for audio in sets:
+            marked = [Marker(rng.bytes(32), random_payload(rng), strength or STRENGTH).embed(a) for a in audio]
+            for collected, batch in ((plain_err, audio), (marked_err, marked)):
+                heard = models.transcribe(batch)
+                collected.append([vm.word_errors(r, vm.normalise_words(h)) for r, h in zip(refs, heard, strict=True)])
+        plain = np.sum(plain_err, axis=0)  # errors per utterance, summed over draws
+        marked_ = np.sum(marked_err, axis=0)
+        total = words.sum() * len(sets)
+        diff = (marked_ - plain) / total
+        boot_idx = rng.integers(0, len(words), size=(bootstrap, len(words)))
+        boot = (marked_[boot_idx] - plain[boot_idx]).sum(axis=1) / (words[boot_idx].sum(axis=1) * len(sets))
+        out[name] = {
+            "draws": len(sets),
+            "wer_unmarked": round(100 * plain.sum() / total, 2),
+            "wer_marked": round(100 * marked_.sum() / total, 2),
+            "change_points": round(100 * diff.sum(), 2),
+            "change_95ci_points": [round(100 * float(q), 2) for q in np.quantile(boot, [0.025, 0.975])],
+            "utterances_worse_better_same": [
+                int(np.sum(marked_ > plain)),
+                int(np.sum(marked_ < plain)),
+                int(np.sum(marked_ == plain)),
+            ],
+        }
+    return out
 
 
 def windows_for(seconds: float) -> int:

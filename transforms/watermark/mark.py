@@ -22,13 +22,18 @@ scaled by about ``d`` (segmental SNR 15 dB on test speech), bin by bin — it fo
 formants, and it is exactly zero in digital silence. Band energies, which perceptual codecs keep,
 carry the mark, so Opus, MP3, AAC and Vorbis keep most of it.
 
-Detection searches 16 sample shifts (32-sample steps over a pair) and the 36 cycle phases, folds
-the window's repeated cycles onto one (adding their soft values), and takes the candidate whose
+Detection reads each pair as its log-magnitude difference plus half of each cross difference with
+the neighbouring pairs' frames (which cancels a host level changing linearly over four frames),
+under two bin weightings: "floor" (a bin's level against its 20th percentile) and "snr" (a cubed
+Wiener-like gain from each bin's local SNR, which silences the bins an added broadband noise owns).
+Per weighting it searches 16 sample shifts (32-sample steps over a pair) and the 36 cycle phases,
+folds the window's repeated cycles onto one (adding their soft values), and takes the candidate whose
 folded slots hold the most energy (an aligned candidate adds the mark coherently). Its 124 coded
-slots are Viterbi-decoded and the CRC-24 checked; its 20 sync slots give the *sync score*, their
-normalised correlation with the keyed sync symbols — about N(0, 1) on audio without this key's mark
-(the candidate was chosen by energy, which ignores the signs). A file's false-alarm probability
-(:func:`false_alarm`) is ``windows × P_null(sync ≥ score) × 2^-24``: the sync slots and the CRC are
+slots are Viterbi-decoded and the CRC-24 checked; the first weighting whose CRC matches is taken.
+Its 20 sync slots give the *sync score*, their normalised correlation with the keyed sync symbols —
+about N(0, 1) on audio without this key's mark (the candidate was chosen by energy, which ignores
+the signs). A file's false-alarm probability (:func:`false_alarm`) is
+``windows × 2 × P_null(sync ≥ score) × 2^-24`` (two decodes per window): the sync slots and the CRC are
 disjoint, so under no mark they are independent; ``P_null`` is the measured null distribution
 (:mod:`transforms.watermark.null_model`). A file is *found* when some window's CRC matches and its
 false-alarm probability is at most ``MAX_FALSE_ALARM`` (1e-6).
@@ -43,6 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.fft
+import scipy.ndimage
 
 from transforms.watermark import code
 
@@ -62,8 +68,13 @@ STRENGTH = 0.4  # d: the mark's log-magnitude swing per bin (0.3: PESQ 4.26, 0.4
 SHIFT_STEP = 32
 WINDOW_S = 3.0
 WINDOW_HOP_S = 1.5
-WEIGHT_FLOOR_Q = 0.2  # a bin's noise floor: this quantile of its energy over the window
+WEIGHT_FLOOR_Q = 0.2  # "floor" weighting: a bin's noise floor is this quantile of its energy over the window
 WEIGHT_FLOOR_K = 2.0
+SNR_NOISE_Q = 0.1  # "snr" weighting: the noise is this quantile of the frequency-smoothed energy
+SNR_WEIGHT_POWER = 3.0  # and the weight is (ξ / (1 + ξ)) ** this (1: Wiener gain; 3 chosen on the tune speakers)
+CROSS_WEIGHT = 0.5  # each cross difference with a neighbouring pair adds with this weight (cancels linear trends)
+WEIGHTINGS = ("floor", "snr")
+DECODES_PER_WINDOW = len(WEIGHTINGS)
 DIFF_CLIP = 3.0  # log-magnitude differences clipped here: one loud transient cannot swamp a slot
 _EPS = 1e-5
 _SQRT_HANN = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
@@ -158,31 +169,52 @@ class Detection(NamedTuple):
 
 
 def _pair_diffs(x: np.ndarray, shift: int) -> np.ndarray:
-    """Log-magnitude difference (first frame minus second) of each pair, band bins only, weighted
-    by each bin's level above its noise floor: (pairs, 185)."""
+    """Each pair's soft reading in both weightings: (2, pairs, 185), band bins only.
+
+    The reading of pair ``j`` (frames ``A_j``, ``B_j``) is the log-magnitude difference ``A_j - B_j``
+    plus half of each cross difference with the neighbouring pairs' frames, ``A_{j+1} - B_j`` and
+    ``A_j - B_{j-1}``: the mark adds to all three (with the overlap-add, a pair's gain also reaches its
+    neighbours' frames), and the combination ``-B_{j-1}/2 + 3A_j/2 - 3B_j/2 + A_{j+1}/2`` cancels a
+    host level that changes linearly over the four frames (onsets, decays, gliding harmonics), which the
+    plain difference keeps. Then two weightings of the bins (see :data:`WEIGHTINGS`)."""
     y = x[shift:]
     pairs = ((len(y) - N_FFT) // HOP + 1) // 2 if len(y) >= N_FFT else 0
     if pairs <= 0:
-        return np.zeros((0, N_BINS), dtype=np.float32)
+        return np.zeros((len(WEIGHTINGS), 0, N_BINS), dtype=np.float32)
     frames = np.lib.stride_tricks.as_strided(y, (2 * pairs, N_FFT), (HOP * 4, 4)) * _HANN
     mag = np.abs(scipy.fft.rfft(frames, axis=1)[:, BIN_LO : BIN_HI + 1])
     logmag = np.log(mag + _EPS * (1.0 + mag.mean(axis=1, keepdims=True)))
-    diff = np.clip(logmag[0::2] - logmag[1::2], -DIFF_CLIP, DIFF_CLIP)
-    # Pairs near the window's noise floor carry no mark (silence is not marked) but all of the added
-    # noise: weight each pair by how far its band energy stands above that floor.
+    a, b = logmag[0::2], logmag[1::2]
+    diff = np.clip(a - b, -DIFF_CLIP, DIFF_CLIP)
+    cross = np.clip(a[1:] - b[:-1], -DIFF_CLIP, DIFF_CLIP)  # A_{j+1} - B_j
+    diff[:-1] += CROSS_WEIGHT * cross
+    diff[1:] += CROSS_WEIGHT * cross
     energy = mag[0::2] ** 2 + mag[1::2] ** 2  # (pairs, bins)
-    floor = np.quantile(energy, WEIGHT_FLOOR_Q, axis=0) + 1e-12  # per bin, over the window
-    weight = energy / (energy + WEIGHT_FLOOR_K * floor)
-    return diff * weight.astype(np.float32)
+    out = np.empty((len(WEIGHTINGS), pairs, N_BINS), dtype=np.float32)
+    # "floor": a bin's level against its 20th percentile over the window. Pairs near the floor carry
+    # no mark (silence is not marked) but all of an added noise; this keeps every bin a little weight,
+    # which suits codec noise, reverberation and babble (noise that is itself nonstationary).
+    floor = np.quantile(energy, WEIGHT_FLOOR_Q, axis=0) + 1e-12
+    out[0] = diff * (energy / (energy + WEIGHT_FLOOR_K * floor))
+    # "snr": a Wiener-like gain from each bin's local SNR, cubed. The noise is the 10th percentile of
+    # the energy smoothed over 5 bins (then over 9), so a bin-pair near a stationary noise floor gets
+    # almost no weight: under white noise most band bins are noise, and their readings carry none of
+    # the mark.
+    smooth = scipy.ndimage.uniform_filter1d(energy, 5, axis=1, mode="nearest")
+    noise = scipy.ndimage.uniform_filter1d(np.quantile(smooth, SNR_NOISE_Q, axis=0), 9, mode="nearest") + 1e-12
+    xi = np.maximum(smooth / noise - 1.0, 0.0)
+    out[1] = diff * (xi / (1.0 + xi)) ** SNR_WEIGHT_POWER
+    return out
 
 
 def window_diffs(x: np.ndarray) -> list[np.ndarray]:
-    """The key-independent part of detection: each shift's pair differences (16 arrays)."""
+    """The key-independent part of detection: each shift's pair readings (16 arrays of (2, pairs, 185))."""
     return [_pair_diffs(x, shift) for shift in range(0, SYMBOL, SHIFT_STEP)]
 
 
 def soft_slots(diffs: list[np.ndarray], lay: Layout) -> np.ndarray:
-    """Folded soft values per (shift, phase, slot): (16 shifts, 36 phases, 144 slots).
+    """Folded soft values per (shift, phase, slot): (16 shifts, 36 phases, 144 slots), from one
+    weighting's readings (16 arrays of (pairs, 185)).
 
     Pair ``p`` of a candidate with phase ``φ`` is read as cycle position ``(p + φ) mod 36``; pairs
     at the same position (one per repetition of the cycle) are added up."""
@@ -201,9 +233,7 @@ def soft_slots(diffs: list[np.ndarray], lay: Layout) -> np.ndarray:
     return out.reshape(len(diffs), n_pos, SLOTS)
 
 
-def detect_window(diffs: list[np.ndarray], lay: Layout, start_s: float = 0.0) -> Detection:
-    """The best candidate of one window: its sync score and its Viterbi-decoded payload."""
-    soft = soft_slots(diffs, lay)
+def _candidate(soft: np.ndarray, lay: Layout, start_s: float) -> Detection:
     energy = np.sum(soft**2, axis=2)  # (16, 36): aligned candidates add the mark coherently
     s_i, phase = np.unravel_index(int(np.argmax(energy)), energy.shape)
     best = soft[s_i, phase]
@@ -211,6 +241,27 @@ def detect_window(diffs: list[np.ndarray], lay: Layout, start_s: float = 0.0) ->
     score = float(best[lay.sync_index] @ lay.sync / (scale * np.sqrt(SYNC_SLOTS)))
     payload, crc_ok = code.decode(best[lay.coded_index])
     return Detection(start_s, score, payload, crc_ok)
+
+
+def detect_window(diffs: list[np.ndarray], lay: Layout, start_s: float = 0.0) -> Detection:
+    """One window: each weighting's best candidate is decoded (Viterbi, CRC-24) in turn; the first
+    whose CRC matches is returned, else the first weighting's. Its sync score goes with it. There are
+    :data:`DECODES_PER_WINDOW` decodes per window, each a 2^-24 chance of a CRC match on a window
+    without the mark (counted in :func:`transforms.watermark.false_alarm`)."""
+    first = None
+    for v in range(len(WEIGHTINGS)):
+        det = _candidate(soft_slots([d[v] for d in diffs], lay), lay, start_s)
+        if det.crc_ok:
+            return det
+        first = first or det
+    return first
+
+
+def null_scores(diffs: list[np.ndarray], lay: Layout) -> tuple[float, bool]:
+    """For the null model: the highest sync score over the window's decodes, and whether any CRC
+    matched (on a window without this key's mark)."""
+    dets = [_candidate(soft_slots([d[v] for d in diffs], lay), lay, 0.0) for v in range(len(WEIGHTINGS))]
+    return max(d.score for d in dets), any(d.crc_ok for d in dets)
 
 
 def windows(n: int) -> list[int]:

@@ -7,9 +7,12 @@ Out: :func:`false_alarm` — the probability that a file of ``windows`` analysis
      this key's mark yields a CRC-valid payload whose sync score is at least ``score``.
 Fails: ``ValueError`` for a null model file of the wrong shape.
 
-Model: a window is a false alarm when the CRC-24 of its decoded payload matches (probability
-2^-24 on a mark-free window, whatever the decoder read) *and* its sync score (from slots disjoint
-from the CRC's) reaches ``score``; the file's probability is bounded by the union over its windows.
+Model: a window is a false alarm when the CRC-24 of one of its decoded payloads matches (probability
+2^-24 per decode on a mark-free window, whatever the decoder read; the detector decodes each window
+under ``DECODES_PER_WINDOW`` bin weightings) *and* that decode's sync score (from slots disjoint
+from the CRC's) reaches ``score``; ``P_null`` is measured on the highest sync score of a window's
+decodes, so it bounds each one's. The file's probability is bounded by the union over its windows
+and decodes.
 ``P_null(sync ≥ score)`` is the measured survival function, never taken below ``3 / n`` (the
 95 % upper bound when none of the ``n`` null windows reached the score), so no figure is claimed
 beyond what the measurement supports.
@@ -24,6 +27,8 @@ from functools import lru_cache
 import numpy as np
 
 from transforms.watermark.code import CRC_BITS
+
+DECODES_PER_WINDOW = 2  # weightings decoded per window (transforms.watermark.mark.DECODES_PER_WINDOW)
 
 MAX_FALSE_ALARM = 1e-6
 GRID = np.round(np.arange(-6.0, 12.0001, 0.05), 2)
@@ -67,4 +72,4 @@ def sync_survival(score: float, model: dict) -> float:
 def false_alarm(score: float, windows: int, model: dict | None = None) -> float:
     """Probability that a mark-free file of ``windows`` windows gives a CRC-valid read this good."""
     model = model or load()
-    return min(1.0, max(1, windows) * sync_survival(score, model) * 2.0**-CRC_BITS)
+    return min(1.0, max(1, windows) * DECODES_PER_WINDOW * sync_survival(score, model) * 2.0**-CRC_BITS)
