@@ -150,3 +150,22 @@ def test_when_a_city_word_names_an_artist_then_the_place_frame_does_not_claim_it
 def test_when_a_uk_postcode_is_spelled_out_then_it_is_redacted_without_a_context_word(engines, text):
     (found,) = engines.detector.detect_batch([text], [{}])
     assert found and found[-1].end == len(text), found
+
+
+@pytest.mark.parametrize(
+    "text, place, unit",
+    [
+        ("temperature next week in tokyo fahrenheit", "tokyo", "fahrenheit"),
+        ("is it going to be below twenty two in degrees celsius new york", "new york", "celsius"),
+    ],
+)
+def test_when_a_unit_of_measure_borders_a_place_then_only_the_place_goes(engines, text, place, unit):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    redacted = [text[d.start : d.end] for d in found]
+    assert place in redacted and not any(unit in r for r in redacted), redacted
+
+
+def test_when_a_unit_is_also_a_first_name_then_it_is_not_a_unit(engines):
+    text = "book a doctor's appointment for kelvin on the first of april"
+    (found,) = engines.detector.detect_batch([text], [{}])
+    assert "kelvin" in [text[d.start : d.end] for d in found], found

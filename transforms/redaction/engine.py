@@ -406,6 +406,12 @@ class Detector:
             if plural is not None:  # "carol needs": the name without the noun or verb the model took with it
                 r.end = plural[1]
                 start, end = norm.to_original(r.start, r.end)
+            if r.entity_type in ("PERSON", "LOCATION") and spoken and not _name(r).startswith("ClipMetadata"):
+                r.start, r.end = without_units(norm.text, r.start, r.end)
+                if r.end <= r.start:
+                    decisions.append(Decision(r, start, end, threshold, "dropped: only units of measure"))
+                    continue
+                start, end = norm.to_original(r.start, r.end)
             if r.score < threshold:
                 if math.isinf(threshold):
                     original = (r.recognition_metadata or {}).get("original_score", r.score)
@@ -594,6 +600,25 @@ def repeats(text: str, detections: Sequence[Detection]) -> list[Detection]:
                 out.append(d._replace(start=at, end=end))
             at = lowered.find(needle, at + 1)
     return out
+
+
+# Units of measure: never part of a name, yet the spoken NER model takes them in with a city before
+# or after ("temperature in tokyo fahrenheit", "degrees celsius new york"). Not "kelvin": a first name too.
+UNITS = frozenset(
+    """fahrenheit celsius centigrade degree degrees mph kph km kms kilometer kilometers kilometre kilometres
+    mile miles meter meters metre metres feet foot inch inches percent kg kilo kilos kilogram kilograms lb lbs
+    pound pounds""".split()
+)
+
+
+def without_units(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` without the units of measure at its edges (``end <= start`` when nothing else)."""
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    while words and _bare(text[words[0][0] : words[0][1]]) in UNITS:
+        words.pop(0)
+    while words and _bare(text[words[-1][0] : words[-1][1]]) in UNITS:
+        words.pop()
+    return (words[0][0], words[-1][1]) if words else (start, start)
 
 
 def is_plural_noun(word: str) -> bool:
