@@ -461,9 +461,9 @@ class Detector:
         """``(word, end)`` when the hit's last word is a plural common noun that is no listed name and no
         street word ("rock concerts", "carol needs"): a person's name does not end in one (a family name
         that is also a plural noun, "parks", "banks", is listed). Not after a place preposition, where the
-        words may be a place the model took for a person ("from adetokunbo quarters", "in palm springs"). ``end`` is where the hit should end
-        without it (written-form offset), or -1 when what is left holds no name either ("rock", "job"):
-        then the hit goes. Not for the clip's own identifiers."""
+        words may be a place the model took for a person ("from adetokunbo quarters", "in palm springs").
+        ``end`` is where the hit should end without it (written-form offset), or -1 when what is left
+        holds no name either ("rock", "job"): then the hit goes. Not for the clip's own identifiers."""
         if _name(result).startswith("ClipMetadata"):
             return None
         words = [(m.start() + result.start, m.end() + result.start, _bare(m.group()))
