@@ -313,6 +313,7 @@ class Detector:
         english = english_words()
         self._names = lexicon.first_names | lexicon.last_names  # listed names: not a plural common noun
         self._street = lexicon.street_suffixes
+        self._units = UNITS - self._names  # "kelvin", "foot", "miles" are listed names too: never trimmed
         self._cities = world_cities()
         self._place_words = frozenset(w for p in (*lexicon.places, *self._cities) for w in p.split())
         self._ordinary = english | frozenset(STOP_WORDS)
@@ -407,7 +408,7 @@ class Detector:
                 r.end = plural[1]
                 start, end = norm.to_original(r.start, r.end)
             if r.entity_type in ("PERSON", "LOCATION") and spoken and not _name(r).startswith("ClipMetadata"):
-                r.start, r.end = without_units(norm.text, r.start, r.end)
+                r.start, r.end = without_units(norm.text, r.start, r.end, self._units)
                 if r.end <= r.start:
                     decisions.append(Decision(r, start, end, threshold, "dropped: only units of measure"))
                     continue
@@ -446,13 +447,11 @@ class Detector:
         if _name(result) != PLACE_LIST:
             return False
         phrase = text[result.start : result.end].lower()
-        before, after = text[: result.start].split(), text[result.end :].split()
-        nxt = _bare(after[0]) if after else ""
+        nxt = word_after(text, result.end)
         if nxt and nxt not in self._ordinary and nxt not in self._place_words:  # "from david lindley": a name
             return False
         return (
-            bool(before)
-            and _bare(before[-1]) in PLACE_PREPOSITIONS - {"by"}  # "songs by chicago": a band
+            word_before(text, result.start) in PLACE_PREPOSITIONS - {"by"}  # "songs by chicago": a band
             and phrase in self._cities
             and not all(w in self._ordinary for w in phrase.split())
         )
@@ -473,8 +472,7 @@ class Detector:
         last = words[-1][2]
         if not is_plural_noun(last) or last in self._names or last in self._street:
             return None
-        before = text[: result.start].split()
-        if before and _bare(before[-1]) in PLACE_PREPOSITIONS:  # "from adetokunbo quarters", "to palm springs"
+        if word_before(text, result.start) in PLACE_PREPOSITIONS:  # "from adetokunbo quarters", "to palm springs"
             return None
         rest = words[:-1]
         if all(w in self._ordinary for _, _, w in rest):
@@ -527,6 +525,23 @@ PLACE_LIST = "PlaceGazetteerRecognizer"
 LISTED = 0.5  # a name list's score for a listed name that is no ordinary English word (0.3: "bill", "will")
 
 
+_WORD_BEFORE = re.compile(r"(\S+)\s*$")
+_WORD_AFTER = re.compile(r"\s*(\S+)")
+_NEAR = 64  # characters looked at either side: longer than any word a transcript holds
+
+
+def word_before(text: str, start: int) -> str:
+    """The bare word just before ``start`` ("" at the start); reads a few characters, not the text."""
+    m = _WORD_BEFORE.search(text, max(0, start - _NEAR), start)
+    return _bare(m.group(1)) if m else ""
+
+
+def word_after(text: str, end: int) -> str:
+    """The bare word just after ``end`` ("" at the end)."""
+    m = _WORD_AFTER.match(text, end, end + _NEAR)
+    return _bare(m.group(1)) if m else ""
+
+
 def _joined_by_coordinator(text: str, left_end: int, right_start: int) -> bool:
     between = text[left_end:right_start]
     return left_end <= right_start and between.strip().lower() in COORDINATORS and between.startswith(" ")
@@ -552,8 +567,7 @@ def coordinated_names(text: str, kept: Sequence[Detection], decisions: list[Deci
         return (decisions[i].result.recognition_metadata or {}).get("original_score", decisions[i].result.score)
 
     def after_determiner(start: int) -> bool:
-        before = text[:start].split()
-        return bool(before) and _bare(before[-1]) in DETERMINERS
+        return word_before(text, start) in DETERMINERS
 
     def joined(a: tuple[int, int], b: tuple[int, int]) -> bool:
         return _joined_by_coordinator(text, a[1], b[0]) or _joined_by_coordinator(text, b[1], a[0])
@@ -603,20 +617,20 @@ def repeats(text: str, detections: Sequence[Detection]) -> list[Detection]:
 
 
 # Units of measure: never part of a name, yet the spoken NER model takes them in with a city before
-# or after ("temperature in tokyo fahrenheit", "degrees celsius new york"). Not "kelvin": a first name too.
+# or after ("temperature in tokyo fahrenheit", "degrees celsius new york").
 UNITS = frozenset(
-    """fahrenheit celsius centigrade degree degrees mph kph km kms kilometer kilometers kilometre kilometres
+    """fahrenheit celsius centigrade kelvin degree degrees mph kph km kms kilometer kilometers kilometre kilometres
     mile miles meter meters metre metres feet foot inch inches percent kg kilo kilos kilogram kilograms lb lbs
     pound pounds""".split()
 )
 
 
-def without_units(text: str, start: int, end: int) -> tuple[int, int]:
-    """``[start, end)`` without the units of measure at its edges (``end <= start`` when nothing else)."""
+def without_units(text: str, start: int, end: int, units: frozenset[str] = UNITS) -> tuple[int, int]:
+    """``[start, end)`` without the ``units`` at its edges (``end <= start`` when nothing else)."""
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    while words and _bare(text[words[0][0] : words[0][1]]) in UNITS:
+    while words and _bare(text[words[0][0] : words[0][1]]) in units:
         words.pop(0)
-    while words and _bare(text[words[-1][0] : words[-1][1]]) in UNITS:
+    while words and _bare(text[words[-1][0] : words[-1][1]]) in units:
         words.pop()
     return (words[0][0], words[-1][1]) if words else (start, start)
 
