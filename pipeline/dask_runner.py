@@ -24,8 +24,8 @@ stays one partition: one worker does everything); and ``metrics()`` raises. Here
 PCollection has its own bag, bundles end before their outputs are taken, every branch is
 computed, a side input is computed once and handed to the tasks that read it, ``Reshuffle``
 deals the elements round-robin over the partitions, a bundle's task is named after its step
-(``_run_bundle.<label>`` on the dashboard), and each bundle's Beam counters travel back with its outputs (so a retried task
-counts once). A DoFn is unpickled and ``setup()`` once per worker process and thread, not per
+(``_run_bundle.<label>`` on the dashboard), and each bundle's Beam counters travel back with its
+outputs (so a retried task counts once). A DoFn is unpickled and ``setup()`` once per worker process and thread, not per
 partition (spaCy and Presidio load in seconds), and torn down at the end of the run.
 """
 

@@ -15,8 +15,8 @@
 The manifest is read three times: the keys-only reads feed the policy's side inputs (the
 survivor of each repeated clip id, listed accounts), so the full clips, raw transcripts included,
 do not wait, materialised, for side inputs computed from themselves; the third read gives only the
-rows of repeated ids (found from 8-byte hashes of the ids), which are the only rows ranked. Each row is read with its position, and
-the policy keeps the survivor of a repeated id as it streams past: no shuffle and no Flatten on
+rows of repeated ids (found from 8-byte hashes of the ids), which are the only rows ranked. Each
+row is read with its position, and the policy keeps the survivor of a repeated id as it streams past: no shuffle and no Flatten on
 the clip path, so clips stream from the read to the shard writers on every runner.
 Order matters: policy runs before any audio is read, so dropped clips cost nothing;
 pseudonyms come next because the voice, review-id and sampling keys are per pseudonym epoch;

@@ -126,8 +126,9 @@ def match_clips(needle_blobs: Iterable[bytes], probe_blobs: Iterable[bytes]) -> 
 # (AES-GCM) under a random key made for this one check. The key travels to the workers inside the
 # pickled DoFns: on the DirectRunner it stays in memory; on Dask it crosses the scheduler, and on
 # Dataflow it is part of the staged job graph (protect the staging location like the manifest).
-# Files a killed check leaves behind cannot be read without it. A retried bundle writes new files; the refs of a failed attempt
-# are never emitted, so its files are only garbage in a folder that goes away.
+# Files a killed check leaves behind cannot be read without it. A retried bundle writes new files;
+# the refs of a failed attempt are never emitted, so its files are only garbage in a folder that
+# goes away.
 
 
 class Ref(NamedTuple):
@@ -541,7 +542,7 @@ class CheckLeaks(beam.PTransform):
         self._allowed = frozenset(normalise(term.strip()) for term in allowed)
         self._review_key = review_key
         self._masks = masks
-        self._spill = Spill(spill_dir)  # this check's key: made here, in memory only
+        self._spill = Spill(spill_dir)  # this check's key: made here, never written (see the note above)
 
     def expand(self, pbegin) -> CheckOutputs:
         # One reader numbers the rows (refs of spilled batches of rows); the needles of each batch

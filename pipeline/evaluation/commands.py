@@ -336,7 +336,10 @@ def clinc_rows(root: str, n: int, part: str = "test") -> Iterator[dict]:
         yield _row(f"clinc-{intent}-{i}", text, unlabelled_entities(text), parity[intent], f"clinc150/{parity[intent]}")
 
 
-_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|march|mar|april|apr|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|march|mar|april|apr|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _DATES = re.compile(rf"\b(?:{_MONTH}\s+{_DAY}|(?:the\s+)?{_DAY}\s+of\s+{_MONTH})\b")
 
