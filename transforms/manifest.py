@@ -45,8 +45,10 @@ from transforms.core.records import Clip, Failure, Word
 from transforms.core.stage import FAILURES, StageCounters, StageOutputs, guarded
 from transforms.manifest_rows import (  # noqa: F401 - iter_manifest_rows: the verifier's reader, re-exported
     check_manifest,
+    csv_record_ranges,
     decode_row,
     is_blank,
+    iter_csv_range,
     iter_line_range,
     iter_manifest_rows,
     iter_numbered_rows,
@@ -259,17 +261,33 @@ def read_ranges(size_bytes: int) -> int:
     return max(64 << 10, min(64 << 20, size_bytes // 64))
 
 
+def _csv_units(path: str, range_bytes: int):
+    """An uncompressed CSV manifest → (path, start, end, rows before it) for each byte range of
+    :func:`csv_record_ranges`, or, when the file cannot be cut (not well-formed CSV), the path on
+    the output ``whole``: the single reader reads it and fails naming the line, as before."""
+    ranges = csv_record_ranges(path, range_bytes)
+    if ranges is None:
+        yield beam.pvalue.TaggedOutput("whole", path)
+        return
+    for start, end, first in ranges:
+        yield path, start, end, first
+
+
 def _read_rows(pbegin, path: str, fmt: str):
     """(position, raw row) of every manifest row: dicts (Parquet), lines (JSON Lines) or record
     cells (CSV, header skipped), each with where it was read (see :mod:`transforms.manifest_rows`).
 
     Every read starts from ``Create([path])``, so runners without bounded-source reads (Dask) run
-    it too. Plain JSON Lines are read as many byte ranges and Parquet by row group: only those
-    units are reshuffled to the workers, never the rows, so rows stream from the read on. A CSV
-    record may span lines, and a compressed file cannot be split, so those are streamed by one
-    reader (the same iterator the leak verifier uses) and reshuffled, so that the workers still
-    share the rows (on a runner that keeps shuffles in memory, such as the DirectRunner, that
-    shuffle holds the rows)."""
+    it too. Plain JSON Lines and plain CSV are read as many byte ranges and Parquet by row group:
+    only those units are reshuffled to the workers, never the rows, so rows stream from the read
+    on. A CSV record may span lines, so its ranges are cut where one sequential scan of the file
+    finds records end (:func:`csv_record_ranges`, no cell parsed), and each range numbers its rows
+    from the count of rows before it: the same positions as one reader gives. A compressed file
+    cannot be split, and a CSV file the scan does not accept (an unclosed quote: the read fails),
+    so those are streamed by one reader (the same iterator the leak verifier uses) and
+    reshuffled, so that the workers still share the rows (on a runner that keeps shuffles in
+    memory, such as the DirectRunner, that shuffle holds every row: prefer uncompressed
+    manifests when they are large)."""
     start = pbegin | "ManifestPath" >> beam.Create([path])
     if fmt == "parquet":
         return (
@@ -278,11 +296,16 @@ def _read_rows(pbegin, path: str, fmt: str):
             | "SpreadRowGroups" >> beam.Reshuffle()
             | "ReadRowGroups" >> beam.FlatMap(iter_row_group)
         )
-    if fmt == "csv" or split_compression(path)[1]:
+    if split_compression(path)[1]:
         return start | "ReadRows" >> beam.FlatMap(iter_numbered_rows) | "SpreadRows" >> beam.Reshuffle()
     from apache_beam.io.filesystems import FileSystems
 
     size = sum(m.size_in_bytes for m in FileSystems.match([path])[0].metadata_list)
+    if fmt == "csv":
+        units = start | "CsvRanges" >> beam.FlatMap(_csv_units, read_ranges(size)).with_outputs("whole", main="ranges")
+        ranged = units.ranges | "SpreadCsvRanges" >> beam.Reshuffle() | "ReadCsvRanges" >> beam.FlatMap(iter_csv_range)
+        whole = units.whole | "ReadRows" >> beam.FlatMap(iter_numbered_rows) | "SpreadRows" >> beam.Reshuffle()
+        return (ranged, whole) | "CsvRows" >> beam.Flatten()
     return (
         start
         | "ByteRanges" >> beam.FlatMap(line_ranges, read_ranges(size))
