@@ -176,9 +176,10 @@ def _parquet_rows(path: str) -> Iterator[dict]:
 # Rows with their position: what the job reads, each row tagged with where it was read, so two
 # reads of the same manifest (the clips and the keys-only read) name each row alike. A position is
 # a short string that sorts like the file order: "<file number>@<byte offset>" (JSON Lines), the
-# record number (CSV and compressed files: one reader), "<file number>:<row group>:<row>" (Parquet),
-# files numbered in the sorted order of what the path matches. Units of work (byte ranges, row
-# groups) are small values the runner can spread over workers; the rows never pass through a shuffle.
+# row's number among the file's rows (CSV, whether read in ranges or by one reader; compressed
+# files: one reader), "<file number>:<row group>:<row>" (Parquet), files numbered in the sorted
+# order of what the path matches. Units of work (byte ranges, row groups) are small values the
+# runner can spread over workers; the rows never pass through a shuffle (but for the one reader).
 
 
 def _matched(path: str) -> list[tuple[str, int]]:
