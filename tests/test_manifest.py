@@ -534,3 +534,32 @@ def test_when_a_csv_manifest_is_not_csv_then_the_job_fails_as_the_single_reader_
     with pytest.raises(Exception) as job:
         read_clips(str(path))
     assert str(single.value) in str(job.value) and "rosalind" not in str(job.value)
+
+
+@pytest.mark.parametrize("name", ["m.csv", "m.jsonl"])
+def test_when_a_plain_text_manifest_is_read_then_only_units_pass_a_shuffle_and_no_flatten_joins_reads(tmp_path, name):
+    """On the DirectRunner every GroupByKey (a Reshuffle's) and every Flatten of two stages is held
+    in the launcher: between the manifest and the validated rows only the byte ranges may pass one."""
+    from apache_beam.pipeline import PipelineVisitor
+
+    path = tmp_path / name
+    rows = [{**GOOD, "clip_id": f"c{i}"} for i in range(3)]
+    if name.endswith(".csv"):
+        path.write_text(csv_text(rows, [k for k in GOOD if k != "words"]), newline="")
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    p = beam.Pipeline()
+    p | ReadClips(str(path))
+
+    class Primitives(PipelineVisitor):
+        def __init__(self):
+            self.labels = []
+
+        def visit_transform(self, node):
+            self.labels.append((node.full_label, type(node.transform).__name__))
+
+    seen = Primitives()
+    p.visit(seen)
+    shuffles = [label for label, kind in seen.labels if kind in ("GroupByKey", "_GroupByKeyOnly", "Flatten")]
+    spread = "ReadClips/SpreadCsvRanges/" if name.endswith(".csv") else "ReadClips/SpreadRanges/"
+    assert shuffles and all(label.startswith(spread) for label in shuffles), shuffles

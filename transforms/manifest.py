@@ -263,14 +263,23 @@ def read_ranges(size_bytes: int) -> int:
 
 def _csv_units(path: str, range_bytes: int):
     """An uncompressed CSV manifest → (path, start, end, rows before it) for each byte range of
-    :func:`csv_record_ranges`, or, when the file cannot be cut (not well-formed CSV), the path on
-    the output ``whole``: the single reader reads it and fails naming the line, as before."""
+    :func:`csv_record_ranges`, or one (path, 0, -1, 0) for the whole file when it cannot be cut
+    (it is not well-formed CSV)."""
     ranges = csv_record_ranges(path, range_bytes)
     if ranges is None:
-        yield beam.pvalue.TaggedOutput("whole", path)
+        yield path, 0, -1, 0
         return
     for start, end, first in ranges:
         yield path, start, end, first
+
+
+def _read_csv_unit(unit: tuple[str, int, int, int]):
+    """(position, cells) of the rows of one unit of :func:`_csv_units`: a range, or the whole file
+    read by the single reader (which fails naming the line, as before: the read of a file the scan
+    did not accept fails, so its rows are not spread over the workers)."""
+    if unit[2] < 0:
+        return iter_numbered_rows(unit[0])
+    return iter_csv_range(unit)
 
 
 def _read_rows(pbegin, path: str, fmt: str):
@@ -282,12 +291,13 @@ def _read_rows(pbegin, path: str, fmt: str):
     only those units are reshuffled to the workers, never the rows, so rows stream from the read
     on. A CSV record may span lines, so its ranges are cut where one sequential scan of the file
     finds records end (:func:`csv_record_ranges`, no cell parsed), and each range numbers its rows
-    from the count of rows before it: the same positions as one reader gives. A compressed file
-    cannot be split, and a CSV file the scan does not accept (an unclosed quote: the read fails),
-    so those are streamed by one reader (the same iterator the leak verifier uses) and
-    reshuffled, so that the workers still share the rows (on a runner that keeps shuffles in
-    memory, such as the DirectRunner, that shuffle holds every row: prefer uncompressed
-    manifests when they are large)."""
+    from the count of rows before it: the same positions as one reader gives. A CSV file the scan
+    does not accept (an unclosed quote) is one unit read by the single reader, which fails the
+    read as before. A compressed file cannot be split, so it is streamed by one reader (the same
+    iterator the leak verifier uses) and reshuffled, so that the workers still share the rows (on
+    a runner that keeps shuffles in memory, such as the DirectRunner, that shuffle holds every
+    row: prefer uncompressed manifests when they are large). No ``Flatten`` joins two ways of
+    reading: the DirectRunner would hold what passes through it."""
     start = pbegin | "ManifestPath" >> beam.Create([path])
     if fmt == "parquet":
         return (
@@ -302,10 +312,12 @@ def _read_rows(pbegin, path: str, fmt: str):
 
     size = sum(m.size_in_bytes for m in FileSystems.match([path])[0].metadata_list)
     if fmt == "csv":
-        units = start | "CsvRanges" >> beam.FlatMap(_csv_units, read_ranges(size)).with_outputs("whole", main="ranges")
-        ranged = units.ranges | "SpreadCsvRanges" >> beam.Reshuffle() | "ReadCsvRanges" >> beam.FlatMap(iter_csv_range)
-        whole = units.whole | "ReadRows" >> beam.FlatMap(iter_numbered_rows) | "SpreadRows" >> beam.Reshuffle()
-        return (ranged, whole) | "CsvRows" >> beam.Flatten()
+        return (
+            start
+            | "CsvRanges" >> beam.FlatMap(_csv_units, read_ranges(size))
+            | "SpreadCsvRanges" >> beam.Reshuffle()
+            | "ReadCsvRanges" >> beam.FlatMap(_read_csv_unit)
+        )
     return (
         start
         | "ByteRanges" >> beam.FlatMap(line_ranges, read_ranges(size))
