@@ -7,6 +7,9 @@ Out: raw rows — a line (JSON Lines; a leading UTF-8 BOM is ignored), a record'
      parsed by the csv module: quoted cells may hold commas, quotes and line breaks) or a dict
      (Parquet) — and ``decode_row`` to turn one into a dict. ``iter_manifest_rows`` yields every
      row as the job counts it, for the leak verifier (``pipeline.verify.read_manifest_rows``).
+     For the job's parallel read, rows with their position: JSON Lines by byte range
+     (``line_ranges``), plain CSV by record range (``csv_record_ranges``, one scan for where
+     records end), Parquet by row group, anything else by one reader (``iter_numbered_rows``).
 Fails: ValueError for an unknown format or a CSV header without the required columns (before the
      run: ``check_manifest``); :class:`ManifestError` for a CSV file that is not CSV (an
      unterminated quote). A single bad row is not an error here: ``decode_row`` raises ClipError

@@ -246,7 +246,7 @@ class _ListedHashes(beam.CombineFn):
         return np.unique(np.frombuffer(accumulator, dtype=np.uint64))  # sorted, each hash once
 
 
-def hash_listed(hashes: np.ndarray, value: int) -> bool:
+def _hash_listed(hashes: np.ndarray, value: int) -> bool:
     """Whether ``value`` is in a sorted uint64 array (a binary search)."""
     at = int(np.searchsorted(hashes, np.uint64(value)))
     return at < len(hashes) and int(hashes[at]) == value
@@ -255,7 +255,7 @@ def hash_listed(hashes: np.ndarray, value: int) -> bool:
 def _maybe_listed(key, hashes: np.ndarray, case_sensitive: bool):
     """(clip_id, account_id, ...) → (canonical account, True) when the account's hash is listed."""
     account = canonical_id(key[1], case_sensitive)
-    if len(hashes) and hash_listed(hashes, id_hash(account)):
+    if len(hashes) and _hash_listed(hashes, id_hash(account)):
         yield account, True
 
 
