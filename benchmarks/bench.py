@@ -18,6 +18,10 @@ Out: a table on stdout — audio seconds per wall second per core (× real time)
      ``--default-engine`` passes the job no runner flags, so the launcher picks the engine as for
      an operator's plain ``pipeline run`` (``pipeline/local_engine.py``); compare it with
      ``--direct_running_mode=in_memory``, the engine a plain run had before.
+     ``--manifest-format csv`` writes the workload's manifest as CSV (the job only: naive and
+     floor read JSON Lines) and ``--opt-out-share S`` puts that share of its accounts on an
+     opt-out list the job is configured with (their clips are dropped: the run must write the
+     others), for the launcher's memory with a CSV manifest and a list join.
      ``--runner dask --workers N`` runs the job on a Dask cluster of N worker
      processes started for each measured run (:mod:`benchmarks.dask_cluster`; its CPU time and
      memory count with the job's) instead of the multi-process DirectRunner.
@@ -37,6 +41,7 @@ script and the floor, ``min(direct_num_workers, cpu_count)`` for the job).
     python -m benchmarks.bench --runner dask --workers 2 --worker-series 1,2 --clips 600
     python -m benchmarks.bench --series 1000,20000 --set voice.params.f0_method=dio --min-s 0.4 --max-s 0.8
     python -m benchmarks.bench --series 1500,20000 --default-engine   # vs ... --direct_running_mode=in_memory
+    python -m benchmarks.bench --series 10000,50000 --manifest-format csv --opt-out-share 0.05 --min-s 0.25 --max-s 0.35 --distinct-audio 2000
 """
 
 from __future__ import annotations
@@ -298,8 +303,9 @@ def run_approach(
     if name == "ours":
         m, report = run_job(manifest, folder, config, beam_args, key_file, runner, workers)
         clips_in, written, transcripts = _report_rows(report)
-        if clips_in != clips or written != clips:
-            raise SystemExit(f"job run wrote {written} of {clips} clips (report: {clips_in} in)")
+        expected = clips - workload.opted_out(manifest)
+        if clips_in != clips or written != expected:
+            raise SystemExit(f"job run wrote {written} of {expected} clips (report: {clips_in} in)")
         row = _row("ours", m, written, transcripts, audio_s, _cores(beam_args, runner, workers, clips))
         row["runner"] = report.get("runner", runner)
         row["workers_asked"] = workers
@@ -528,6 +534,12 @@ def _main(argv=None) -> int:
         default="",
         help="comma list of worker counts: after each --series run, also time the leak check alone with each",
     )
+    parser.add_argument(
+        "--manifest-format", choices=("jsonl", "csv"), default="jsonl", help="the workload's manifest (csv: job only)"
+    )
+    parser.add_argument(
+        "--opt-out-share", type=float, default=0.0, help="share of the workload's accounts on an opt-out list (0: none)"
+    )
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override a.b=value")
     parser.add_argument("--out", default="", help="working folder (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
@@ -551,15 +563,30 @@ def _main(argv=None) -> int:
         sizes = [int(s) for s in args.series.split(",") if s] or [args.clips]
         only_job = bool(args.series or worker_counts)
         approaches = ["ours"] if only_job else [a.strip() for a in args.approaches.split(",") if a.strip()]
+        if args.manifest_format != "jsonl" and approaches != ["ours"]:
+            raise SystemExit("--manifest-format csv: only the job reads CSV (use --series or --approaches ours)")
         rows = []
         check_rows: list[dict] = []
         check_counts = [int(n) for n in args.check_workers.split(",") if n]
         costed: tuple[dict, str, float | None] | None = None  # (row, basis, utilisation) the cost model uses
         for size in sizes:
             work = os.path.join(folder, f"workload-{size}")
-            manifest = workload.generate(work, size, args.min_s, args.max_s, args.distinct_audio, args.source)
+            manifest = workload.generate(
+                work,
+                size,
+                args.min_s,
+                args.max_s,
+                args.distinct_audio,
+                args.source,
+                manifest_format=args.manifest_format,
+                opt_out_share=args.opt_out_share,
+            )
             clips, audio_s = workload.manifest_stats(manifest)
-            print(f"workload: {clips} clips, {audio_s:.1f} s of audio ({manifest})", flush=True)
+            listed = workload.opt_out_list(manifest)
+            dropped = f", {workload.opted_out(manifest)} of them opted out ({listed})" if listed else ""
+            print(f"workload: {clips} clips, {audio_s:.1f} s of audio ({manifest}){dropped}", flush=True)
+            if listed:  # this size's list: the config names it
+                config = config_with_overrides([*args.overrides, f"policy.opt_out_lists={json.dumps([listed])}"], work)
             if worker_counts:
                 series = []
                 for count in worker_counts:

@@ -2,7 +2,10 @@
 
 In:  real speech — ``../shared/data/speech`` (LibriSpeech excerpts, 16 kHz FLAC) when present,
      else the project's own ``data/samples`` clips — and a seed.
-Out: ``<out>/manifest.jsonl`` (the job's manifest format) and ``<out>/audio/*.flac``. Each clip's
+Out: ``<out>/manifest.jsonl`` (or ``manifest.csv`` with ``--manifest-format csv``: the same rows,
+     ``words`` as a JSON cell) and ``<out>/audio/*.flac``; with ``--opt-out-share S``, also
+     ``<out>/optout.txt``, an opt-out list naming that share of the workload's accounts (their clips
+     are dropped by the job) and as many ids that have no clip. Each clip's
      audio is a short segment (``--min-s``..``--max-s`` seconds) cut from the source speech; its
      transcript is a spoken-style (lower case, digits said as words) utterance built with Faker
      that speaks a name, phone number, e-mail, account number or street address, with evenly
@@ -15,11 +18,13 @@ clip still has its own id, transcript and metadata). This keeps a 100k-clip mani
 hundred MB of disk while every clip is still decoded, disguised and encoded by the job.
 
     python -m benchmarks.workload --out /tmp/wl --clips 1000
+    python -m benchmarks.workload --out /tmp/wl --clips 1000 --manifest-format csv --opt-out-share 0.05
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
 import itertools
 import json
@@ -102,8 +107,11 @@ def generate(
     distinct_audio: int = 1000,
     source: str = "auto",
     seed: int = 7,
+    manifest_format: str = "jsonl",
+    opt_out_share: float = 0.0,
 ) -> str:
-    """Write the workload; returns the manifest path."""
+    """Write the workload; returns the manifest path. The rows do not depend on the format or the
+    opt-out share (the list is drawn from its own random stream)."""
     from faker import Faker
 
     rng = random.Random(seed)
@@ -122,8 +130,9 @@ def generate(
         pool.append((name, length / RATE))
     accounts = [f"ACCT-{rng.randrange(10**9, 10**10)}" for _ in range(max(1, clips // 3))]
     base = datetime.datetime(2026, 11, 20, tzinfo=datetime.timezone.utc)
-    manifest = os.path.join(out_dir, "manifest.jsonl")
-    with open(manifest, "w", encoding="utf-8") as handle:
+    manifest = os.path.join(out_dir, f"manifest.{manifest_format}")
+    with open(manifest, "w", encoding="utf-8", newline="") as handle:
+        writer = None
         for index in range(clips):
             uri, duration = pool[index % len(pool)]
             first = fake.first_name()
@@ -143,26 +152,76 @@ def generate(
                 "wake_word_detected": True,
                 "duration_s": round(duration, 3),
             }
-            handle.write(json.dumps(row) + "\n")
+            if manifest_format == "jsonl":
+                handle.write(json.dumps(row) + "\n")
+                continue
+            if writer is None:
+                writer = csv.DictWriter(handle, list(row))
+                writer.writeheader()
+            writer.writerow({**row, "words": json.dumps(row["words"]), "wake_word_detected": "true"})
+    list_path = os.path.join(out_dir, "optout.txt")
+    if os.path.exists(list_path):
+        os.remove(list_path)
+    if opt_out_share > 0:
+        picker = random.Random(seed + 1)
+        listed = picker.sample(accounts, max(1, round(len(accounts) * opt_out_share)))
+        others = [f"ACCT-{picker.randrange(10**9, 10**10)}" for _ in listed]  # listed, no clips
+        ids = [a.lower() if i % 2 else a for i, a in enumerate(listed)] + [o for o in others if o not in accounts]
+        picker.shuffle(ids)
+        with open(list_path, "w", encoding="utf-8") as handle:
+            handle.write("".join(f"{account}\n" for account in ids))
     return manifest
+
+
+def _rows(manifest: str):
+    """The rows of a workload manifest (JSON Lines or CSV) as dicts."""
+    with open(manifest, encoding="utf-8", newline="") as handle:
+        if manifest.endswith(".csv"):
+            yield from csv.DictReader(handle)
+        else:
+            yield from (json.loads(line) for line in handle if line.strip())
+
+
+def opt_out_list(manifest: str) -> str | None:
+    """The workload's opt-out list beside ``manifest``, if it has one."""
+    path = os.path.join(os.path.dirname(manifest), "optout.txt")
+    return path if os.path.exists(path) else None
+
+
+def opted_out(manifest: str) -> int:
+    """How many of the manifest's clips the workload's opt-out list drops (0 without a list)."""
+    path = opt_out_list(manifest)
+    if path is None:
+        return 0
+    with open(path, encoding="utf-8") as handle:
+        listed = {line.strip().lower() for line in handle if line.strip()}
+    return sum(1 for row in _rows(manifest) if row["account_id"].lower() in listed)
 
 
 def first(manifest: str, clips: int) -> str:
     """A manifest of the first ``clips`` rows beside ``manifest`` (same audio, same relative paths)."""
-    path = os.path.join(os.path.dirname(manifest), f"first-{clips}.jsonl")
-    with open(manifest, encoding="utf-8") as source, open(path, "w", encoding="utf-8") as target:
-        target.writelines(itertools.islice((row for row in source if row.strip()), clips))
+    suffix = ".csv" if manifest.endswith(".csv") else ".jsonl"
+    path = os.path.join(os.path.dirname(manifest), f"first-{clips}{suffix}")
+    with (
+        open(manifest, encoding="utf-8", newline="") as source,
+        open(path, "w", encoding="utf-8", newline="") as target,
+    ):
+        if suffix == ".csv":
+            reader = csv.DictReader(source)
+            writer = csv.DictWriter(target, reader.fieldnames or [])
+            writer.writeheader()
+            writer.writerows(itertools.islice(reader, clips))
+        else:
+            target.writelines(itertools.islice((row for row in source if row.strip()), clips))
     return path
 
 
 def manifest_stats(manifest: str) -> tuple[int, float]:
     """(clips, total audio seconds) of a workload manifest."""
     count, seconds = 0, 0.0
-    with open(manifest, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                count += 1
-                seconds += json.loads(line)["duration_s"]
+    for row in _rows(manifest):
+        count += 1
+        seconds += float(row["duration_s"])
     return count, seconds
 
 
@@ -175,10 +234,23 @@ def main(argv=None) -> int:
     parser.add_argument("--distinct-audio", type=int, default=1000)
     parser.add_argument("--source", choices=("auto", "speech", "samples"), default="auto")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--manifest-format", choices=("jsonl", "csv"), default="jsonl")
+    parser.add_argument("--opt-out-share", type=float, default=0.0, help="share of accounts on an opt-out list")
     args = parser.parse_args(argv)
-    path = generate(args.out, args.clips, args.min_s, args.max_s, args.distinct_audio, args.source, args.seed)
+    path = generate(
+        args.out,
+        args.clips,
+        args.min_s,
+        args.max_s,
+        args.distinct_audio,
+        args.source,
+        args.seed,
+        args.manifest_format,
+        args.opt_out_share,
+    )
     count, seconds = manifest_stats(path)
-    print(f"{path}: {count} clips, {seconds:.1f} s of audio")
+    dropped = opted_out(path)
+    print(f"{path}: {count} clips, {seconds:.1f} s of audio" + (f"; {dropped} opted out" if dropped else ""))
     return 0
 
 

@@ -226,3 +226,21 @@ def test_when_two_workers_compute_in_overlapping_tasks_then_the_summary_says_how
     assert summary["worker_s"] == [5.0, 2.5]
     assert summary["together_s"] == 1.5  # 3-4 and 5-5.5
     assert summary["steps"] == [("_run_bundle.CheckLeaks/Scan", 5.0), ("_run_bundle.CheckLeaks/Needles", 2.5)]
+
+
+def test_when_the_workload_is_csv_with_an_opt_out_list_then_the_job_reads_the_same_rows_and_the_list_names_them(
+    small_workload, tmp_path
+):
+    from transforms.manifest import iter_manifest_rows, parse_clip
+    from transforms.policy_lists import iter_list_ids
+
+    manifest = workload.generate(str(tmp_path), 5, 0.5, 1.0, 3, "samples", manifest_format="csv", opt_out_share=0.5)
+    assert manifest.endswith("manifest.csv")
+    rows = list(iter_manifest_rows(manifest))  # the job's own reader
+    assert [parse_clip(r, str(tmp_path)).clip_id for r in rows] == [r["clip_id"] for r in small_workload[1]]
+    assert workload.manifest_stats(manifest) == workload.manifest_stats(small_workload[0])
+    listed = set(iter_list_ids(workload.opt_out_list(manifest), False, "account_id"))
+    accounts = {r["account_id"].lower() for r in rows}
+    assert listed & accounts and listed - accounts  # some accounts with clips, some without
+    assert workload.opted_out(manifest) == sum(1 for r in rows if r["account_id"].lower() in listed)
+    assert workload.manifest_stats(workload.first(manifest, 2))[0] == 2

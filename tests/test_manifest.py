@@ -412,3 +412,154 @@ def test_when_no_clip_id_repeats_then_the_filtered_keys_read_gives_nothing(tmp_p
     with TestPipeline() as p:
         keys = p | "Keys" >> ReadClipKeys(str(manifest))
         assert_that(p | "Again" >> ReadClipKeys(str(manifest), ranked=True, repeated_in=keys), equal_to([]))
+
+
+# ------------------------------------------------------------------ issue 22: a CSV manifest read in byte ranges
+
+# Records that end where a naive line split or quote count would not: quoted cells holding line
+# breaks ("\n", "\r\n", a lone "\r"), doubled quotes and commas; a plain cell with a quote inside
+# (5" screen: a quote opens a quoted cell only as a cell's first character); blank records and
+# records of blank cells; a cell of no-break spaces (blank); a non-UTF-8 byte; no final newline.
+TRICKY_CSV = (
+    b"\xef\xbb\xbf\r\n"
+    b"clip_id,audio_uri,transcript,account_id,recorded_at\r\n"
+    b'c1,a.wav,"alexa remind me\nto call ""the office""\r\nat noon, please",ACCT-1,2026-11-01T10:00:00\r\n'
+    b"\r\n"
+    b'c2,a.wav,my 5" screen is broken,ACCT-2,2026-11-01T10:00:00\n'
+    b" , ,,,\n"
+    b'"c3",a.wav,"line\rbreak",ACCT-3,2026-11-01T10:00:00\r'
+    b'c4,a.wav,"\xc2\xa0",ACCT-4,2026-11-01T10:00:00\n'
+    b'"\xc2\xa0\xc2\xa0",,,,\n'
+    b'c5,a.wav,caf\xe9 "" ok,ACCT-5,2026-11-01T10:00:00\n'
+    b'c6,a.wav,"""quoted"" start, and end ""","ACCT-6",2026-11-01T10:00:00\n'
+    b"c7,a.wav,too,few\n"
+    b'c8,a.wav,"last, no newline",ACCT-8,2026-11-01T10:00:00'
+)
+
+
+@pytest.mark.parametrize("scan_bytes", [1, 5, 1 << 20])
+@pytest.mark.parametrize("range_bytes", [1, 13, 100, 1 << 20])
+def test_when_a_csv_file_is_cut_into_record_ranges_then_each_row_comes_once_at_its_single_reader_position(
+    tmp_path, monkeypatch, range_bytes, scan_bytes
+):
+    import transforms.manifest_rows as manifest_rows
+    from transforms.manifest_rows import csv_record_ranges, iter_csv_range, iter_numbered_rows
+
+    monkeypatch.setattr(manifest_rows, "_SCAN_BYTES", scan_bytes)  # records cut by the scan's reads too
+    path = tmp_path / "m.csv"
+    path.write_bytes(TRICKY_CSV)
+    ranges = csv_record_ranges(str(path), range_bytes)
+    assert ranges is not None
+    if range_bytes == 1:
+        assert len(ranges) == 11  # one a record after the header: every record end is a range end
+    assert [end for _, end, _ in ranges[:-1]] == [start for start, _, _ in ranges[1:]]  # contiguous
+    assert ranges[-1][1] == len(TRICKY_CSV)
+    read = [row for start, end, first in ranges for row in iter_csv_range((str(path), start, end, first))]
+    single = list(iter_numbered_rows(str(path)))
+    assert read == single
+    assert [cells[0] for _, cells in single] == ["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"]
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        (b'c1,a.wav,"call rosalind,ACCT-1,2026\nc2,a.wav,x,ACCT-2,2026\n', 3),  # never closed: ends at line 3
+        (b'c1,a.wav,"call" rosalind,ACCT-1,2026\n', 2),  # a character after the closing quote
+    ],
+)
+def test_when_a_csv_file_is_not_csv_then_it_is_not_cut_and_the_single_reader_names_the_line(tmp_path, text, line):
+    from transforms.manifest_rows import csv_record_ranges
+
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"clip_id,audio_uri,transcript,account_id,recorded_at\n" + text)
+    assert csv_record_ranges(str(path), 1) is None
+    with pytest.raises(ManifestError, match=f"line {line}: not valid CSV"):
+        list(read_manifest_rows(str(path)))
+
+
+def _csv_manifest_rows(count: int) -> list[dict]:
+    return [
+        {
+            **GOOD,
+            "clip_id": f"c{i:04d}",
+            "account_id": f"ACCT-{i % 7:010d}",
+            "transcript": f'alexa say "hi"\r\nthen, call {i}' if i % 3 else f'my {i}" screen',
+        }
+        for i in range(count)
+    ]
+
+
+def test_when_a_csv_manifest_is_read_in_many_small_ranges_then_the_job_reads_what_the_single_reader_reads(
+    tmp_path, monkeypatch
+):
+    """The job's read of an uncompressed CSV manifest: many record ranges (forced tiny here) are
+    spread over the workers, never the rows, and every (position, row) equals the single reader's
+    (whose positions the survivor rank uses)."""
+    import transforms.manifest as manifest
+    from transforms.manifest_rows import iter_numbered_rows
+
+    path = tmp_path / "m.csv"
+    columns = [k for k in GOOD if k != "words"]
+    body = csv_text(_csv_manifest_rows(60), columns).replace("c0005", "c0004")  # a repeated id too
+    path.write_text(body + "\n \n", newline="")
+    single = list(iter_numbered_rows(str(path)))
+    assert len(single) == 60
+
+    def single_reader(_):
+        raise AssertionError("the CSV manifest was read by the single reader")
+
+    monkeypatch.setattr(manifest, "read_ranges", lambda size: 50)
+    monkeypatch.setattr(manifest, "iter_numbered_rows", single_reader)
+    with TestPipeline() as p:
+        rows = manifest._read_rows(p, str(path), "csv")
+        assert_that(rows, equal_to(single), label="rows")
+        clips = p | "Clips" >> ReadClips(str(path))
+        positions = clips.main | "Positions" >> beam.Map(lambda c: (c.source_row, c.clip_id, c.transcript))
+        expected = [(position, cells[0], cells[2]) for position, cells in single]
+        assert_that(positions, equal_to(expected), label="clips")
+        ranked = p | "Ranked" >> ReadClipKeys(str(path), ranked=True)
+        assert_that(ranked | "Ids" >> beam.Map(lambda k: k[0]), equal_to([c[0] for _, c in single]), label="keys")
+
+
+def test_when_a_csv_manifest_is_not_csv_then_the_job_fails_as_the_single_reader_does(tmp_path, monkeypatch):
+    import transforms.manifest as manifest
+
+    rows = _csv_manifest_rows(40)
+    path = tmp_path / "m.csv"
+    text = csv_text(rows, [k for k in GOOD if k != "words"])
+    path.write_text(text + 'c9999,a.wav,"never closed, rosalind,ACCT-1,2026-11-01T10:00:00\n', newline="")
+    with pytest.raises(ManifestError) as single:
+        list(read_manifest_rows(str(path)))
+    monkeypatch.setattr(manifest, "read_ranges", lambda size: 50)
+    with pytest.raises(Exception) as job:
+        read_clips(str(path))
+    assert str(single.value) in str(job.value) and "rosalind" not in str(job.value)
+
+
+@pytest.mark.parametrize("name", ["m.csv", "m.jsonl"])
+def test_when_a_plain_text_manifest_is_read_then_only_units_pass_a_shuffle_and_no_flatten_joins_reads(tmp_path, name):
+    """On the DirectRunner every GroupByKey (a Reshuffle's) and every Flatten of two stages is held
+    in the launcher: between the manifest and the validated rows only the byte ranges may pass one."""
+    from apache_beam.pipeline import PipelineVisitor
+
+    path = tmp_path / name
+    rows = [{**GOOD, "clip_id": f"c{i}"} for i in range(3)]
+    if name.endswith(".csv"):
+        path.write_text(csv_text(rows, [k for k in GOOD if k != "words"]), newline="")
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    p = beam.Pipeline()
+    p | ReadClips(str(path))
+
+    class Primitives(PipelineVisitor):
+        def __init__(self):
+            self.labels = []
+
+        def visit_transform(self, node):
+            self.labels.append((node.full_label, type(node.transform).__name__))
+
+    seen = Primitives()
+    p.visit(seen)
+    shuffles = [label for label, kind in seen.labels if kind in ("GroupByKey", "_GroupByKeyOnly", "Flatten")]
+    spread = "ReadClips/SpreadCsvRanges/" if name.endswith(".csv") else "ReadClips/SpreadRanges/"
+    assert shuffles and all(label.startswith(spread) for label in shuffles), shuffles

@@ -266,3 +266,90 @@ def test_when_copies_cannot_be_told_apart_then_none_goes_on():
         assert_that(out.main | "Kept" >> beam.Map(lambda c: c.clip_id), equal_to(["one"]), label="main")
         codes = out.failures | "Codes" >> beam.Map(lambda f: (f.clip_id, f.error_type))
         assert_that(codes, equal_to([("twin", "duplicate_clip_id")] * 2), label="failures")
+
+
+# ------------------------------------------------------------------ issue 22: listed accounts without a record per clip
+
+
+def _old_join(keys, lists: dict, case_sensitive: bool = False) -> list:
+    """The side input as the lists' CoGroupByKey with every clip's account computed it (in plain
+    Python): {canonical account: sorted reasons} for listed accounts that have clips."""
+    from transforms.core.ids import canonical_id
+    from transforms.policy_lists import list_entries, list_files
+
+    listed: dict[str, set] = {}
+    for reason, paths in lists.items():
+        for path in paths:
+            for file in list_files(path):
+                for account, why in list_entries((reason, file), case_sensitive, "account_id"):
+                    listed.setdefault(account, set()).add(why)
+    accounts = {canonical_id(key[1], case_sensitive) for key in keys}
+    return sorted((account, sorted(listed[account])) for account in accounts & set(listed))
+
+
+def _listed_lists(tmp_path) -> dict:
+    (tmp_path / "optout.txt").write_text("acct-0000000001\nACCT-0000000002\nACCT-0000000077\n")
+    (tmp_path / "deletion.txt").write_text("Acct-0000000001\nacct-0000000099\n")
+    return {"opt_out": (str(tmp_path / "optout.txt"),), "deletion_request": (str(tmp_path / "deletion.txt"),)}
+
+
+LISTED_KEYS = [
+    ("c1", "ACCT-0000000001"),  # on both lists, spelled in another case
+    ("c2", "acct-0000000001"),
+    ("c3", "ACCT-0000000002"),
+    ("c4", "ACCT-0000000003"),  # not listed; 77 and 99 are listed and have no clips
+    ("c5", "ACCT-0000000004"),
+]
+
+
+def test_when_lists_are_configured_then_the_listed_accounts_are_those_the_old_join_gave(tmp_path):
+    lists = _listed_lists(tmp_path)
+    expected = [("acct-0000000001", ["deletion_request", "opt_out"]), ("acct-0000000002", ["opt_out"])]
+    assert _old_join(LISTED_KEYS, lists) == expected
+    policy = ApplyPolicy(PolicyConfig(), lists, AS_OF, KEYSOURCE, 6)
+    with TestPipeline() as p:
+        assert_that(policy._listed_accounts(p | beam.Create(LISTED_KEYS)), equal_to(expected))
+
+
+@pytest.mark.parametrize("collide", ["one", "all"])
+def test_when_an_unlisted_account_shares_a_listed_hash_then_the_exact_join_keeps_its_clip(
+    tmp_path, monkeypatch, collide
+):
+    """The hash set only picks the accounts to join: an unlisted account whose 64-bit hash equals a
+    listed one's (forced here) reaches the join, finds no list entry, and its clip goes on."""
+    import transforms.policy as policy_module
+    from transforms.core.dedupe import id_hash
+
+    def colliding(value: str) -> int:
+        if collide == "all":
+            return 0
+        return id_hash("acct-0000000002" if value == "acct-0000000003" else value)
+
+    monkeypatch.setattr(policy_module, "id_hash", colliding)
+    lists = _listed_lists(tmp_path)
+    expected = [("acct-0000000001", ["deletion_request", "opt_out"]), ("acct-0000000002", ["opt_out"])]
+    with TestPipeline() as p:
+        listed = ApplyPolicy(PolicyConfig(), lists, AS_OF, KEYSOURCE, 6)._listed_accounts(p | beam.Create(LISTED_KEYS))
+        assert_that(listed, equal_to(expected))
+    clips = [clip(clip_id, account) for clip_id, account in LISTED_KEYS]
+    with TestPipeline() as p:
+        out = p | beam.Create(clips) | ApplyPolicy(PolicyConfig(), lists, AS_OF, KEYSOURCE, 6)
+        assert_that(out.main | beam.Map(lambda c: c.clip_id), equal_to(["c4", "c5"]))
+
+
+def test_when_lists_are_case_sensitive_then_the_listed_accounts_keep_their_case(tmp_path):
+    lists = _listed_lists(tmp_path)
+    config = PolicyConfig(list_ids_case_sensitive=True)
+    expected = [("ACCT-0000000002", ["opt_out"]), ("acct-0000000001", ["opt_out"])]
+    assert _old_join(LISTED_KEYS, lists, case_sensitive=True) == expected
+    with TestPipeline() as p:
+        listed = ApplyPolicy(config, lists, AS_OF, KEYSOURCE, 6)._listed_accounts(p | beam.Create(LISTED_KEYS))
+        assert_that(listed, equal_to(expected))
+
+
+def test_when_the_lists_are_empty_then_no_account_is_listed(tmp_path):
+    (tmp_path / "optout.txt").write_text("# nobody yet\n")
+    lists = {"opt_out": (str(tmp_path / "optout.txt"),)}
+    with TestPipeline() as p:
+        listed = ApplyPolicy(PolicyConfig(), lists, AS_OF, KEYSOURCE, 6)._listed_accounts(p | beam.Create(LISTED_KEYS))
+        assert_that(listed, equal_to([]))

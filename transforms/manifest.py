@@ -45,8 +45,10 @@ from transforms.core.records import Clip, Failure, Word
 from transforms.core.stage import FAILURES, StageCounters, StageOutputs, guarded
 from transforms.manifest_rows import (  # noqa: F401 - iter_manifest_rows: the verifier's reader, re-exported
     check_manifest,
+    csv_record_ranges,
     decode_row,
     is_blank,
+    iter_csv_range,
     iter_line_range,
     iter_manifest_rows,
     iter_numbered_rows,
@@ -259,17 +261,43 @@ def read_ranges(size_bytes: int) -> int:
     return max(64 << 10, min(64 << 20, size_bytes // 64))
 
 
+def _csv_units(path: str, range_bytes: int):
+    """An uncompressed CSV manifest → (path, start, end, rows before it) for each byte range of
+    :func:`csv_record_ranges`, or one (path, 0, -1, 0) for the whole file when it cannot be cut
+    (it is not well-formed CSV)."""
+    ranges = csv_record_ranges(path, range_bytes)
+    if ranges is None:
+        yield path, 0, -1, 0
+        return
+    for start, end, first in ranges:
+        yield path, start, end, first
+
+
+def _read_csv_unit(unit: tuple[str, int, int, int]):
+    """(position, cells) of the rows of one unit of :func:`_csv_units`: a range, or the whole file
+    read by the single reader (which fails naming the line, as before: the read of a file the scan
+    did not accept fails, so its rows are not spread over the workers)."""
+    if unit[2] < 0:
+        return iter_numbered_rows(unit[0])
+    return iter_csv_range(unit)
+
+
 def _read_rows(pbegin, path: str, fmt: str):
     """(position, raw row) of every manifest row: dicts (Parquet), lines (JSON Lines) or record
     cells (CSV, header skipped), each with where it was read (see :mod:`transforms.manifest_rows`).
 
     Every read starts from ``Create([path])``, so runners without bounded-source reads (Dask) run
-    it too. Plain JSON Lines are read as many byte ranges and Parquet by row group: only those
-    units are reshuffled to the workers, never the rows, so rows stream from the read on. A CSV
-    record may span lines, and a compressed file cannot be split, so those are streamed by one
-    reader (the same iterator the leak verifier uses) and reshuffled, so that the workers still
-    share the rows (on a runner that keeps shuffles in memory, such as the DirectRunner, that
-    shuffle holds the rows)."""
+    it too. Plain JSON Lines and plain CSV are read as many byte ranges and Parquet by row group:
+    only those units are reshuffled to the workers, never the rows, so rows stream from the read
+    on. A CSV record may span lines, so its ranges are cut where one sequential scan of the file
+    finds records end (:func:`csv_record_ranges`, no cell parsed), and each range numbers its rows
+    from the count of rows before it: the same positions as one reader gives. A CSV file the scan
+    does not accept (an unclosed quote) is one unit read by the single reader, which fails the
+    read as before. A compressed file cannot be split, so it is streamed by one reader (the same
+    iterator the leak verifier uses) and reshuffled, so that the workers still share the rows (on
+    a runner that keeps shuffles in memory, such as the DirectRunner, that shuffle holds every
+    row: prefer uncompressed manifests when they are large). No ``Flatten`` joins two ways of
+    reading: the DirectRunner would hold what passes through it."""
     start = pbegin | "ManifestPath" >> beam.Create([path])
     if fmt == "parquet":
         return (
@@ -278,11 +306,18 @@ def _read_rows(pbegin, path: str, fmt: str):
             | "SpreadRowGroups" >> beam.Reshuffle()
             | "ReadRowGroups" >> beam.FlatMap(iter_row_group)
         )
-    if fmt == "csv" or split_compression(path)[1]:
+    if split_compression(path)[1]:
         return start | "ReadRows" >> beam.FlatMap(iter_numbered_rows) | "SpreadRows" >> beam.Reshuffle()
     from apache_beam.io.filesystems import FileSystems
 
     size = sum(m.size_in_bytes for m in FileSystems.match([path])[0].metadata_list)
+    if fmt == "csv":
+        return (
+            start
+            | "CsvRanges" >> beam.FlatMap(_csv_units, read_ranges(size))
+            | "SpreadCsvRanges" >> beam.Reshuffle()
+            | "ReadCsvRanges" >> beam.FlatMap(_read_csv_unit)
+        )
     return (
         start
         | "ByteRanges" >> beam.FlatMap(line_ranges, read_ranges(size))

@@ -7,6 +7,9 @@ Out: raw rows — a line (JSON Lines; a leading UTF-8 BOM is ignored), a record'
      parsed by the csv module: quoted cells may hold commas, quotes and line breaks) or a dict
      (Parquet) — and ``decode_row`` to turn one into a dict. ``iter_manifest_rows`` yields every
      row as the job counts it, for the leak verifier (``pipeline.verify.read_manifest_rows``).
+     For the job's parallel read, rows with their position: JSON Lines by byte range
+     (``line_ranges``), plain CSV by record range (``csv_record_ranges``, one scan for where
+     records end), Parquet by row group, anything else by one reader (``iter_numbered_rows``).
 Fails: ValueError for an unknown format or a CSV header without the required columns (before the
      run: ``check_manifest``); :class:`ManifestError` for a CSV file that is not CSV (an
      unterminated quote). A single bad row is not an error here: ``decode_row`` raises ClipError
@@ -18,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 
 from transforms.core.failures import ClipError
@@ -175,9 +179,10 @@ def _parquet_rows(path: str) -> Iterator[dict]:
 # Rows with their position: what the job reads, each row tagged with where it was read, so two
 # reads of the same manifest (the clips and the keys-only read) name each row alike. A position is
 # a short string that sorts like the file order: "<file number>@<byte offset>" (JSON Lines), the
-# record number (CSV and compressed files: one reader), "<file number>:<row group>:<row>" (Parquet),
-# files numbered in the sorted order of what the path matches. Units of work (byte ranges, row
-# groups) are small values the runner can spread over workers; the rows never pass through a shuffle.
+# row's number among the file's rows (CSV, whether read in ranges or by one reader; compressed
+# files: one reader), "<file number>:<row group>:<row>" (Parquet), files numbered in the sorted
+# order of what the path matches. Units of work (byte ranges, row groups) are small values the
+# runner can spread over workers; the rows never pass through a shuffle (but for the one reader).
 
 
 def _matched(path: str) -> list[tuple[str, int]]:
@@ -225,6 +230,123 @@ def iter_numbered_rows(path: str) -> Iterator[tuple[str, object]]:
     """(position, raw row) of a manifest read by one reader: record numbers in file order."""
     for number, raw in enumerate(iter_raw_rows(path)):
         yield f"{number:012d}", raw
+
+
+# An uncompressed CSV file read in byte ranges. A record may span lines (a quoted cell holds line
+# breaks), so ranges cannot start at any newline as JSON Lines ones do: one sequential scan finds
+# where records end, without parsing cells, and cuts the file there. Record ends follow the csv
+# module's own rules for its default dialect (strict): a quote opens a quoted cell only as the
+# cell's first character ('5" screen' is a plain cell), "" inside a quoted cell is a quote, and
+# outside quotes a record ends at "\r\n", "\r" or "\n" (the lines of a file opened with
+# newline=""). Each range is then parsed by the csv module and its rows numbered from the count
+# of rows before it, so a row gets the same position as from the single reader
+# (:func:`iter_numbered_rows`). A file the patterns below do not accept as a whole (a quote never
+# closed, a character after a closing quote, a record longer than a cell may be) is not cut:
+# :func:`csv_record_ranges` says so and the caller reads it with the single reader, whose error
+# names the line.
+_QUOTED_CELL = rb'"[^"]*(?:""[^"]*)*"'
+_PLAIN_CELL = rb'[^,"\r\n][^,\r\n]*'
+_CELL = rb"(?:" + _QUOTED_CELL + rb"|" + _PLAIN_CELL + rb")?"
+_CSV_RECORD = re.compile(_CELL + rb"(?:," + _CELL + rb")*(?:\r\n|\r|\n|\Z)")
+# A record cut off inside a quoted cell by the end of what has been read so far (more to read).
+_CSV_OPEN_RECORD = re.compile(rb"(?:" + _CELL + rb',)*"[^"]*(?:""[^"]*)*\Z')
+# A byte that is always part of a non-blank cell; a record without one is parsed to tell.
+_VISIBLE_BYTE = re.compile(rb"[\x21\x23-\x2b\x2d-\x7e]")
+_UTF8_BOM = b"\xef\xbb\xbf"
+_SCAN_BYTES = 1 << 20
+
+
+def _blank_record(data: bytes) -> bool:
+    """Whether one whole CSV record (bytes) is empty or holds only blank cells, as the reader sees it."""
+    text = data.decode("utf-8", errors="replace")
+    return is_blank(tuple(next(csv.reader(io.StringIO(text, newline=""), strict=True), [])))
+
+
+def csv_record_ranges(path: str, range_bytes: int) -> list[tuple[int, int, int]] | None:
+    """(start, end, rows before it) byte ranges of about ``range_bytes`` that start and end where
+    records end and cover every row of an uncompressed CSV file after its header; None when the
+    file is not well-formed CSV (see above), so only one reader can read it as the job does.
+
+    One sequential pass, one regular-expression match per record; at most one record (and
+    ``_SCAN_BYTES``) in memory."""
+    ranges: list[tuple[int, int, int]] = []
+    with open_input(path) as handle:
+        buf, base, at, eof = handle.read(max(_SCAN_BYTES, len(_UTF8_BOM))), 0, 0, False
+        if buf.startswith(_UTF8_BOM):
+            at = len(_UTF8_BOM)
+        start, first, rows = None, 0, 0  # start: of the range being cut (the header's end at first)
+        while True:
+            record = _CSV_RECORD.match(buf, at) if at < len(buf) else None
+            if record is None or (record.end() == len(buf) and not eof):
+                if eof:
+                    if at < len(buf):
+                        return None  # a quote open at the end of the file, or not CSV
+                    break
+                if record is None and at < len(buf) and not _CSV_OPEN_RECORD.match(buf, at):
+                    return None  # not CSV here: a character after a closing quote
+                if len(buf) - at > MAX_CSV_FIELD_CHARS:
+                    return None  # the reader may find a cell over its limit: let it say where
+                data = handle.read(max(_SCAN_BYTES, len(buf) - at))
+                buf, base, at, eof = buf[at:] + data, base + at, 0, not data
+                continue
+            end = record.end()
+            if end - at > MAX_CSV_FIELD_CHARS:
+                return None
+            if _VISIBLE_BYTE.search(buf, at, end) or not _blank_record(buf[at:end]):
+                if start is None:
+                    start = base + end  # the header ends: rows start here
+                else:
+                    rows += 1
+            at = end
+            if start is not None and base + end - start >= range_bytes:
+                ranges.append((start, base + end, first))
+                start, first = base + end, rows
+        if start is not None and start < base + len(buf):
+            ranges.append((start, base + len(buf), first))
+    return ranges
+
+
+class _Bounded(io.RawIOBase):
+    """The next ``size`` bytes of a binary stream."""
+
+    def __init__(self, stream, size: int):
+        super().__init__()
+        self._stream = stream
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(min(len(buffer), self._left))
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def iter_csv_range(unit: tuple[str, int, int, int]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(position, cells) of every row of one range (``path``, start, end, rows before it) of
+    :func:`csv_record_ranges`: parsed as :func:`iter_raw_rows` parses the file, numbered as
+    :func:`iter_numbered_rows` numbers it. ManifestError if the range is not CSV (the file changed
+    since the scan)."""
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    path, start, end, number = unit
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD_CHARS))
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as binary:
+        binary.seek(start)
+        bounded = io.BufferedReader(_Bounded(binary, end - start), 1 << 20)
+        text = io.TextIOWrapper(bounded, encoding="utf-8", errors="replace", newline="")
+        reader = csv.reader(text, strict=True)
+        try:
+            for record in reader:
+                cells = tuple(record)
+                if not is_blank(cells):
+                    yield f"{number:012d}", cells
+                    number += 1
+        except csv.Error as exc:
+            raise ManifestError(f"manifest {path!r}, bytes {start}-{end}: not valid CSV ({exc})") from None
 
 
 def parquet_row_groups(path: str) -> list[tuple[int, str, int]]:

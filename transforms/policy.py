@@ -2,7 +2,8 @@
 
 In:  validated clips; opt-out and deletion-request lists (files or globs on any Beam filesystem,
      in the strict format of :mod:`transforms.policy_lists`; millions of rows are fine: they are
-     joined with the clips by key, never loaded into memory). Ids are matched in their canonical
+     joined by key with the few clips' accounts whose 64-bit hash is listed, and a worker holds
+     only those hashes, 8 bytes per distinct listed id). Ids are matched in their canonical
      form (:func:`transforms.core.ids.canonical_id`) on both sides, so a listed customer is
      found however the list or the manifest spelled the id.
 Out: the clips that may be reviewed, with ``flags`` (e.g. ``no_wake_word``) and ``escalate``
@@ -24,13 +25,15 @@ from __future__ import annotations
 
 import datetime
 import re
+from array import array
 from typing import Literal, NamedTuple
 
 import apache_beam as beam
+import numpy as np
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
-from transforms.core.dedupe import clip_fingerprint, survivor_rank  # noqa: F401 - clip_fingerprint re-exported
+from transforms.core.dedupe import clip_fingerprint, id_hash, survivor_rank  # noqa: F401 - clip_fingerprint re-exported
 from transforms.core.epochs import epoch_of
 from transforms.core.failures import ClipError
 from transforms.core.ids import canonical_id
@@ -217,6 +220,45 @@ def _affected(element):
         yield account, sorted(set(grouped["listed"]))
 
 
+class _ListedHashes(beam.CombineFn):
+    """Canonical list ids → a sorted ``uint64`` array of their distinct :func:`id_hash` values.
+
+    The accumulator is an ``array('Q')`` (8 bytes an id), so a runner moves one compact array per
+    bundle between the partial and the final combine; the result (8 bytes a distinct listed id)
+    is what every worker gets as a side input, to tell which clips' accounts may be listed."""
+
+    def create_accumulator(self):
+        return array("Q")
+
+    def add_input(self, accumulator, account):
+        accumulator.append(id_hash(account))
+        return accumulator
+
+    def merge_accumulators(self, accumulators):
+        merged = array("Q")
+        for accumulator in accumulators:
+            merged.extend(accumulator)
+        return merged
+
+    def extract_output(self, accumulator):
+        if not accumulator:
+            return np.empty(0, dtype=np.uint64)
+        return np.unique(np.frombuffer(accumulator, dtype=np.uint64))  # sorted, each hash once
+
+
+def _hash_listed(hashes: np.ndarray, value: int) -> bool:
+    """Whether ``value`` is in a sorted uint64 array (a binary search)."""
+    at = int(np.searchsorted(hashes, np.uint64(value)))
+    return at < len(hashes) and int(hashes[at]) == value
+
+
+def _maybe_listed(key, hashes: np.ndarray, case_sensitive: bool):
+    """(clip_id, account_id, ...) → (canonical account, True) when the account's hash is listed."""
+    account = canonical_id(key[1], case_sensitive)
+    if len(hashes) and _hash_listed(hashes, id_hash(account)):
+        yield account, True
+
+
 class ApplyPolicy(beam.PTransform):
     """Dedupe clip ids, join the opt-out/deletion lists, apply retention, wake-word, sampling and
     escalation rules."""
@@ -272,10 +314,15 @@ class ApplyPolicy(beam.PTransform):
     def _listed_accounts(self, keys):
         """{canonical account id: reasons} for accounts that are on a list AND have clips in this run.
 
-        The lists (possibly millions of ids) and the clips' accounts are joined by key in a
-        shuffle; only the (usually small) intersection becomes a side input. The list files are
-        read with the launcher's parser (Beam's text reads cannot decode UTF-16 or drop a BOM),
-        one file per element, after a reshuffle so that the files of a glob are read in parallel."""
+        No shuffle carries a record per clip: the lists' ids (possibly millions) are first combined
+        into a sorted array of their 64-bit hashes (:class:`_ListedHashes`, one compact array per
+        bundle), and with it as a side input only the clips whose account's hash is listed go on,
+        one record per account and bundle after a combine. Those few accounts are then joined by
+        key with the list entries, exactly: a hash shared by an unlisted account and a listed one
+        only sends the unlisted account to the join, which finds no list entry for it, so the side
+        input is the same as joining every clip's account. The list files are read with the
+        launcher's parser (Beam's text reads cannot decode UTF-16 or drop a BOM), one file per
+        element, after a reshuffle so that the files of a glob are read in parallel."""
         p = keys.pipeline
         sources = [(reason, path) for reason, paths in sorted(self._lists.items()) for path in paths]
         if not sources:
@@ -288,7 +335,17 @@ class ApplyPolicy(beam.PTransform):
             | "SpreadListFiles" >> beam.Reshuffle()
             | "ReadListIds" >> beam.FlatMap(list_entries, case_sensitive, column)
         )
-        accounts = keys | "ClipAccounts" >> beam.Map(lambda key, cs: (canonical_id(key[1], cs), True), case_sensitive)
+        hashes = (
+            listed
+            | "ListedIds" >> beam.Map(lambda entry: entry[0])
+            | "ListedIdHashes" >> beam.CombineGlobally(_ListedHashes())
+        )
+        accounts = (
+            keys
+            | "MaybeListedAccounts" >> beam.FlatMap(_maybe_listed, beam.pvalue.AsSingleton(hashes), case_sensitive)
+            # A listed account with many clips: one record per bundle (the combine is lifted), not per clip.
+            | "OncePerAccount" >> beam.CombinePerKey(all)
+        )
         return (
             {"clips": accounts, "listed": listed}
             | "JoinLists" >> beam.CoGroupByKey()
