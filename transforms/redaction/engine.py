@@ -372,7 +372,7 @@ class Detector:
     @contextlib.contextmanager
     def _memory_zone(self):
         """spaCy's memory zone around one batch: the strings and lexemes its words add to the vocab
-        (every new name, e-mail, serial: about 0.75 strings per benchmark transcript, kept for good
+        (every new name, e-mail, serial: about 0.8 strings per benchmark transcript, kept for good
         otherwise) are freed when the batch is done. What leaves the zone is plain data
         (:class:`Detection`), never a ``Doc``. Zones must not nest or overlap and the engines are
         shared by a worker's threads, so batches take turns (spaCy holds the GIL for most of a
