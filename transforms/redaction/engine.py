@@ -9,7 +9,9 @@ Out: for each transcript, :class:`Detection` s — entity type, ``[start, end)``
 Fails: Presidio errors propagate (the stage quarantines the clip; nothing passes unredacted).
 
 Pipeline per batch: spoken-form normalisation → spaCy ``nlp.pipe`` over the whole batch →
-Presidio ``analyze`` with the batch's NLP artifacts → map back through the offset map.
+Presidio ``analyze`` with the batch's NLP artifacts → map back through the offset map. The batch
+runs in a spaCy memory zone (:meth:`Detector.detect_batch`): the words it adds to the shared vocab
+are freed after it, so a worker does not grow with every new name, e-mail or serial it has seen.
 
 Spoken-style transcripts (no capital letter: what an ASR system writes) and written ones take different
 spaCy components (:data:`SPOKEN_SKIP`): the spoken NER model runs on the former only, the host model's
@@ -19,9 +21,11 @@ profile of ``benchmarks/bench_redaction.py``: the host tagger chain and NER were
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -304,6 +308,7 @@ class Detector:
         self._floor = min([settings.score_threshold, *settings.entity_thresholds.values()])
         engine = analyzer.nlp_engine
         self._nlp = getattr(engine, "nlp", {}).get(settings.language)
+        self._zone_lock = threading.Lock()  # one memory zone at a time: zones must not nest or overlap
         self.scorer = None
         from transforms.redaction.lexicon import build_lexicon
         from transforms.redaction.recognizers.words import STOP_WORDS
@@ -359,9 +364,25 @@ class Detector:
         return nlp_artifacts
 
     def detect_batch(self, texts: Sequence[str], metadata: Sequence[Mapping[str, str]]) -> list[list[Detection]]:
-        norms = self.normalize_batch(texts)
-        artifacts = self.nlp_batch(norms)
-        return [self.detect(n, m, a) for n, m, a in zip(norms, metadata, artifacts, strict=True)]
+        with self._memory_zone():
+            norms = self.normalize_batch(texts)
+            artifacts = self.nlp_batch(norms)
+            return [self.detect(n, m, a) for n, m, a in zip(norms, metadata, artifacts, strict=True)]
+
+    @contextlib.contextmanager
+    def _memory_zone(self):
+        """spaCy's memory zone around one batch: the strings and lexemes its words add to the vocab
+        (every new name, e-mail, serial: about 0.8 strings per benchmark transcript, kept for good
+        otherwise) are freed when the batch is done. What leaves the zone is plain data
+        (:class:`Detection`), never a ``Doc``. Zones must not nest or overlap and the engines are
+        shared by a worker's threads, so batches take turns (spaCy holds the GIL for most of a
+        batch anyway). Another NLP engine, or a spaCy without zones: nothing changes."""
+        zone = getattr(self._nlp, "memory_zone", None)
+        if zone is None:
+            yield
+            return
+        with self._zone_lock, zone():
+            yield
 
     def analyze(self, norm: Normalized, metadata: Mapping[str, str], nlp_artifacts=None, explain: bool = False):
         """Presidio results on the written form (written-form offsets)."""
