@@ -325,7 +325,11 @@ def test_when_an_unlisted_account_shares_a_listed_hash_then_the_exact_join_keeps
             return 0
         return id_hash("acct-0000000002" if value == "acct-0000000003" else value)
 
+    import transforms.core.dedupe as dedupe_module
+
+    # Both sides hash alike: the clips' accounts (the policy) and the list ids (the combine).
     monkeypatch.setattr(policy_module, "id_hash", colliding)
+    monkeypatch.setattr(dedupe_module, "id_hash", colliding)
     lists = _listed_lists(tmp_path)
     expected = [("acct-0000000001", ["deletion_request", "opt_out"]), ("acct-0000000002", ["opt_out"])]
     with TestPipeline() as p:

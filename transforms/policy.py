@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from array import array
 from typing import Literal, NamedTuple
 
 import apache_beam as beam
@@ -33,7 +32,13 @@ import numpy as np
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
-from transforms.core.dedupe import clip_fingerprint, id_hash, survivor_rank  # noqa: F401 - clip_fingerprint re-exported
+from transforms.core.dedupe import (  # noqa: F401 - clip_fingerprint re-exported
+    DistinctIdHashes,
+    clip_fingerprint,
+    hash_in,
+    id_hash,
+    survivor_rank,
+)
 from transforms.core.epochs import epoch_of
 from transforms.core.failures import ClipError
 from transforms.core.ids import canonical_id
@@ -220,42 +225,10 @@ def _affected(element):
         yield account, sorted(set(grouped["listed"]))
 
 
-class _ListedHashes(beam.CombineFn):
-    """Canonical list ids → a sorted ``uint64`` array of their distinct :func:`id_hash` values.
-
-    The accumulator is an ``array('Q')`` (8 bytes an id), so a runner moves one compact array per
-    bundle between the partial and the final combine; the result (8 bytes a distinct listed id)
-    is what every worker gets as a side input, to tell which clips' accounts may be listed."""
-
-    def create_accumulator(self):
-        return array("Q")
-
-    def add_input(self, accumulator, account):
-        accumulator.append(id_hash(account))
-        return accumulator
-
-    def merge_accumulators(self, accumulators):
-        merged = array("Q")
-        for accumulator in accumulators:
-            merged.extend(accumulator)
-        return merged
-
-    def extract_output(self, accumulator):
-        if not accumulator:
-            return np.empty(0, dtype=np.uint64)
-        return np.unique(np.frombuffer(accumulator, dtype=np.uint64))  # sorted, each hash once
-
-
-def _hash_listed(hashes: np.ndarray, value: int) -> bool:
-    """Whether ``value`` is in a sorted uint64 array (a binary search)."""
-    at = int(np.searchsorted(hashes, np.uint64(value)))
-    return at < len(hashes) and int(hashes[at]) == value
-
-
 def _maybe_listed(key, hashes: np.ndarray, case_sensitive: bool):
     """(clip_id, account_id, ...) → (canonical account, True) when the account's hash is listed."""
     account = canonical_id(key[1], case_sensitive)
-    if len(hashes) and _hash_listed(hashes, id_hash(account)):
+    if hash_in(hashes, id_hash(account)):
         yield account, True
 
 
@@ -315,8 +288,8 @@ class ApplyPolicy(beam.PTransform):
         """{canonical account id: reasons} for accounts that are on a list AND have clips in this run.
 
         No shuffle carries a record per clip: the lists' ids (possibly millions) are first combined
-        into a sorted array of their 64-bit hashes (:class:`_ListedHashes`, one compact array per
-        bundle), and with it as a side input only the clips whose account's hash is listed go on,
+        into a sorted array of their 64-bit hashes (:class:`transforms.core.dedupe.DistinctIdHashes`,
+        one compact array per bundle), and with it as a side input only the clips whose account's hash is listed go on,
         one record per account and bundle after a combine. Those few accounts are then joined by
         key with the list entries, exactly: a hash shared by an unlisted account and a listed one
         only sends the unlisted account to the join, which finds no list entry for it, so the side
@@ -338,7 +311,7 @@ class ApplyPolicy(beam.PTransform):
         hashes = (
             listed
             | "ListedIds" >> beam.Map(lambda entry: entry[0])
-            | "ListedIdHashes" >> beam.CombineGlobally(_ListedHashes())
+            | "ListedIdHashes" >> beam.CombineGlobally(DistinctIdHashes())
         )
         accounts = (
             keys

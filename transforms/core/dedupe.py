@@ -59,18 +59,18 @@ def repeated_hashes(hashes: np.ndarray) -> frozenset[int]:
     return frozenset(int(h) for h in np.unique(again))
 
 
-class RepeatedIdHashes(beam.CombineFn):
-    """clip ids → frozenset of the :func:`id_hash` values of ids seen more than once.
+class IdHashes(beam.CombineFn):
+    """ids → a ``uint64`` array of their :func:`id_hash` values (8 bytes an id).
 
-    The accumulator is an ``array('Q')`` of hashes (8 bytes an id), so what a runner shuffles
-    between the partial and the final combine is one compact array per bundle, not a record per
-    clip: on the DirectRunner, whose shuffles live in the launcher, the launcher stays flat."""
+    The accumulator is an ``array('Q')``, so what a runner shuffles between the partial and the
+    final combine is one compact array per bundle, not a record per id: on the DirectRunner, whose
+    shuffles live in the launcher, the launcher stays flat. Subclasses say what the output is."""
 
     def create_accumulator(self):
         return array("Q")
 
-    def add_input(self, accumulator, clip_id):
-        accumulator.append(id_hash(clip_id))
+    def add_input(self, accumulator, value):
+        accumulator.append(id_hash(value))
         return accumulator
 
     def merge_accumulators(self, accumulators):
@@ -80,4 +80,25 @@ class RepeatedIdHashes(beam.CombineFn):
         return merged
 
     def extract_output(self, accumulator):
-        return repeated_hashes(np.frombuffer(accumulator, dtype=np.uint64)) if accumulator else frozenset()
+        return np.frombuffer(accumulator, dtype=np.uint64) if accumulator else np.empty(0, dtype=np.uint64)
+
+
+class RepeatedIdHashes(IdHashes):
+    """clip ids → frozenset of the :func:`id_hash` values of ids seen more than once."""
+
+    def extract_output(self, accumulator):
+        return repeated_hashes(super().extract_output(accumulator))
+
+
+class DistinctIdHashes(IdHashes):
+    """ids → a sorted ``uint64`` array of their distinct :func:`id_hash` values (8 bytes a distinct
+    id), for membership by binary search (:func:`hash_in`)."""
+
+    def extract_output(self, accumulator):
+        return np.unique(super().extract_output(accumulator))
+
+
+def hash_in(hashes: np.ndarray, value: int) -> bool:
+    """Whether ``value`` is in a sorted uint64 array (a binary search)."""
+    at = int(np.searchsorted(hashes, np.uint64(value)))
+    return at < len(hashes) and int(hashes[at]) == value
