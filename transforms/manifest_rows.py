@@ -100,17 +100,24 @@ def decode_row(raw, fmt: str, csv_header: tuple[str, ...] = ()) -> dict:
 def _csv_records(path: str) -> Iterator[tuple[str, ...]]:
     """Every non-empty CSV record of a file, header first, as parsed by the csv module: quoted
     cells may hold commas, quotes and line breaks. ManifestError if the file is not CSV."""
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD_CHARS))
     with open_input(path) as binary:
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
-        reader = csv.reader(text, strict=True)
-        try:
-            for record in reader:
-                cells = tuple(record)
-                if not is_blank(cells):
-                    yield cells
-        except csv.Error as exc:
-            raise ManifestError(f"manifest {path!r}, line {reader.line_num}: not valid CSV ({exc})") from None
+        yield from _parse_csv(binary, "utf-8-sig", lambda reader: f"manifest {path!r}, line {reader.line_num}")
+
+
+def _parse_csv(binary, encoding: str, where) -> Iterator[tuple[str, ...]]:
+    """The non-blank records of a binary CSV stream, parsed by the csv module (strict, lenient
+    decoding). ManifestError naming ``where(reader)`` (a path and a line or byte range, never a
+    cell) if the stream is not CSV."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD_CHARS))
+    text = io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(text, strict=True)
+    try:
+        for record in reader:
+            cells = tuple(record)
+            if not is_blank(cells):
+                yield cells
+    except csv.Error as exc:
+        raise ManifestError(f"{where(reader)}: not valid CSV ({exc})") from None
 
 
 def _jsonl_lines(path: str) -> Iterator[str]:
@@ -332,21 +339,13 @@ def iter_csv_range(unit: tuple[str, int, int, int]) -> Iterator[tuple[str, tuple
     from apache_beam.io.filesystem import CompressionTypes
     from apache_beam.io.filesystems import FileSystems
 
-    path, start, end, number = unit
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD_CHARS))
+    path, start, end, first = unit
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as binary:
         binary.seek(start)
         bounded = io.BufferedReader(_Bounded(binary, end - start), 1 << 20)
-        text = io.TextIOWrapper(bounded, encoding="utf-8", errors="replace", newline="")
-        reader = csv.reader(text, strict=True)
-        try:
-            for record in reader:
-                cells = tuple(record)
-                if not is_blank(cells):
-                    yield f"{number:012d}", cells
-                    number += 1
-        except csv.Error as exc:
-            raise ManifestError(f"manifest {path!r}, bytes {start}-{end}: not valid CSV ({exc})") from None
+        records = _parse_csv(bounded, "utf-8", lambda _: f"manifest {path!r}, bytes {start}-{end}")
+        for number, cells in enumerate(records, start=first):
+            yield f"{number:012d}", cells
 
 
 def parquet_row_groups(path: str) -> list[tuple[int, str, int]]:
