@@ -34,6 +34,8 @@ import random
 import numpy as np
 import soundfile as sf
 
+from transforms.manifest_rows import iter_manifest_rows
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_SPEECH = os.path.join(os.path.dirname(REPO), "shared", "data", "speech")
 SAMPLES = os.path.join(REPO, "data", "samples")
@@ -173,15 +175,6 @@ def generate(
     return manifest
 
 
-def _rows(manifest: str):
-    """The rows of a workload manifest (JSON Lines or CSV) as dicts."""
-    with open(manifest, encoding="utf-8", newline="") as handle:
-        if manifest.endswith(".csv"):
-            yield from csv.DictReader(handle)
-        else:
-            yield from (json.loads(line) for line in handle if line.strip())
-
-
 def opt_out_list(manifest: str) -> str | None:
     """The workload's opt-out list beside ``manifest``, if it has one."""
     path = os.path.join(os.path.dirname(manifest), "optout.txt")
@@ -195,7 +188,7 @@ def opted_out(manifest: str) -> int:
         return 0
     with open(path, encoding="utf-8") as handle:
         listed = {line.strip().lower() for line in handle if line.strip()}
-    return sum(1 for row in _rows(manifest) if row["account_id"].lower() in listed)
+    return sum(1 for row in iter_manifest_rows(manifest) if row["account_id"].lower() in listed)
 
 
 def first(manifest: str, clips: int) -> str:
@@ -219,7 +212,7 @@ def first(manifest: str, clips: int) -> str:
 def manifest_stats(manifest: str) -> tuple[int, float]:
     """(clips, total audio seconds) of a workload manifest."""
     count, seconds = 0, 0.0
-    for row in _rows(manifest):
+    for row in iter_manifest_rows(manifest):
         count += 1
         seconds += float(row["duration_s"])
     return count, seconds
