@@ -20,9 +20,10 @@ each span whose hash is a needle's; probes meet the needles of their key in a ``
 (only needles of probed keys go in). The text of each reviewer row (by ``review_id``), quarantine
 record (by clip) and log line that names a clip meets that clip's first names in a second join over
 :data:`CLIP_BUCKETS` buckets of packed blobs, so a worker holds one bucket's names at a time.
-Manifest rows are numbered by one reader (their numbers are the findings' row numbers: the one
-serial step, which only reads and packs rows in batches); everything after it, the needles of each
-batch included, runs in parallel. The blobs that grow with the manifest and the outputs (batches
+The manifest is read in units as the job reads it (JSON Lines byte ranges, CSV record ranges,
+Parquet row groups; a compressed file is one unit): the units are counted in parallel, and each is
+read and numbered from the counts of the units before it (its rows' numbers are the findings' row
+numbers, the single reader's), so no one reader reads every row. The blobs that grow with the manifest and the outputs (batches
 of rows, needle batches, the sketch and its parts, row-bound names, texts about clips) are spilled:
 written by the worker that makes them to files in the check's work folder (sealed), with only their
 references shuffled, so a runner that keeps shuffles in the launcher's memory (the DirectRunner)
@@ -197,30 +198,107 @@ def match_spilled_clips(spill: Spill, needle_refs: Iterable[Ref], probe_refs: It
     yield from match_clips(map(spill.read, needle_refs), map(spill.read, probe_refs))
 
 
-def numbered_rows(manifest: str) -> Iterator[bytes]:
-    """Every manifest row with its number (as the job counts them: the findings' row numbers),
-    packed :data:`NEEDLE_BATCH_ROWS` rows to a blob. The one serial step of the check, and only
-    reading: the rows' needles are made in parallel from the blobs (:func:`batch_needles`)."""
-    from pipeline.verify import read_manifest_rows
+class RowUnit(NamedTuple):
+    """A part of the manifest whose rows are read apart: its place in the row order, how it is read
+    (``lines``: a JSON Lines byte range; ``csv``: a CSV record range; ``group``: a Parquet row
+    group; ``whole``: a file only one reader can read) and what that reader takes, and the number
+    of rows before it when that is known without reading it (all but JSON Lines ranges)."""
 
+    index: int
+    kind: str
+    args: tuple
+    first: int | None
+
+
+def row_units(manifest: str, range_bytes: int) -> list[RowUnit]:
+    """The units of a manifest, cut as the job cuts it (:func:`transforms.manifest._read_rows`):
+    byte ranges of JSON Lines, record ranges of CSV (where one scan finds records end), Parquet row
+    groups, and one unit for a compressed file or a CSV file the scan does not accept."""
+    from transforms.manifest_rows import (
+        csv_record_ranges,
+        line_ranges,
+        manifest_format,
+        row_group_sizes,
+        split_compression,
+    )
+
+    fmt = manifest_format(manifest)
+    whole = [RowUnit(0, "whole", (manifest,), 0)]
+    if fmt == "parquet":
+        units, first = [], 0
+        for index, (number, name, group, rows) in enumerate(row_group_sizes(manifest)):
+            units.append(RowUnit(index, "group", (number, name, group), first))
+            first += rows
+        return units
+    if split_compression(manifest)[1]:
+        return whole
+    if fmt == "csv":
+        ranges = csv_record_ranges(manifest, range_bytes)
+        if ranges is None:
+            return whole
+        return [RowUnit(i, "csv", (manifest, start, end, first), first) for i, (start, end, first) in enumerate(ranges)]
+    return [RowUnit(i, "lines", unit, None) for i, unit in enumerate(line_ranges(manifest, range_bytes))]
+
+
+def unit_rows(unit: RowUnit, fmt: str, csv_header: tuple[str, ...]) -> Iterator[dict]:
+    """The rows of one unit, in order, as the leak verifier reads them
+    (:func:`pipeline.verify.read_manifest_rows`: a row the job quarantines is ``{}`` or its cells)."""
+    from transforms.manifest_rows import iter_csv_range, iter_line_range, iter_raw_rows, iter_row_group, row_dict
+
+    if unit.kind == "group":
+        yield from (row for _, row in iter_row_group(unit.args))
+        return
+    if unit.kind == "lines":
+        raws: Iterable = (line for _, line in iter_line_range(unit.args))
+    elif unit.kind == "csv":
+        raws = (cells for _, cells in iter_csv_range(unit.args))
+    else:
+        raws = iter_raw_rows(unit.args[0])
+    for raw in raws:
+        yield row_dict(raw, fmt, csv_header)
+
+
+def count_rows(unit: RowUnit) -> int | None:
+    """How many rows a unit whose first row's number is not known holds (a JSON Lines range: its
+    non-blank lines, split as the reader splits them); None when it is known."""
+    from transforms.manifest_rows import iter_line_range
+
+    if unit.first is not None:
+        return None
+    return sum(1 for _ in iter_line_range(unit.args))
+
+
+def first_rows(counted: Iterable[tuple[RowUnit, int | None]]) -> dict[int, int]:
+    """Each unit's index → the number of rows before it: known, or the sum of the counts of the
+    units before it."""
+    firsts: dict[int, int] = {}
+    running = 0
+    for unit, count in sorted(counted, key=lambda item: item[0].index):
+        firsts[unit.index] = unit.first if unit.first is not None else running
+        running = firsts[unit.index] + (count or 0)
+    return firsts
+
+
+def numbered_batches(rows: Iterable[dict], first: int) -> Iterator[list[tuple[int, dict]]]:
+    """``(number, row)`` of the rows after the ``first`` ones (numbered from ``first + 1``, as the
+    findings count rows), :data:`NEEDLE_BATCH_ROWS` to a list."""
     batch: list = []
-    for number, row in enumerate(read_manifest_rows(manifest), start=1):
+    for number, row in enumerate(rows, start=first + 1):
         batch.append((number, row))
         if len(batch) == NEEDLE_BATCH_ROWS:
-            yield pack(batch)
+            yield batch
             batch = []
     if batch:
-        yield pack(batch)
+        yield batch
 
 
 def batch_needles(
-    blob: bytes, allowed: frozenset[str], ordinary: frozenset[str], review_id_of
+    rows: Iterable[tuple[int, dict]], allowed: frozenset[str], ordinary: frozenset[str], review_id_of
 ) -> tuple[bytes, RowCounts]:
-    """A blob of numbered rows (:func:`numbered_rows`) → the packed needle entries of its rows,
-    and their counts."""
+    """Numbered rows → the packed needle entries of the rows, and their counts."""
     totals = [0, 0, 0, 0]
     entries: list = []
-    for number, row in unpack(blob):
+    for number, row in rows:
         found, counts = leak_keys.row_needles(number, row, allowed, ordinary, review_id_of)
         for i, value in enumerate(counts):
             totals[i] += value
@@ -391,21 +469,13 @@ def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
 # ---------------------------------------------------------------- thin DoFns
 
 
-class _RowsFn(beam.DoFn):
-    """The manifest → refs of its spilled blobs of numbered rows (the check's one serial step)."""
-
-    def __init__(self, spill: Spill):
-        self._spill = spill
-
-    def process(self, manifest: str):
-        for blob in numbered_rows(manifest):
-            yield self._spill.write([blob])[0]
-
-
 class _NeedlesFn(beam.DoFn):
-    """A ref of numbered rows → the ref of their spilled needle batch; the counts to ``counts``."""
+    """A unit of the manifest (and how many rows come before each unit) → refs of the spilled
+    needle batches of its rows; its counts to ``counts``."""
 
-    def __init__(self, allowed: frozenset[str], review_key, spill: Spill):
+    def __init__(self, fmt: str, csv_header: tuple[str, ...], allowed: frozenset[str], review_key, spill: Spill):
+        self._fmt = fmt
+        self._header = csv_header
         self._allowed = allowed
         self._review_key = review_key
         self._spill = spill
@@ -416,10 +486,15 @@ class _NeedlesFn(beam.DoFn):
         self._ordinary = ordinary_words()
         self._review_id_of = _review_ids(self._review_key)
 
-    def process(self, ref):
-        entries, counts = batch_needles(self._spill.read(ref), self._allowed, self._ordinary, self._review_id_of)
-        yield self._spill.write([entries])[0]
-        yield pvalue.TaggedOutput("counts", counts)
+    def process(self, counted, firsts):
+        unit, _ = counted
+        totals = []
+        rows = unit_rows(unit, self._fmt, self._header)
+        for batch in numbered_batches(rows, firsts[unit.index]):
+            entries, counts = batch_needles(batch, self._allowed, self._ordinary, self._review_id_of)
+            totals.append(counts)
+            yield self._spill.write([entries])[0]
+        yield pvalue.TaggedOutput("counts", add_counts(totals))
 
 
 class _ScanFn(beam.DoFn):
@@ -525,7 +600,8 @@ class CheckLeaks(beam.PTransform):
 
     Applied to a pipeline's root. ``review_key`` is ``(KeySource, epoch_months)`` to tie reviewer
     rows to clips, or None. ``spill_dir``: a folder every worker can write and read, for the blobs
-    that are not shuffled (needle batches, names and texts about clips); the caller removes it."""
+    that are not shuffled (needle batches, names and texts about clips); the caller removes it.
+    ``range_bytes``: the size of the manifest's byte ranges (by default as the job reads it)."""
 
     def __init__(
         self,
@@ -535,9 +611,15 @@ class CheckLeaks(beam.PTransform):
         review_key,
         masks: tuple[str, ...],
         spill_dir: str,
+        range_bytes: int | None = None,
     ):
+        from transforms.manifest_rows import manifest_format, read_csv_header
+
         super().__init__()
         self._manifest = manifest
+        self._fmt = manifest_format(manifest)
+        self._header = read_csv_header(manifest) if self._fmt == "csv" else ()
+        self._range_bytes = range_bytes
         self._paths = list(paths)
         self._allowed = frozenset(normalise(term.strip()) for term in allowed)
         self._review_key = review_key
@@ -545,17 +627,21 @@ class CheckLeaks(beam.PTransform):
         self._spill = Spill(spill_dir)  # this check's key: made here, never written (see the note above)
 
     def expand(self, pbegin) -> CheckOutputs:
-        # One reader numbers the rows (refs of spilled batches of rows); the needles of each batch
-        # are made wherever the batch lands.
-        read = (
+        from transforms.manifest import read_ranges
+
+        # The manifest is cut into units read apart (as the job reads it); the rows of a unit are
+        # numbered from the counts of the units before it, so no one reader reads every row.
+        counted = (
             pbegin
             | "ManifestPath" >> beam.Create([self._manifest])
-            | "NumberRows" >> beam.ParDo(_RowsFn(self._spill))
-            | "SpreadRows" >> beam.Reshuffle()
-            | "Needles"
-            >> beam.ParDo(_NeedlesFn(self._allowed, self._review_key, self._spill)).with_outputs(
-                "counts", main="needles"
-            )
+            | "RowUnits" >> beam.FlatMap(row_units, self._range_bytes or read_ranges(_size(self._manifest)))
+            | "SpreadRowUnits" >> beam.Reshuffle()
+            | "CountRows" >> beam.Map(lambda unit: (unit, count_rows(unit)))
+        )
+        firsts = counted | "UnitCounts" >> beam.combiners.ToList() | "FirstRows" >> beam.Map(first_rows)
+        needles_fn = _NeedlesFn(self._fmt, self._header, self._allowed, self._review_key, self._spill)
+        read = counted | "Needles" >> beam.ParDo(needles_fn, pvalue.AsSingleton(firsts)).with_outputs(
+            "counts", main="needles"
         )
         needles = read.needles  # refs of spilled batches of entries
         sketch = (

@@ -276,3 +276,115 @@ def test_when_blobs_are_spilled_then_they_read_back_by_ref_and_the_files_hold_no
     assert b"acct" not in on_disk and b"rosalind" not in on_disk and b"sixty" not in on_disk
     with pytest.raises(Exception):  # noqa: B017 - another check's key cannot open them
         Spill(str(tmp_path / "spilled")).read(refs[0])
+
+
+# ---------------------------------------------------------------- the manifest read in units
+
+HOSTILE_JSONL = (
+    "\ufeff"
+    + json.dumps({"clip_id": "c1", "account_id": "ACCT-0000000011"})
+    + "\r\n\n   \n"
+    + "{broken\n"
+    + json.dumps({"clip_id": "c2", "first_name": "Дмитрий"}, ensure_ascii=False)
+    + "\n\u00a0\u2003\n"  # a line of Unicode spaces is blank too
+    + "[1, 2]\n"
+    + json.dumps({"clip_id": "c3", "note": "a\nb"})
+    + "\n"
+).encode() + b'{"clip_id": "c4", "bad": "\xff\xfe"}\n\n' + json.dumps({"clip_id": "c5"}).encode()
+
+HOSTILE_CSV = (
+    b"\xef\xbb\xbfclip_id,account_id,transcript\r\n"
+    b'c1,ACCT-1,"call ""will""\nnow"\r\n'
+    b",,\n\n"
+    b'c2,ACCT-2,my 5" screen\n'
+    b"c3,ACCT-3\n"  # too few cells: quarantined by the job, its cells still known to the check
+    b'c4,ACCT-4,"a,b\r\nc"\n'
+)
+
+
+def _manifests(tmp_path):
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    paths = {"jsonl": tmp_path / "m.jsonl", "csv": tmp_path / "m.csv", "gz": tmp_path / "m.jsonl.gz"}
+    paths["jsonl"].write_bytes(HOSTILE_JSONL)
+    paths["csv"].write_bytes(HOSTILE_CSV)
+    paths["gz"].write_bytes(gzip.compress(HOSTILE_JSONL))
+    paths["parquet"] = tmp_path / "m.parquet"
+    rows = [{"clip_id": f"c{i}", "account_id": f"ACCT-{i:010d}"} for i in range(23)]
+    pq.write_table(pa.Table.from_pylist(rows), paths["parquet"], row_group_size=5)
+    paths["bad_csv"] = tmp_path / "bad.csv"
+    paths["bad_csv"].write_bytes(b'clip_id,account_id\nc1,"ACCT-1\nc2,ACCT-2\n')  # never closed: one reader
+    return {name: str(path) for name, path in paths.items()}
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "csv", "gz", "parquet", "bad_csv"])
+@pytest.mark.parametrize("range_bytes", [1, 7, 40, 1 << 20])
+def test_when_the_manifest_is_read_in_units_then_each_row_has_the_single_readers_number(tmp_path, kind, range_bytes):
+    """The check's rows, read unit by unit in any order and numbered from the counts of the units
+    before each, are the single reader's (whose numbers the findings give)."""
+    import random
+
+    from pipeline.leak_check import count_rows, first_rows, numbered_batches, row_units, unit_rows
+    from pipeline.verify import read_manifest_rows
+    from transforms.manifest_rows import manifest_format, read_csv_header
+
+    path = _manifests(tmp_path)[kind]
+    fmt = manifest_format(path)
+    header = read_csv_header(path) if fmt == "csv" else ()
+    try:
+        single = list(enumerate(read_manifest_rows(path), start=1))
+    except ValueError:
+        single = None  # a file that is not CSV: the units must fail alike
+    units = row_units(path, range_bytes)
+    if kind in ("jsonl", "csv", "parquet") and range_bytes < 40:
+        assert len(units) > 3  # cut into many units, not read whole
+    counted = [(unit, count_rows(unit)) for unit in units]
+    random.Random(range_bytes).shuffle(counted)  # units are counted and read wherever they land
+    firsts = first_rows(counted)
+    if single is None:
+        with pytest.raises(ValueError, match="not valid CSV"):
+            [row for unit, _ in counted for row in unit_rows(unit, fmt, header)]
+        return
+    read = sorted(
+        numbered
+        for unit, _ in counted
+        for batch in numbered_batches(unit_rows(unit, fmt, header), firsts[unit.index])
+        for numbered in batch
+    )
+    assert read == single
+    assert len(single) == {"jsonl": 7, "gz": 7, "csv": 4, "parquet": 23, "bad_csv": 0}[kind]
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "csv", "parquet"])
+def test_when_the_manifest_is_read_in_many_ranges_then_both_checks_agree(outputs, tmp_path, monkeypatch, kind):
+    """The Beam check with the manifest cut into a unit per row or two (JSON Lines ranges, CSV
+    record ranges, Parquet row groups): the same findings, row numbers and counts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import transforms.manifest as manifest_module
+    from pipeline.verify import read_manifest_rows
+
+    tmp, manifest, key_file = outputs
+    if kind != "jsonl":
+        rows = [r for r in read_manifest_rows(manifest) if r]
+        columns = sorted({k for r in rows for k in r})
+        if kind == "csv":
+            import csv
+
+            manifest = str(tmp_path / "m.csv")
+            with open(manifest, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, columns)
+                writer.writeheader()
+                writer.writerows(rows)
+        else:
+            manifest = str(tmp_path / "m.parquet")
+            table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
+            pq.write_table(table, manifest, row_group_size=1)
+    monkeypatch.setattr(manifest_module, "read_ranges", lambda size: 60)
+    both = both_checks(manifest, str(tmp / "leaky"), str(tmp / "work"), KeySource("file", key_file))
+    assert_same(both)
+    assert len(both.launcher) >= 12 and max(leak.row for leak in both.launcher) >= 5

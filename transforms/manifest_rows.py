@@ -156,10 +156,16 @@ def iter_manifest_rows(path: str, parquet_rows: Callable[[str], Iterable[dict]] 
         return
     header = read_csv_header(path) if fmt == "csv" else ()
     for raw in iter_raw_rows(path):
-        try:
-            yield decode_row(raw, fmt, header)
-        except ClipError:
-            yield dict(zip(header, raw, strict=False)) if fmt == "csv" else {}
+        yield row_dict(raw, fmt, header)
+
+
+def row_dict(raw, fmt: str, csv_header: tuple[str, ...] = ()) -> dict:
+    """One raw row as a dict, as the leak verifier reads it: :func:`decode_row`, or for a row the
+    job quarantines as unreadable ``{}`` (JSON) or its cells under the header names (CSV)."""
+    try:
+        return decode_row(raw, fmt, csv_header)
+    except ClipError:
+        return dict(zip(csv_header, raw, strict=False)) if fmt == "csv" else {}
 
 
 def _open_parquet(path: str):
@@ -350,10 +356,17 @@ def iter_csv_range(unit: tuple[str, int, int, int]) -> Iterator[tuple[str, tuple
 
 def parquet_row_groups(path: str) -> list[tuple[int, str, int]]:
     """(file number, file, row group) of every row group of every Parquet file ``path`` names."""
+    return [(number, name, group) for number, name, group, _ in row_group_sizes(path)]
+
+
+def row_group_sizes(path: str) -> list[tuple[int, str, int, int]]:
+    """(file number, file, row group, rows) of every row group of every Parquet file ``path``
+    names, from the files' metadata."""
     units = []
     for number, (name, _) in enumerate(_matched(path)):
         with _open_parquet(name) as parquet:
-            units.extend((number, name, group) for group in range(parquet.metadata.num_row_groups))
+            meta = parquet.metadata
+            units.extend((number, name, group, meta.row_group(group).num_rows) for group in range(meta.num_row_groups))
     return units
 
 
