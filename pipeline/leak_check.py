@@ -19,7 +19,9 @@ file's raw bytes in 8 MB ranges and each row group, each other file whole. A sca
 each span whose hash is a needle's; probes meet the needles of their key in a ``CoGroupByKey``
 (only needles of probed keys go in). The text of each reviewer row (by ``review_id``), quarantine
 record (by clip) and log line that names a clip meets that clip's first names in a second join over
-:data:`CLIP_BUCKETS` buckets of packed blobs, so a worker holds one bucket's names at a time.
+clip buckets of packed blobs (one per 64 MB of manifest, at least 16: :func:`clip_buckets`), so a
+worker holds one bucket's names at a time, and the refs the join carries do not grow with the rows
+below a gigabyte of manifest.
 The manifest is read in units as the job reads it (JSON Lines byte ranges, CSV record ranges,
 Parquet row groups; a compressed file is one unit): the units are counted in parallel, and each is
 read and numbered from the counts of the units before it (its rows' numbers are the findings' row
@@ -74,7 +76,8 @@ class CheckResult(NamedTuple):
 
 
 NEEDLE_BATCH_ROWS = 1000  # manifest rows whose needle entries travel as one element
-CLIP_BUCKETS = 64  # row-bound names and the texts about their clips meet in this many groups
+MIN_CLIP_BUCKETS = 16  # row-bound names and the texts about their clips meet in this many groups, at least
+MANIFEST_BYTES_PER_BUCKET = 64 << 20
 
 
 def pack(value) -> bytes:
@@ -87,22 +90,30 @@ def unpack(blob: bytes):
     return pickle.loads(zlib.decompress(blob))
 
 
-def clip_bucket(scope: str) -> int:
-    return zlib.crc32(scope.encode("utf-8", "surrogatepass")) % CLIP_BUCKETS
+def clip_buckets(manifest_bytes: int) -> int:
+    """How many clip buckets the second join has: one per 64 MB of manifest (about 64,000 rows'
+    names a bucket), at least :data:`MIN_CLIP_BUCKETS`. Every producer makes one blob per bucket,
+    so the refs the join carries grow with the buckets: on the DirectRunner, whose launcher holds
+    them, 64 buckets put 6-10 MiB more in the launcher than 4 did at 100,000-300,000 rows."""
+    return max(MIN_CLIP_BUCKETS, -(-manifest_bytes // MANIFEST_BYTES_PER_BUCKET))
 
 
-def by_bucket(items: Iterable[tuple]) -> Iterator[tuple[int, bytes]]:
+def clip_bucket(scope: str, buckets: int) -> int:
+    return zlib.crc32(scope.encode("utf-8", "surrogatepass")) % buckets
+
+
+def by_bucket(items: Iterable[tuple], buckets: int) -> Iterator[tuple[int, bytes]]:
     """``(scope, ...)`` items → ``(bucket, packed items)``, one element per bucket that has any."""
-    buckets: dict[int, list] = {}
+    grouped: dict[int, list] = {}
     for item in items:
-        buckets.setdefault(clip_bucket(item[0]), []).append(item)
-    for bucket, bucket_items in sorted(buckets.items()):
+        grouped.setdefault(clip_bucket(item[0], buckets), []).append(item)
+    for bucket, bucket_items in sorted(grouped.items()):
         yield bucket, pack(bucket_items)
 
 
-def bound_names(blob: bytes) -> Iterator[tuple[int, bytes]]:
-    """A needle batch → its row-bound names ``(scope, name, row)``, packed per clip bucket."""
-    return by_bucket((key[1], *value) for key, value in unpack(blob) if key[0] == "b")
+def bound_names(entries: Iterable[tuple]) -> list[tuple]:
+    """The row-bound names ``(scope, name, row)`` among needle entries."""
+    return [(key[1], *value) for key, value in entries if key[0] == "b"]
 
 
 def match_clips(needle_blobs: Iterable[bytes], probe_blobs: Iterable[bytes]) -> Iterator[Finding]:
@@ -294,8 +305,8 @@ def numbered_batches(rows: Iterable[dict], first: int) -> Iterator[list[tuple[in
 
 def batch_needles(
     rows: Iterable[tuple[int, dict]], allowed: frozenset[str], ordinary: frozenset[str], review_id_of
-) -> tuple[bytes, RowCounts]:
-    """Numbered rows → the packed needle entries of the rows, and their counts."""
+) -> tuple[list[tuple], RowCounts]:
+    """Numbered rows → the needle entries of the rows, and their counts."""
     totals = [0, 0, 0, 0]
     entries: list = []
     for number, row in rows:
@@ -303,7 +314,7 @@ def batch_needles(
         for i, value in enumerate(counts):
             totals[i] += value
         entries += found
-    return pack(entries), RowCounts(*totals)
+    return entries, RowCounts(*totals)
 
 
 def batch_sketch(blob: bytes) -> leak_keys.SketchParts:
@@ -442,9 +453,9 @@ class SketchFn(beam.CombineFn):
         return leak_keys.build_sketch(accumulator)
 
 
-def spill_partial_sketch(ref: Ref, spill: Spill) -> Ref:
-    """A spilled needle batch → its partial sketch, spilled."""
-    return spill.write([pack(batch_sketch(spill.read(ref)))])[0]
+def spill_partial_sketch(refs: tuple[Ref, ...], spill: Spill) -> Ref:
+    """A unit's spilled needle batches → their partial sketch, spilled."""
+    return spill.write([pack(leak_keys.merge_parts(batch_sketch(spill.read(ref)) for ref in refs))])[0]
 
 
 def spill_sketch(refs: list[Ref], spill: Spill) -> Ref:
@@ -470,15 +481,20 @@ def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
 
 
 class _NeedlesFn(beam.DoFn):
-    """A unit of the manifest (and how many rows come before each unit) → refs of the spilled
-    needle batches of its rows; its counts to ``counts``."""
+    """A unit of the manifest (and how many rows come before each unit) → the refs of the spilled
+    needle batches of its rows, as one element; its row-bound names, spilled per clip bucket, to
+    ``bound`` as ``(bucket, ref)``; its counts to ``counts``. One element per unit and bucket,
+    whatever the rows: a runner that keeps shuffles in the launcher keeps as many refs."""
 
-    def __init__(self, fmt: str, csv_header: tuple[str, ...], allowed: frozenset[str], review_key, spill: Spill):
+    def __init__(
+        self, fmt: str, csv_header: tuple[str, ...], allowed: frozenset[str], review_key, spill: Spill, buckets: int
+    ):
         self._fmt = fmt
         self._header = csv_header
         self._allowed = allowed
         self._review_key = review_key
         self._spill = spill
+        self._buckets = buckets
 
     def setup(self):
         from pipeline.verify import ordinary_words
@@ -488,12 +504,16 @@ class _NeedlesFn(beam.DoFn):
 
     def process(self, counted, firsts):
         unit, _ = counted
-        totals = []
+        refs, totals, bound = [], [], []
         rows = unit_rows(unit, self._fmt, self._header)
         for batch in numbered_batches(rows, firsts[unit.index]):
             entries, counts = batch_needles(batch, self._allowed, self._ordinary, self._review_id_of)
             totals.append(counts)
-            yield self._spill.write([entries])[0]
+            bound += bound_names(entries)
+            refs += self._spill.write([pack(entries)])
+        yield tuple(refs)
+        for bucket in self._spill.buckets(by_bucket(bound, self._buckets)):
+            yield pvalue.TaggedOutput("bound", bucket)
         yield pvalue.TaggedOutput("counts", add_counts(totals))
 
 
@@ -501,10 +521,11 @@ class _ScanFn(beam.DoFn):
     """A unit (+ the spilled sketch's ref) → probes ``(key, (path, where, text))``; contract
     findings to ``findings``; texts about clips, spilled, to ``clips``."""
 
-    def __init__(self, masks: tuple[str, ...], scoped: bool, spill: Spill):
+    def __init__(self, masks: tuple[str, ...], scoped: bool, spill: Spill, buckets: int):
         self._masks = masks
         self._scoped = scoped
         self._spill = spill
+        self._buckets = buckets
 
     def setup(self):
         from apache_beam.metrics import Metrics
@@ -526,7 +547,7 @@ class _ScanFn(beam.DoFn):
                 self._probes.inc()
                 yield item.key, (item.path, item.where, item.text)
         self._probes.inc(len(about_clips))
-        for bucket in self._spill.buckets(by_bucket(about_clips)):
+        for bucket in self._spill.buckets(by_bucket(about_clips, self._buckets)):
             yield pvalue.TaggedOutput("clips", bucket)
 
 
@@ -534,8 +555,9 @@ class _MatchFn(beam.DoFn):
     """(key, {needles, probes}) → findings; a clip named in a log line → ``rescoped``, packed per
     clip bucket and spilled."""
 
-    def __init__(self, spill: Spill):
+    def __init__(self, spill: Spill, buckets: int):
         self._spill = spill
+        self._buckets = buckets
 
     def process(self, element):
         key, grouped = element
@@ -546,45 +568,39 @@ class _MatchFn(beam.DoFn):
             else:
                 (_, scope), (path, where, text) = item
                 rescoped.append((scope, path, where, text))
-        for bucket in self._spill.buckets(by_bucket(rescoped)):
+        for bucket in self._spill.buckets(by_bucket(rescoped, self._buckets)):
             yield pvalue.TaggedOutput("rescoped", bucket)
 
 
 class _MatchClipsFn(beam.DoFn):
-    """(clip bucket, {needles, probes}: refs of spilled blobs) → findings."""
+    """(clip bucket, {needles, probes, rescoped}: lists of refs of spilled blobs) → findings."""
 
     def __init__(self, spill: Spill):
         self._spill = spill
 
     def process(self, element):
         _, grouped = element
-        for finding in match_spilled_clips(self._spill, grouped["needles"], grouped["probes"]):
+        needle_refs = [ref for refs in grouped["needles"] for ref in refs]
+        probe_refs = [ref for side in ("probes", "rescoped") for refs in grouped[side] for ref in refs]
+        for finding in match_spilled_clips(self._spill, needle_refs, probe_refs):
             yield tuple(finding)
 
 
 class _ProbedFn(beam.DoFn):
-    """Needle batches (refs) → the entries a scanner probed, one by one (the probed keys are few:
-    spans whose hash is a needle's). Row-bound names are joined apart, with every reviewer row."""
+    """A unit's needle batches (refs) → the entries a scanner probed, one by one (the probed keys
+    are few: spans whose hash is a needle's). Row-bound names are joined apart, with every reviewer
+    row."""
 
     def __init__(self, spill: Spill):
         self._spill = spill
 
-    def process(self, ref, probed):
+    def process(self, refs, probed):
         if getattr(self, "_probed", None) is None:
             self._probed = set(probed)
-        for entry in unpack(self._spill.read(ref)):
-            if entry[0][0] != "b" and entry[0] in self._probed:
-                yield entry
-
-
-class _BoundNamesFn(beam.DoFn):
-    """A needle batch (ref) → its row-bound names per clip bucket, spilled: ``(bucket, ref)``."""
-
-    def __init__(self, spill: Spill):
-        self._spill = spill
-
-    def process(self, ref):
-        yield from self._spill.buckets(bound_names(self._spill.read(ref)))
+        for ref in refs:
+            for entry in unpack(self._spill.read(ref)):
+                if entry[0][0] != "b" and entry[0] in self._probed:
+                    yield entry
 
 
 # ---------------------------------------------------------------- the composite
@@ -629,21 +645,23 @@ class CheckLeaks(beam.PTransform):
     def expand(self, pbegin) -> CheckOutputs:
         from transforms.manifest import read_ranges
 
+        manifest_bytes = _size(self._manifest)
+        buckets = clip_buckets(manifest_bytes)
         # The manifest is cut into units read apart (as the job reads it); the rows of a unit are
         # numbered from the counts of the units before it, so no one reader reads every row.
         counted = (
             pbegin
             | "ManifestPath" >> beam.Create([self._manifest])
-            | "RowUnits" >> beam.FlatMap(row_units, self._range_bytes or read_ranges(_size(self._manifest)))
+            | "RowUnits" >> beam.FlatMap(row_units, self._range_bytes or read_ranges(manifest_bytes))
             | "SpreadRowUnits" >> beam.Reshuffle()
             | "CountRows" >> beam.Map(lambda unit: (unit, count_rows(unit)))
         )
         firsts = counted | "UnitCounts" >> beam.combiners.ToList() | "FirstRows" >> beam.Map(first_rows)
-        needles_fn = _NeedlesFn(self._fmt, self._header, self._allowed, self._review_key, self._spill)
+        needles_fn = _NeedlesFn(self._fmt, self._header, self._allowed, self._review_key, self._spill, buckets)
         read = counted | "Needles" >> beam.ParDo(needles_fn, pvalue.AsSingleton(firsts)).with_outputs(
-            "counts", main="needles"
+            "bound", "counts", main="needles"
         )
-        needles = read.needles  # refs of spilled batches of entries
+        needles = read.needles  # per unit: the refs of its spilled batches of entries
         sketch = (
             needles
             | "PartialSketches" >> beam.Map(spill_partial_sketch, self._spill)
@@ -657,7 +675,7 @@ class CheckLeaks(beam.PTransform):
             | "SpreadUnits" >> beam.Reshuffle()
             | "Scan"
             >> beam.ParDo(
-                _ScanFn(self._masks, self._review_key is not None, self._spill), pvalue.AsSingleton(sketch)
+                _ScanFn(self._masks, self._review_key is not None, self._spill, buckets), pvalue.AsSingleton(sketch)
             ).with_outputs("findings", "clips", main="probes")
         )
         by_hash = scanned.probes
@@ -666,12 +684,17 @@ class CheckLeaks(beam.PTransform):
         first = (
             {"needles": searched, "probes": by_hash}
             | "JoinProbes" >> beam.CoGroupByKey()
-            | "Match" >> beam.ParDo(_MatchFn(self._spill)).with_outputs("rescoped", main="findings")
+            | "Match" >> beam.ParDo(_MatchFn(self._spill, buckets)).with_outputs("rescoped", main="findings")
         )
-        bound = needles | "RowBoundNames" >> beam.ParDo(_BoundNamesFn(self._spill))
-        clip_probes = (scanned.clips, first.rescoped) | "ClipProbes" >> beam.Flatten()
+        # The second join's inputs are (bucket, ref) per producer. Each input's refs are listed per
+        # bucket where they are made (a combine, lifted into the producing step: no Flatten before
+        # it, which the DirectRunner would hold), so the join carries a few lists per bucket.
         second = (
-            {"needles": bound, "probes": clip_probes}
+            {
+                "needles": read.bound | "BoundRefs" >> beam.CombinePerKey(beam.combiners.ToListCombineFn()),
+                "probes": scanned.clips | "ClipRefs" >> beam.CombinePerKey(beam.combiners.ToListCombineFn()),
+                "rescoped": first.rescoped | "RescopedRefs" >> beam.CombinePerKey(beam.combiners.ToListCombineFn()),
+            }
             | "JoinClips" >> beam.CoGroupByKey()
             | "MatchClips" >> beam.ParDo(_MatchClipsFn(self._spill))
         )

@@ -281,16 +281,20 @@ def test_when_blobs_are_spilled_then_they_read_back_by_ref_and_the_files_hold_no
 # ---------------------------------------------------------------- the manifest read in units
 
 HOSTILE_JSONL = (
-    "\ufeff"
-    + json.dumps({"clip_id": "c1", "account_id": "ACCT-0000000011"})
-    + "\r\n\n   \n"
-    + "{broken\n"
-    + json.dumps({"clip_id": "c2", "first_name": "Дмитрий"}, ensure_ascii=False)
-    + "\n\u00a0\u2003\n"  # a line of Unicode spaces is blank too
-    + "[1, 2]\n"
-    + json.dumps({"clip_id": "c3", "note": "a\nb"})
-    + "\n"
-).encode() + b'{"clip_id": "c4", "bad": "\xff\xfe"}\n\n' + json.dumps({"clip_id": "c5"}).encode()
+    (
+        "\ufeff"
+        + json.dumps({"clip_id": "c1", "account_id": "ACCT-0000000011"})
+        + "\r\n\n   \n"
+        + "{broken\n"
+        + json.dumps({"clip_id": "c2", "first_name": "Дмитрий"}, ensure_ascii=False)
+        + "\n\u00a0\u2003\n"  # a line of Unicode spaces is blank too
+        + "[1, 2]\n"
+        + json.dumps({"clip_id": "c3", "note": "a\nb"})
+        + "\n"
+    ).encode()
+    + b'{"clip_id": "c4", "bad": "\xff\xfe"}\n\n'
+    + json.dumps({"clip_id": "c5"}).encode()
+)
 
 HOSTILE_CSV = (
     b"\xef\xbb\xbfclip_id,account_id,transcript\r\n"
