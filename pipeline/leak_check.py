@@ -20,14 +20,14 @@ each span whose hash is a needle's; probes meet the needles of their key in a ``
 (only needles of probed keys go in). The text of each reviewer row (by ``review_id``), quarantine
 record (by clip) and log line that names a clip meets that clip's first names in a second join over
 clip buckets of packed blobs (one per 64 MB of manifest, at least 16: :func:`clip_buckets`), so a
-worker holds one bucket's names at a time, and the refs the join carries do not grow with the rows
-below a gigabyte of manifest.
-The manifest is read in units as the job reads it (JSON Lines byte ranges, CSV record ranges,
-Parquet row groups; a compressed file is one unit): the units are counted in parallel, and each is
-read and numbered from the counts of the units before it (its rows' numbers are the findings' row
-numbers, the single reader's), so no one reader reads every row. The blobs that grow with the manifest and the outputs (batches
-of rows, needle batches, the sketch and its parts, row-bound names, texts about clips) are spilled:
-written by the worker that makes them to files in the check's work folder (sealed), with only their
+worker holds one bucket's names at a time; each producer's refs are listed per bucket where they
+are made, so the join carries a few lists per bucket. The manifest is read in units as the job
+reads it (JSON Lines byte ranges, CSV record ranges, Parquet row groups; a compressed file is one
+unit): the units are counted in parallel, and each is read and numbered from the counts of the
+units before it (its rows' numbers are the findings' row numbers, the single reader's), so no one
+reader reads every row. The blobs that grow with the manifest and the outputs (needle batches, the
+sketch and its parts, row-bound names, texts about clips) are spilled: written by the worker that
+makes them to files in the check's work folder (sealed), with only their
 references shuffled, so a runner that keeps shuffles in the launcher's memory (the DirectRunner)
 holds references, not data.
 """
@@ -75,7 +75,7 @@ class CheckResult(NamedTuple):
 # ---------------------------------------------------------------- plain functions
 
 
-NEEDLE_BATCH_ROWS = 1000  # manifest rows whose needle entries travel as one element
+NEEDLE_BATCH_ROWS = 1000  # manifest rows whose needle entries are spilled as one blob
 MIN_CLIP_BUCKETS = 16  # row-bound names and the texts about their clips meet in this many groups, at least
 MANIFEST_BYTES_PER_BUCKET = 64 << 20
 
@@ -94,7 +94,8 @@ def clip_buckets(manifest_bytes: int) -> int:
     """How many clip buckets the second join has: one per 64 MB of manifest (about 64,000 rows'
     names a bucket), at least :data:`MIN_CLIP_BUCKETS`. Every producer makes one blob per bucket,
     so the refs the join carries grow with the buckets: on the DirectRunner, whose launcher holds
-    them, 64 buckets put 6-10 MiB more in the launcher than 4 did at 100,000-300,000 rows."""
+    them, 64 buckets put 17 MiB more in the launcher than 4 did at 100,000 rows (one ref per
+    1,000-row batch then)."""
     return max(MIN_CLIP_BUCKETS, -(-manifest_bytes // MANIFEST_BYTES_PER_BUCKET))
 
 
