@@ -76,6 +76,7 @@ class CheckResult(NamedTuple):
 
 
 NEEDLE_BATCH_ROWS = 1000  # manifest rows whose needle entries are spilled as one blob
+BOUND_NAMES_HELD = 65536  # row-bound names a worker collects from a unit before it spills them
 MIN_CLIP_BUCKETS = 16  # row-bound names and the texts about their clips meet in this many groups, at least
 MANIFEST_BYTES_PER_BUCKET = 64 << 20
 
@@ -512,10 +513,16 @@ class _NeedlesFn(beam.DoFn):
             totals.append(counts)
             bound += bound_names(entries)
             refs += self._spill.write([pack(entries)])
+            if len(bound) >= BOUND_NAMES_HELD:  # a unit one reader reads whole (a compressed file)
+                yield from self._bound(bound)
+                bound = []
         yield tuple(refs)
-        for bucket in self._spill.buckets(by_bucket(bound, self._buckets)):
-            yield pvalue.TaggedOutput("bound", bucket)
+        yield from self._bound(bound)
         yield pvalue.TaggedOutput("counts", add_counts(totals))
+
+    def _bound(self, names: list[tuple]):
+        for bucket in self._spill.buckets(by_bucket(names, self._buckets)):
+            yield pvalue.TaggedOutput("bound", bucket)
 
 
 class _ScanFn(beam.DoFn):
