@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
 
 import pytest
 
+from pipeline.evaluation import commands
 from pipeline.evaluation.redaction import Example, format_word_table, score_words
 from pipeline.training import spoken_data
 
@@ -108,3 +111,54 @@ def test_when_negative_commands_are_drawn_then_they_hold_no_span_and_no_evaluati
     # none is a sentence of the evaluation set's families, tune or held-out (held-out ones must never be)
     family_sentences = {s for f in generator.FAMILIES for s in generator.family_sentences(f)}
     assert not texts & family_sentences
+
+
+HAVE_COMMANDS = os.path.isdir(commands.COMMANDS_DIR)
+
+
+@pytest.fixture(scope="module")
+def mined_file(tmp_path_factory):
+    """A hard-negative file naming one real tune training command with a contact, one ordinary word of it
+    and one stop word of it as removed."""
+    rows = commands.training_rows(commands.COMMANDS_DIR, spoken_data.DATA_SEED)
+
+    def on_outside(r) -> bool:
+        on = r["text"].find(" on ") + 1
+        return on > 0 and not any(s["start"] < on + 2 and s["end"] > on for s in r["spans"])
+
+    row = next(
+        r
+        for r in rows
+        if r["text"].startswith("message ") and any(s["label"] == "PERSON" for s in r["spans"]) and on_outside(r)
+    )
+    on = row["text"].index(" on ") + 1
+    removed = [[0, len("message")], [on, on + 2]]
+    path = tmp_path_factory.mktemp("mined") / "hard_negatives.json"
+    path.write_text(json.dumps({"ids": {row["id"]: removed}}))
+    return str(path), row
+
+
+@pytest.mark.skipif(not HAVE_COMMANDS, reason="../shared/data/commands absent")
+@pytest.mark.parametrize(
+    "words, message_negative, on_negative",
+    [("command", True, True), ("removed-any", True, True), ("removed", True, False), ("ordinary", True, False)],
+)
+def test_when_hard_negatives_are_read_then_pii_stays_positive_and_only_the_chosen_words_are_negatives(
+    mined_file, words, message_negative, on_negative
+):
+    path, row = mined_file
+    ((text, spans),) = spoken_data.hard_negative_examples(path, spoken_data.DATA_SEED, words)
+    assert text == row["text"]
+    person = [(s["start"], s["end"]) for s in row["spans"] if s["label"] == "PERSON"]
+    assert [(s, e) for s, e, label in spans if label == "PERSON"] == person
+    missing = {(s, e) for s, e, label in spans if label == spoken_data.MISSING}
+    on = text.index(" on ") + 1
+    assert ((0, len("message")) not in missing) is message_negative
+    assert ((on, on + 2) not in missing) is on_negative
+
+
+def test_when_hard_negative_words_are_unknown_then_it_raises(tmp_path):
+    path = tmp_path / "mined.json"
+    path.write_text(json.dumps({"ids": {}}))
+    with pytest.raises(ValueError):
+        spoken_data.hard_negative_examples(str(path), words="all")

@@ -14,7 +14,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser) -> None:
-    from pipeline.training.spoken_data import COMMANDS, PER_FAMILY, PRESIDIO_SYNTH, SALADS
+    from pipeline.training.spoken_data import COMMANDS, HARD_NEGATIVE_WORDS, PER_FAMILY, PRESIDIO_SYNTH, SALADS
     from pipeline.training.spoken_ner import EPOCHS, MODEL_DIR, SEED
 
     parser.add_argument("--output", default=MODEL_DIR, help="model directory (default: the packaged one)")
@@ -31,6 +31,17 @@ def add_arguments(parser) -> None:
         help="add the real command sets' tune training files (positives and negatives; the "
         "spoken_ner_commands model: make train-ner-commands)",
     )  # fmt: skip
+    parser.add_argument(
+        "--hard-negatives", default=None, metavar="JSON",
+        help="ids of real tune training commands to add as hard negatives (python -m "
+        "pipeline.training.hard_negatives writes data/training/spoken_ner_hard_negatives.json)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--hard-negative-words",
+        default="removed",
+        choices=HARD_NEGATIVE_WORDS,
+        help="which words of the mined commands are negatives (see spoken_data.hard_negative_examples)",
+    )
     parser.add_argument(
         "--exclude-family", action="append", default=[], metavar="FAMILY",
         help="leave this tune family out of training and use it as the dev set (repeatable; recipe experiments)",
@@ -50,6 +61,8 @@ def run(args, extra) -> int:
         args.salads,
         args.commands,
         args.real_commands,
+        args.hard_negatives,
+        args.hard_negative_words,
     )
     summary = {k: record[k] for k in ("seconds", "model_bytes", "training_examples", "kept_dev_f", "recipe")}
     print(json.dumps(summary, indent=2))

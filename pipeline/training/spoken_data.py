@@ -432,6 +432,67 @@ def real_command_examples(seed: int = DATA_SEED) -> list[tuple[str, list[Span]]]
     return out
 
 
+HARD_NEGATIVE_WORDS = ("command", "removed-any", "removed", "ordinary")
+
+
+def hard_negative_examples(path: str, seed: int = DATA_SEED, words: str = "removed") -> list[tuple[str, list[Span]]]:
+    """The real commands ``path`` lists (:mod:`pipeline.training.hard_negatives`: tune training commands
+    the stage over-redacts through this model), their PII labelled as :func:`real_command_examples`
+    labels it (positives), and as negatives, by ``words``:
+
+    - ``command``: every other word (the whole command, as the second model's real commands);
+    - ``removed-any``: only the words the stage removed that are ordinary English or stop words and
+      no listed name, place or street word;
+    - ``removed``: only the words the stage removed that are ordinary English and none of: a stop word
+      (they frame names: "from", "at"; "will" is one), a number word (part of addresses), a listed
+      name, place or street word;
+    - ``ordinary``: every word of the command of that last kind, removed or not.
+
+    Every word that is neither PII nor a negative is MISSING: the model is told nothing about it. Each
+    variant was measured and dropped (``docs/privacy-and-utility.md``): all cost recall on the
+    multi-locale held-out families beyond what another training seed moves."""
+    from pipeline.evaluation.commands import COMMANDS_DIR, training_rows
+    from transforms.redaction.lexicon import build_lexicon
+    from transforms.redaction.recognizers.words import STOP_WORDS
+    from transforms.redaction.spoken import NUMBER_WORDS, ORDINALS
+    from transforms.redaction.wordlists import english_words
+
+    if words not in HARD_NEGATIVE_WORDS:
+        raise ValueError(f"words must be one of {HARD_NEGATIVE_WORDS}")
+    with open(path, encoding="utf-8") as handle:
+        mined = {i: {tuple(w) for w in removed} for i, removed in json.load(handle)["ids"].items()}
+    if not os.path.isdir(COMMANDS_DIR):
+        LOG.warning("%s absent: training without hard negatives", COMMANDS_DIR)
+        return []
+    lexicon = build_lexicon(())
+    listed = lexicon.first_names | lexicon.last_names | lexicon.street_suffixes
+    listed |= {w for p in lexicon.places for w in p.split()}
+    stop, ordinary = frozenset(STOP_WORDS), english_words()
+    never = stop | frozenset(NUMBER_WORDS) | frozenset(ORDINALS) | listed
+
+    def negative(word: str, removed: bool) -> bool:
+        w = word.lower().removesuffix("'s").strip("'")
+        if words == "command":
+            return True
+        if words == "removed-any":
+            return removed and (w in stop or (w in ordinary and w not in listed))
+        return (removed or words == "ordinary") and w in ordinary and w not in never
+
+    out = []
+    for row in training_rows(COMMANDS_DIR, seed):
+        if row["id"] not in mined:
+            continue
+        text = row["text"]
+        spans = [(s["start"], s["end"], lab) for s in row["spans"] if (lab := command_label(s["label"])) is not None]
+        for m in re.finditer(r"\S+", text):
+            if any(s < m.end() and e > m.start() for s, e, _ in spans):
+                continue
+            if not negative(m.group(), (m.start(), m.end()) in mined[row["id"]]):
+                spans.append((m.start(), m.end(), MISSING))
+        out.append((text, sorted(spans)))
+    return out
+
+
 def build_training_data(
     seed: int = DATA_SEED,
     per_family: int = PER_FAMILY,
@@ -440,6 +501,8 @@ def build_training_data(
     salads: int = 0,
     commands: int = 0,
     real_commands: bool = False,
+    hard_negatives: str | None = None,
+    hard_negative_words: str = "removed",
 ):
     """(examples, recipe): examples are (text, spans with the model's labels, "" for other PII, MISSING
     for words the model is told nothing about)."""
@@ -465,6 +528,11 @@ def build_training_data(
         if real:
             sources["real commands: TOPv2 messaging/navigation/alarm/music, SNIPS tune intents, CLINC150 tune "
                     "intents (training files)"] = real  # fmt: skip
+    if hard_negatives:
+        mined = hard_negative_examples(hard_negatives, seed, hard_negative_words)
+        if mined:
+            sources["hard negatives: real tune training commands the stage over-redacted through this model "
+                    f"({os.path.basename(hard_negatives)}, negatives: {hard_negative_words})"] = mined  # fmt: skip
     examples, recipe = [], {}
     for name, rows in sources.items():
         forms = both_forms(rows)

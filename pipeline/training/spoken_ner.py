@@ -167,6 +167,8 @@ def train(
     salads: int = SALADS,
     commands: int = COMMANDS,
     real_commands: bool = False,
+    hard_negatives: str | None = None,
+    hard_negative_words: str = "removed",
 ) -> dict:
     """Train and write the model; returns the record also written to ``training.json``.
 
@@ -181,7 +183,15 @@ def train(
     spacy.util.fix_random_seed(seed)
     rng = random.Random(seed)
     data, recipe = build_training_data(
-        DATA_SEED, per_family, presidio_path, exclude_families, salads, commands, real_commands
+        DATA_SEED,
+        per_family,
+        presidio_path,
+        exclude_families,
+        salads,
+        commands,
+        real_commands,
+        hard_negatives,
+        hard_negative_words,
     )
     dev_data = both_forms(generator_examples(DEV_SEED, 30, only=exclude_families))
     nlp, config = make_nlp(seed, epochs)
