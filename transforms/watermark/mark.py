@@ -139,10 +139,12 @@ def active_power(x: np.ndarray, frame: int = 320, range_db: float = 40.0) -> flo
 class Marker:
     """Embeds one payload under one key; the per-cycle gain table is built once (per batch).
 
-    ``floor_db`` (None: no floor): a *mark floor* that many dB under the clip's active-speech power.
-    A band bin of a frame that is not digitally silent and whose magnitude is under the floor is
-    replaced by the floor's magnitude (a white floor at that level, random phase) before the gain, so
-    pauses carry the mark at the floor's level instead of the background's."""
+    ``floor_db`` (None: no floor, as shipped): a *mark floor* that many dB under the clip's
+    active-speech power, for the evaluation only (tried and not shipped: docs/WATERMARK.md). In a
+    low-energy frame — its band power under the floor's, not digital silence — every band bin under
+    the floor gets the floor's magnitude (a white floor at that level, random phase) before the gain,
+    so pauses carry the mark at the floor's level instead of the background's; speech frames are
+    left as they are."""
 
     def __init__(self, key: bytes, payload: code.Payload, strength: float = STRENGTH, floor_db: float | None = None):
         self._floor_db = floor_db
@@ -179,7 +181,7 @@ class Marker:
 
 
 def _apply_floor(spec: np.ndarray, x: np.ndarray, floor_db: float) -> None:
-    """In place: band bins under the floor (see :class:`Marker`) get its magnitude and a random phase
+    """In place: in low-energy frames, band bins under the floor (see :class:`Marker`) get its magnitude and a random phase
     (never the bin's own phase: a muted word's residue is not raised to the floor's level)."""
     power = active_power(x)
     if power <= 0.0:
@@ -187,7 +189,9 @@ def _apply_floor(spec: np.ndarray, x: np.ndarray, floor_db: float) -> None:
     # white noise of power P gives E|X_k|^2 = P * sum(sqrt-Hann^2) = P * N_FFT / 2 per bin
     level = np.float32(np.sqrt(power * 10 ** (floor_db / 10) * N_FFT / 2))
     band = spec[:, BIN_LO : BIN_HI + 1]
-    low = (np.abs(band) < level) & (np.abs(spec).sum(axis=1, keepdims=True) > 0)
+    mag = np.abs(band)
+    quiet = np.mean(mag**2, axis=1, keepdims=True) < level**2  # a low-energy frame (pause)
+    low = (mag < level) & quiet & (np.abs(spec).sum(axis=1, keepdims=True) > 0)
     seed = int.from_bytes(hashlib.sha256(x.tobytes()).digest()[:8], "big")  # per clip, reproducible
     phase = np.random.default_rng(seed).random(int(low.sum()), dtype=np.float32) * np.float32(2 * np.pi)
     band[low] = level * np.exp(1j * phase)
