@@ -37,9 +37,29 @@ def add_arguments(parser) -> None:
         help="also Whisper's word error with and without the mark, paired per utterance (needs the eval extras)",
     )
     parser.add_argument("--wer-draws", type=int, default=2, help="pseudo-voice draws per utterance for --wer")
+    parser.add_argument(
+        "--wer-speakers",
+        choices=("test", "bank"),
+        default="test",
+        help="whose utterances --wer hears: the 40 TEST speakers (reported figures) or the 121 BANK speakers "
+        "(a larger set no mark parameter was chosen on; they were babble and concatenation in the decoder's tuning)",
+    )
     parser.add_argument("--wer-method", default="pseudo_voice", help="the disguise heard in --wer ('' for none)")
     parser.add_argument(
         "--strength", type=float, default=None, help="mark strength d for --wer (default: the shipped one)"
+    )
+    parser.add_argument(
+        "--floor-db",
+        type=float,
+        default=None,
+        help="candidate mark floor, dB under the clip's active-speech power (default: none, as shipped)",
+    )
+    parser.add_argument(
+        "--speakers",
+        choices=("test", "tune"),
+        default="test",
+        help="whose utterances are marked and attacked: the TEST speakers (reported figures) or the TUNE "
+        "speakers (for choosing a design; babble and concatenation then come from neither set)",
     )
     parser.add_argument(
         "--disguise",
@@ -53,7 +73,7 @@ def run(args, extra) -> int:
     import numpy as np
 
     from pipeline.evaluation import watermark as ev
-    from pipeline.evaluation.voice_speakers import TEST
+    from pipeline.evaluation.voice_speakers import BANK, TEST, TUNE
     from transforms.watermark import null_model
 
     if not os.path.exists(os.path.join(args.speech_dir, "manifest.jsonl")):
@@ -61,19 +81,22 @@ def run(args, extra) -> int:
         return 2
     rng = np.random.default_rng(args.seed)
     key = rng.bytes(32)
-    test = [s for _, s in ev.load_speech(args.speech_dir, TEST)]
+    chosen = TEST if args.speakers == "test" else TUNE
+    test = [s for _, s in ev.load_speech(args.speech_dir, chosen)]
     if args.disguise:
-        test = ev.disguised(ev.load_speech(args.speech_dir, TEST), args.disguise)
-    others = [s for _, s in ev.load_speech(args.speech_dir, exclude=TEST)]
+        test = ev.disguised(ev.load_speech(args.speech_dir, chosen), args.disguise)
+    others = [s for _, s in ev.load_speech(args.speech_dir, exclude=(*TEST, *chosen))]
     load = os.getloadavg()
     result = {
         "seed": args.seed,
+        "speakers": args.speakers,
+        "floor_db": args.floor_db,
         "test_utterances": len(test),
         "disguise": args.disguise or None,
         "load_average_at_start": [round(v, 2) for v in load],
     }
     if args.calibrate:
-        model, scores = ev.null_distribution(others, rng, args.null_keys, args.null_keys)
+        model, scores = ev.null_distribution(others, rng, args.null_keys, args.null_keys, floor_db=args.floor_db)
         path = args.null_model or null_model.DATA
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:
@@ -90,14 +113,20 @@ def run(args, extra) -> int:
         "per_file_bound_3s_any_score": null_model.false_alarm(-99.0, 1, model),
         "per_file_bound_60s_any_score": null_model.false_alarm(-99.0, ev.windows_for(60.0), model),
     }
-    result["quality"] = ev.quality(test, key, rng)
-    result["costs"] = ev.costs(test, key, rng)
+    result["quality"] = ev.quality(test, key, rng, args.floor_db)
+    result["costs"] = ev.costs(test, key, rng, floor_db=args.floor_db)
     if args.wer:
         result["wer"] = ev.wer_paired(
-            ev.load_speech(args.speech_dir, TEST), rng, args.wer_method, args.wer_draws, args.strength
+            ev.load_speech(args.speech_dir, TEST if args.wer_speakers == "test" else BANK),
+            rng,
+            args.wer_method,
+            args.wer_draws,
+            args.strength,
+            floor_db=args.floor_db,
         )
+        result["wer"]["speakers"] = args.wer_speakers
     if not args.skip_robustness:
-        result["robustness"] = ev.robustness(test, others, key, rng, args.excerpts, args.attack)
+        result["robustness"] = ev.robustness(test, others, key, rng, args.excerpts, args.attack, args.floor_db)
     result["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     os.makedirs(args.output, exist_ok=True)
     with open(os.path.join(args.output, "watermark_eval.json"), "w", encoding="utf-8") as handle:
@@ -120,7 +149,12 @@ def _table(result: dict) -> str:
     )
     lines.append(f"false alarm: {result['false_alarm_at_threshold']}")
     if "wer" in result:
-        lines.append(f"Whisper word error, marked vs unmarked (paired): {result['wer']}")
+        per_utterance = ("errors_unmarked", "errors_marked", "reference_words_per_utterance")
+        wer = {
+            k: ({m: w for m, w in v.items() if m not in per_utterance} if isinstance(v, dict) else v)
+            for k, v in result["wer"].items()
+        }
+        lines.append(f"Whisper word error, marked vs unmarked (paired; per utterance in the JSON): {wer}")
     if "null" in result:
         lines.append(f"null: {result['null']}")
     return "\n".join(lines)

@@ -82,6 +82,7 @@ def robustness(
     rng: np.random.Generator,
     excerpts: int = 5,
     names: Sequence[str] | None = None,
+    floor_db: float | None = None,
 ) -> dict[str, dict]:
     """Per attack: excerpts tried, recovered, share."""
     lay = layout(key)
@@ -90,7 +91,7 @@ def robustness(
     tally = {n: [0, 0] for n in names}
     for samples in test:
         payload = random_payload(rng)
-        marked = Marker(key, payload).embed(samples)
+        marked = Marker(key, payload, floor_db=floor_db).embed(samples)
         for name in names:
             attacked = marked if name == "concatenation" else attacks[name](marked, rng)
             for _ in range(excerpts):
@@ -103,7 +104,12 @@ def robustness(
 
 
 def null_distribution(
-    clips: Sequence[np.ndarray], rng: np.random.Generator, keys_unmarked: int, keys_wrong: int, hop_s: float = 1.0
+    clips: Sequence[np.ndarray],
+    rng: np.random.Generator,
+    keys_unmarked: int,
+    keys_wrong: int,
+    hop_s: float = 1.0,
+    floor_db: float | None = None,
 ) -> tuple[dict, np.ndarray]:
     """Sync scores and CRC passes on 3 s windows without the detecting key's mark: unmarked speech
     under ``keys_unmarked`` random keys, and speech marked under one key read under ``keys_wrong``
@@ -115,7 +121,7 @@ def null_distribution(
     scores, passes = {"unmarked": [], "wrong_key": []}, {"unmarked": 0, "wrong_key": 0}
     with one_blas_thread():
         for samples in clips:
-            marked = Marker(mark_key, random_payload(rng)).embed(samples)
+            marked = Marker(mark_key, random_payload(rng), floor_db=floor_db).embed(samples)
             for source, audio, lays in (("unmarked", samples, unmarked_layouts), ("wrong_key", marked, wrong_layouts)):
                 for a in range(0, max(1, len(audio) - size + 1), hop):
                     diffs = window_diffs(audio[a : a + size])
@@ -138,7 +144,7 @@ def segmental_snr(clean: np.ndarray, marked: np.ndarray, frame: int = 320) -> fl
     return float(np.mean(np.clip(10 * np.log10(pc[speech] / pe[speech] + 1e-20), -10, 35)))
 
 
-def quality(test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator) -> dict:
+def quality(test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator, floor_db: float | None = None) -> dict:
     """Segmental SNR, and PESQ (wide band) and STOI where those packages are installed."""
     seg, pesq_scores, stoi_scores = [], [], []
     try:
@@ -150,7 +156,7 @@ def quality(test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator) ->
     except ImportError:
         stoi = None
     for samples in test:
-        marked = Marker(key, random_payload(rng)).embed(samples)
+        marked = Marker(key, random_payload(rng), floor_db=floor_db).embed(samples)
         seg.append(segmental_snr(samples, marked))
         if pesq is not None:
             pesq_scores.append(pesq(RATE, samples, marked, "wb"))
@@ -167,11 +173,13 @@ def _summary(values) -> dict:
     return {"mean": round(float(v.mean()), 3), "min": round(float(v.min()), 3), "max": round(float(v.max()), 3)}
 
 
-def costs(test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator, repeats: int = 20) -> dict:
+def costs(
+    test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator, repeats: int = 20, floor_db: float | None = None
+) -> dict:
     """CPU time (process time) to embed into, and decode from, 3 s clips."""
     size = int(EXCERPT_S * RATE)
     clips = [s[:size] for s in test if len(s) >= size]
-    marker = Marker(key, random_payload(rng))
+    marker = Marker(key, random_payload(rng), floor_db=floor_db)
     lay = layout(key)
     marker.embed(clips[0])
     start = time.process_time()
@@ -194,6 +202,7 @@ def wer_paired(
     draws: int = 2,
     strength: float | None = None,
     bootstrap: int = 2000,
+    floor_db: float | None = None,
 ) -> dict:
     """Whisper's word error with and without the mark on the *same* audio, paired per utterance.
 
@@ -222,11 +231,18 @@ def wer_paired(
             versions[method].append(
                 [voice.disguise(x, RATE, method, params, voice.voice_rng(key, spk, "eval", None)) for spk, x in speech]
             )
-    out = {"utterances": len(speech), "reference_words": int(words.sum()), "strength": strength or STRENGTH}
+    out = {
+        "utterances": len(speech),
+        "reference_words": int(words.sum()),
+        "strength": strength or STRENGTH,
+        "floor_db": floor_db,
+    }
     for name, sets in versions.items():
         plain_err, marked_err = [], []
         for audio in sets:
-            marked = [Marker(rng.bytes(32), random_payload(rng), strength or STRENGTH).embed(a) for a in audio]
+            marked = [
+                Marker(rng.bytes(32), random_payload(rng), strength or STRENGTH, floor_db).embed(a) for a in audio
+            ]
             for collected, batch in ((plain_err, audio), (marked_err, marked)):
                 heard = models.transcribe(batch)
                 collected.append([vm.word_errors(r, vm.normalise_words(h)) for r, h in zip(refs, heard, strict=True)])
@@ -247,6 +263,15 @@ def wer_paired(
                 int(np.sum(marked_ < plain)),
                 int(np.sum(marked_ == plain)),
             ],
+            # each draw's own change (points): how much of the spread is the draw (voice and mark key)
+            "change_points_per_draw": [
+                round(100 * float((np.sum(m) - np.sum(p)) / words.sum()), 2)
+                for p, m in zip(plain_err, marked_err, strict=True)
+            ],
+            # errors per utterance (summed over draws) and its reference words, to re-analyse the run
+            "errors_unmarked": plain.astype(int).tolist(),
+            "errors_marked": marked_.astype(int).tolist(),
+            "reference_words_per_utterance": words.astype(int).tolist(),
         }
     return out
 

@@ -1,0 +1,61 @@
+"""The watermark evaluation's bookkeeping (``pipeline/evaluation/watermark.py``), without Whisper."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+import pytest
+
+from pipeline.evaluation import voice as voice_eval
+from pipeline.evaluation import watermark as ev
+from tests.conftest import SAMPLES
+from transforms import audio_io
+from transforms.watermark.mark import RATE
+
+WORDS = "the quick brown fox jumps over the lazy dog again".split()
+
+
+class _FakeAsr:
+    """Stands in for Whisper: every word right on audio it heard first (the originals), and on any
+    other audio a keyed share of the words dropped, so marked and unmarked versions differ."""
+
+    def __init__(self, threads: int = 1):
+        self.originals: set[bytes] = set()
+
+    def transcribe(self, audio):
+        texts = []
+        for a in audio:
+            digest = np.asarray(a, dtype=np.float32).tobytes()
+            if not self.originals or digest in self.originals:
+                self.originals.add(digest)
+                texts.append(" ".join(WORDS))
+                continue
+            seed = int.from_bytes(hashlib.sha256(digest).digest()[:8], "big")
+            drop = np.random.default_rng(seed).random(len(WORDS)) < 0.3
+            texts.append(" ".join(w for w, d in zip(WORDS, drop, strict=True) if not d))
+        return texts
+
+
+@pytest.fixture()
+def clips():
+    x = audio_io.load(os.path.join(SAMPLES, "audio", "clip-0001.wav"), RATE, 600)
+    return [("s1", x[: 3 * RATE]), ("s2", x[2 * RATE : 5 * RATE]), ("s3", x[-3 * RATE :])]
+
+
+def test_when_wer_is_paired_over_draws_then_each_draw_and_utterance_adds_up_to_the_change(monkeypatch, clips):
+    monkeypatch.setattr(voice_eval, "Models", _FakeAsr)
+    out = ev.wer_paired(clips, np.random.default_rng(3), method="pseudo_voice", draws=2, bootstrap=200)
+    r = out["pseudo_voice"]
+    words = np.array(r["reference_words_per_utterance"])
+    assert r["draws"] == 2 and len(r["change_points_per_draw"]) == 2 and words.sum() == out["reference_words"]
+    total = words.sum() * r["draws"]
+    marked, unmarked = np.array(r["errors_marked"]), np.array(r["errors_unmarked"])
+    assert r["wer_marked"] == pytest.approx(100 * marked.sum() / total, abs=0.01)
+    assert r["change_points"] == pytest.approx(100 * (marked - unmarked).sum() / total, abs=0.01)
+    # every draw hears the same words, so the change is the mean of the draws' changes
+    assert r["change_points"] == pytest.approx(np.mean(r["change_points_per_draw"]), abs=0.02)
+    low, high = r["change_95ci_points"]
+    assert low <= r["change_points"] <= high
+    assert sum(r["utterances_worse_better_same"]) == len(clips)
