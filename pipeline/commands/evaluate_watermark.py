@@ -82,9 +82,8 @@ def run(args, extra) -> int:
     rng = np.random.default_rng(args.seed)
     key = rng.bytes(32)
     chosen = TEST if args.speakers == "test" else TUNE
-    test = [s for _, s in ev.load_speech(args.speech_dir, chosen)]
-    if args.disguise:
-        test = ev.disguised(ev.load_speech(args.speech_dir, chosen), args.disguise)
+    speech = ev.load_speech(args.speech_dir, chosen)
+    test = ev.disguised(speech, args.disguise) if args.disguise else [s for _, s in speech]
     others = [s for _, s in ev.load_speech(args.speech_dir, exclude=(*TEST, *chosen))]
     load = os.getloadavg()
     result = {
