@@ -5,8 +5,9 @@ In:  a Beam pipeline and ``--runner DaskRunner`` with Beam's ``DaskOptions`` fla
      starts a ``LocalCluster`` in the launcher and closes it after the run; ``--dask_npartitions``
      sets how many partitions a ``Reshuffle`` spreads elements over).
 Out: the pipeline run as one Dask task graph: Beam's overrides (``Create``, ``Reshuffle``,
-     ``GroupByKey``, ``Flatten``, ``Read``) and a Dask Bag per PCollection; the result's
-     ``metrics()`` answers like the DirectRunner's, so the run report reconciles.
+     ``GroupByKey``, ``Flatten``, ``Read``), chains of ParDos fused into one task per partition,
+     and a Dask Bag per PCollection that leaves a chain; the result's ``metrics()`` answers like
+     the DirectRunner's, so the run report reconciles.
 Fails: a primitive this module does not translate (``Read`` of a ``BoundedSource``, a splittable
      or stateful DoFn, ``Impulse``, ...) stops the run before anything is submitted, naming the
      transform, instead of becoming a silent no-op; a DoFn that raises fails the run (Dask retries
@@ -23,15 +24,25 @@ every task that reads it; ``Read`` and ``Reshuffle`` become no-ops (a one-elemen
 stays one partition: one worker does everything); and ``metrics()`` raises. Here every output
 PCollection has its own bag, bundles end before their outputs are taken, every branch is
 computed, a side input is computed once and handed to the tasks that read it, ``Reshuffle``
-deals the elements round-robin over the partitions, a bundle's task is named after its step
-(``_run_bundle.<label>`` on the dashboard), and each bundle's Beam counters travel back with its
-outputs (so a retried task counts once). A DoFn is unpickled and ``setup()`` once per worker process and thread, not per
-partition (spaCy and Presidio load in seconds), and torn down at the end of the run.
+deals the elements round-robin over the partitions, a bundle's task is named after the first step
+of its chain (``_run_bundle.<label>`` on the dashboard), and each bundle's Beam counters travel
+back with its outputs (so a retried task counts once). A DoFn is unpickled and ``setup()`` once
+per worker process and thread, not per partition (spaCy and Presidio load in seconds), and torn
+down at the end of the run.
+
+Fusion, as Beam's own runners do it: a ParDo that is the only reader of the PCollection another
+ParDo emits runs in that ParDo's task, and each element goes through the whole chain before the
+next is read. Without it every step's outputs were one materialised list per partition, kept until
+the next step was done: the job's clips, audio and all, sat in the workers between steps (10.7 GB
+in one worker at 100,000 clips). A PCollection with two readers, or read as a side input, ends its
+chain (it is materialised once, as before); and a ParDo whose side input is computed from its own
+chain's output starts a chain of its own (in one task it would wait for itself).
 """
 
 from __future__ import annotations
 
 import itertools
+import pickle
 import re
 import threading
 import uuid
@@ -72,13 +83,10 @@ class _Collect(Receiver):
 
 
 class _Receivers(dict):
-    def __init__(self, out: list):
-        super().__init__()
-        self._out = out
+    """A step's receivers by tag; a tag nothing reads is dropped."""
 
     def __missing__(self, tag):
-        receiver = self[tag] = _Collect(tag, self._out)
-        return receiver
+        return _Discard()
 
 
 def _set_up_fn(step_id: str, payload: bytes):
@@ -95,9 +103,30 @@ def _set_up_fn(step_id: str, payload: bytes):
     return cached
 
 
-def _run_bundle(partition, step_id: str, payload: bytes, *side_values) -> list:
-    """Run one ParDo over one partition; returns ``(tag, WindowedValue)`` pairs and, last, the
-    bundle's metric updates under ``_METRICS``."""
+class _Forward(Receiver):
+    """A fused edge: what one step emits on a tag is processed by the next step at once, in that
+    step's own scoped state (so its counters count as its own)."""
+
+    def __init__(self, runners: list, index: int, states: list):
+        self._runners = runners
+        self._index = index
+        self._states = states
+
+    def receive(self, windowed_value) -> None:
+        with self._states[self._index]:
+            self._runners[self._index].process(windowed_value)
+
+
+class _Discard(Receiver):
+    def receive(self, windowed_value) -> None:  # a tag the step did not declare: nothing reads it
+        pass
+
+
+def _run_bundle(partition, stage: bytes, *side_values) -> list:
+    """Run one fused chain of ParDos over one partition, element by element: each element goes
+    through every step of the chain before the next is read, so nothing between two steps is
+    held. Returns ``(export index, WindowedValue)`` pairs for the outputs that leave the chain
+    and, last, each step's metric updates under ``_METRICS``."""
     from apache_beam.metrics.execution import MetricsContainer
     from apache_beam.runners.common import DoFnRunner
     from apache_beam.runners.worker import statesampler
@@ -108,25 +137,47 @@ def _run_bundle(partition, step_id: str, payload: bytes, *side_values) -> list:
     first = next(elements, _EMPTY)
     if first is _EMPTY:  # no bundle for no elements: a process that never sees any never sets up
         return [(_METRICS, MetricsContainer("").get_cumulative())]
-    fn, args, kwargs, windowing, views, label = _set_up_fn(step_id, payload)
-    sides = [SideInputMap(view, options, values) for (view, options), values in zip(views, side_values, strict=True)]
+    steps, routes = pickle.loads(stage)  # [(step id, DoFn payload, side input count)], {(step, tag): route}
     out: list = []
-    container = MetricsContainer(label)
+    fns = [_set_up_fn(step_id, payload) for step_id, payload, _ in steps]
     # A sampler of its own per bundle: a sampler keeps one scoped state (and so one metrics
     # container) per step name, and a second bundle of the step would count into the first's.
     previous = statesampler.get_current_tracker()
     sampler = statesampler.StateSampler("dask", CounterFactory())
     statesampler.set_current_tracker(sampler)
+    containers = [MetricsContainer(fn[5]) for fn in fns]
+    states = [
+        sampler.scoped_state(fn[5], "process", metrics_container=container)
+        for fn, container in zip(fns, containers, strict=True)
+    ]
+    runners: list = [None] * len(steps)
+    sides_left = iter(side_values)
     try:
-        with sampler.scoped_state(label, "process", metrics_container=container):
-            runner = DoFnRunner(fn, args, kwargs, sides, windowing, _Receivers(out), step_name=label)
-            runner.start()
+        for index, (fn, args, kwargs, windowing, views, label) in enumerate(fns):
+            values = [next(sides_left) for _ in views]
+            sides = [SideInputMap(view, options, v) for (view, options), v in zip(views, values, strict=True)]
+            receivers = {}
+            for (step, tag), route in routes.items():
+                if step != index:
+                    continue
+                kind, target = route
+                receivers[tag] = _Forward(runners, target, states) if kind == "fuse" else _Collect(target, out)
+            receivers = _Receivers(receivers)
+            runners[index] = DoFnRunner(fn, args, kwargs, sides, windowing, receivers, step_name=label)
+        for state, runner in zip(states, runners, strict=True):
+            with state:
+                runner.start()
+        with states[0]:
             for windowed_value in itertools.chain((first,), elements):
-                runner.process(windowed_value)
-            runner.finish()  # outputs emitted in finish_bundle belong to this bundle too
+                runners[0].process(windowed_value)
+        # In chain order: what a step emits in finish_bundle (a sink's file name, BatchElements'
+        # last batch) still goes through the steps after it before they finish.
+        for state, runner in zip(states, runners, strict=True):
+            with state:
+                runner.finish()
     finally:
         statesampler.set_current_tracker(previous)
-    out.append((_METRICS, container.get_cumulative()))
+    out.extend((_METRICS, container.get_cumulative()) for container in containers)
     return out
 
 
@@ -185,8 +236,19 @@ def _teardown(run_id: str) -> int:
 # ---- launcher side: the translation ------------------------------------------------------------
 
 
+class _Stage:
+    """A fused chain of ParDos: a root whose main input is a materialised bag, and the ParDos
+    that each read, as their only consumer, a PCollection another step of the chain emits."""
+
+    def __init__(self, root):
+        self.steps = [root]
+        self.fused: dict = {}  # PCollection -> index of the step that reads it inside the chain
+        self.members = 0  # bit set of the steps' positions in the pipeline's visiting order
+
+
 class _Translator(beam.pipeline.PipelineVisitor):
-    """One Dask Bag of WindowedValues per PCollection (Beam's runner keeps one per transform)."""
+    """One Dask Bag of WindowedValues per PCollection that leaves a fused chain of ParDos
+    (Beam's runner keeps one per transform, each materialised)."""
 
     def __init__(self, run_id: str, npartitions: int, partition_size: int | None, workers: list[str] = ()):
         self.run_id = run_id
@@ -197,18 +259,102 @@ class _Translator(beam.pipeline.PipelineVisitor):
         self.metrics: list = []
         self._consumed: set = set()
         self._steps = itertools.count()
+        self._order: list = []
 
     def visit_transform(self, applied) -> None:
         transform = applied.transform
-        for pcoll in applied.inputs:
-            self._consumed.add(pcoll)
-        for view in applied.side_inputs:
-            self._consumed.add(view.pvalue)
+        if isinstance(transform, _Read):
+            raise UnsupportedTransform(
+                f"{applied.full_label}: a Read of a BoundedSource has no Dask translation; "
+                "read with Create(paths) | ReadAll... instead"
+            )
+        if not isinstance(transform, (_Create, beam.ParDo, _GroupByKeyOnly, _Flatten, _Reshuffle)):
+            raise UnsupportedTransform(f"{applied.full_label}: {type(transform).__name__} has no Dask translation")
+        if isinstance(transform, beam.ParDo):
+            from apache_beam.runners.common import DoFnSignature
+
+            signature = DoFnSignature(transform.fn)
+            if signature.is_splittable_dofn() or signature.is_stateful_dofn():
+                raise UnsupportedTransform(
+                    f"{applied.full_label}: splittable and stateful DoFns have no Dask translation"
+                )
+        self._order.append(applied)
+
+    def translate(self) -> None:
+        """Fuse the ParDo chains, then build every stage and other transform once its inputs'
+        bags exist."""
+        nodes = self._plan()
+        built: set = set()
+        pending = list(nodes)
+        while pending:
+            ready = [node for node in pending if all(p in self.bags for p in self._needs(node))]
+            if not ready:  # cannot happen for a graph Beam accepted: fusion never closes a cycle
+                raise RuntimeError("the Dask translation found no stage whose inputs are ready")
+            for node in ready:
+                self._build(node)
+                built.add(id(node))
+            pending = [node for node in pending if id(node) not in built]
+
+    def _plan(self) -> list:
+        """Stages and the other transforms, in visiting order. A ParDo joins the chain of the
+        ParDo whose output it reads when it is that PCollection's only consumer (main input, not a
+        side input) and none of its side inputs depends on the chain (which would wait for
+        itself)."""
+        consumers: dict = {}
+        for applied in self._order:
+            for pcoll in applied.inputs:
+                consumers[pcoll] = consumers.get(pcoll, 0) + 1
+            for view in applied.side_inputs:
+                consumers[view.pvalue] = consumers.get(view.pvalue, 0) + 1
+        self._consumed = set(consumers)
+        position = {id(applied): i for i, applied in enumerate(self._order)}
+        producer = {pcoll: applied for applied in self._order for pcoll in applied.outputs.values()}
+        upstream: dict[int, int] = {}  # bit set of every transform a transform depends on
+        stage_of: dict[int, _Stage] = {}
+        nodes: list = []
+        for i, applied in enumerate(self._order):
+            sources = [producer[p] for p in applied.inputs if p in producer]
+            sources += [producer[v.pvalue] for v in applied.side_inputs if v.pvalue in producer]
+            deps = 0
+            for source in sources:
+                deps |= upstream[id(source)] | (1 << position[id(source)])
+            upstream[id(applied)] = deps
+            if not isinstance(applied.transform, beam.ParDo):
+                nodes.append(applied)
+                continue
+            (main_input,) = applied.main_inputs.values()
+            feeder = producer.get(main_input)
+            stage = stage_of.get(id(feeder)) if feeder is not None else None
+            side_deps = 0
+            for view in applied.side_inputs:
+                if view.pvalue in producer:
+                    source = producer[view.pvalue]
+                    side_deps |= upstream[id(source)] | (1 << position[id(source)])
+            if stage is not None and consumers[main_input] == 1 and not side_deps & stage.members:
+                stage.fused[main_input] = len(stage.steps)
+                stage.steps.append(applied)
+            else:
+                stage = _Stage(applied)
+                nodes.append(stage)
+            stage.members |= 1 << i
+            stage_of[id(applied)] = stage
+        return nodes
+
+    def _needs(self, node) -> list:
+        if isinstance(node, _Stage):
+            (main_input,) = node.steps[0].main_inputs.values()
+            needed = [main_input] + [view.pvalue for step in node.steps for view in step.side_inputs]
+        else:
+            needed = node.inputs
+        return [pcoll for pcoll in needed if isinstance(pcoll, pvalue.PCollection)]  # not a PBegin
+
+    def _build(self, node) -> None:
+        if isinstance(node, _Stage):
+            self._stage(node)
+            return
+        applied, transform = node, node.transform
         if isinstance(transform, _Create):
             bag = self._create(transform.values)
-        elif isinstance(transform, beam.ParDo):
-            self._pardo(applied)
-            return
         elif isinstance(transform, _GroupByKeyOnly):
             bag = self._main_input(applied).groupby(_key).map(_group)
         elif isinstance(transform, _Flatten):
@@ -218,15 +364,8 @@ class _Translator(beam.pipeline.PipelineVisitor):
             bag = db.concat(inputs) if inputs else self._create(())
             if bag.npartitions > self.npartitions:  # else every Flatten adds to the partitions downstream
                 bag = bag.repartition(npartitions=self.npartitions)
-        elif isinstance(transform, _Reshuffle):
-            bag = self._reshuffle(self._main_input(applied))
-        elif isinstance(transform, _Read):
-            raise UnsupportedTransform(
-                f"{applied.full_label}: a Read of a BoundedSource has no Dask translation; "
-                "read with Create(paths) | ReadAll... instead"
-            )
         else:
-            raise UnsupportedTransform(f"{applied.full_label}: {type(transform).__name__} has no Dask translation")
+            bag = self._reshuffle(self._main_input(applied))
         (output,) = applied.outputs.values()
         self.bags[output] = bag
 
@@ -265,30 +404,38 @@ class _Translator(beam.pipeline.PipelineVisitor):
             return db.from_sequence(values, partition_size=self.partition_size)
         return db.from_sequence(values, npartitions=max(1, min(len(values), self.npartitions)))
 
-    def _pardo(self, applied) -> None:
+    def _stage(self, stage: _Stage) -> None:
+        """One task per partition of the root's input runs the whole chain (``_run_bundle``); each
+        output that leaves the chain (read by another transform or a side input, or by nothing)
+        gets its own bag."""
         import dask
-        from apache_beam.runners.common import DoFnSignature
 
-        transform = applied.transform
-        signature = DoFnSignature(transform.fn)
-        if signature.is_splittable_dofn() or signature.is_stateful_dofn():
-            raise UnsupportedTransform(f"{applied.full_label}: splittable and stateful DoFns have no Dask translation")
-        (main_input,) = applied.main_inputs.values()
-        views = [(type(view), view._view_options()) for view in applied.side_inputs]
-        payload = pickler.dumps(
-            (transform.fn, transform.args, transform.kwargs, main_input.windowing, views, applied.full_label)
-        )
-        step_id = f"{self.run_id}/{next(self._steps)}"
-        side_values = [
-            dask.delayed(_concat, pure=True)(self.bags[view.pvalue].to_delayed(optimize_graph=False))
-            for view in applied.side_inputs
-        ]
+        steps, routes, exports, side_values = [], {}, [], []
+        for index, applied in enumerate(stage.steps):
+            transform = applied.transform
+            (main_input,) = applied.main_inputs.values()
+            views = [(type(view), view._view_options()) for view in applied.side_inputs]
+            payload = pickler.dumps(
+                (transform.fn, transform.args, transform.kwargs, main_input.windowing, views, applied.full_label)
+            )
+            steps.append((f"{self.run_id}/{next(self._steps)}", payload, len(views)))
+            side_values += [
+                dask.delayed(_concat, pure=True)(self.bags[view.pvalue].to_delayed(optimize_graph=False))
+                for view in applied.side_inputs
+            ]
+            for tag, pcoll in applied.outputs.items():  # the main output's tag is None, as DoFnRunner emits it
+                if pcoll in stage.fused:
+                    routes[(index, tag)] = ("fuse", stage.fused[pcoll])
+                else:
+                    routes[(index, tag)] = ("export", len(exports))
+                    exports.append(pcoll)
+        (main_input,) = stage.steps[0].main_inputs.values()
         results = self.bags[main_input].map_partitions(
-            _run_bundle, step_id, payload, *side_values, token=_task_name(applied.full_label)
+            _run_bundle, pickle.dumps((steps, routes)), *side_values, token=_task_name(stage.steps[0].full_label)
         )
         self.metrics.extend(results.map_partitions(_select, _METRICS).to_delayed(optimize_graph=False))
-        for tag, pcoll in applied.outputs.items():  # the main output's tag is None, as DoFnRunner emits it
-            self.bags[pcoll] = results.map_partitions(_select, tag)
+        for export, pcoll in enumerate(exports):
+            self.bags[pcoll] = results.map_partitions(_select, export)
 
     def target(self):
         """What to compute: every bundle's metrics (every ParDo runs) and the size of every
@@ -319,6 +466,7 @@ class DaskRunner(BeamDaskRunner):
             pipeline.replace_all(dask_overrides())
             translator = _Translator(uuid.uuid4().hex, npartitions, bag_kwargs.get("partition_size"), sorted(nthreads))
             pipeline.visit(translator)
+            translator.translate()
             future = client.compute(translator.target())
         except BaseException:
             client.close()

@@ -202,3 +202,67 @@ def test_when_a_bounded_source_read_is_in_the_graph_then_dask_refuses_it_before_
     _ = p | beam.io.ReadFromText(str(path)) | beam.Map(len)
     with pytest.raises(UnsupportedTransform, match="ReadAll"):
         p.run()
+
+
+_READ = {"count": 0}  # per worker process: how many elements the first step of a chain has read
+
+
+class _ReadFn(beam.DoFn):
+    def start_bundle(self):
+        _READ["count"] = 0
+
+    def process(self, x):
+        _READ["count"] += 1
+        yield x
+
+
+class _LagFn(beam.DoFn):
+    """Emits how many elements the step before it has read beyond this one: 0 when the chain
+    streams, the rest of the partition when the step before it ran over the whole partition first."""
+
+    def start_bundle(self):
+        self._seen = 0
+
+    def process(self, x):
+        self._seen += 1
+        yield _READ["count"] - self._seen
+
+
+def test_when_pardos_form_a_chain_then_each_partition_streams_through_it_in_one_task(cluster):
+    """A chain of ParDos is fused: one task per partition runs every step, element by element, so
+    nothing between two steps is held (before, each step's outputs were a materialised list: the
+    job's clips, audio and all, sat in the workers between steps)."""
+    from dask.distributed import Client, get_task_stream
+
+    from pipeline.dask_runner import DaskRunner
+
+    p = beam.Pipeline(runner=DaskRunner(), options=_options(cluster, "--dask_npartitions", "4"))
+    lags = (
+        p
+        | beam.Create(range(200))
+        | "Spread" >> beam.Reshuffle()
+        | "Read" >> beam.ParDo(_ReadFn())
+        | "Double" >> beam.Map(lambda x: 2 * x)
+        | "Lag" >> beam.ParDo(_LagFn())
+    )
+    assert_that(lags, equal_to([0] * 200))
+    with Client(cluster) as client, get_task_stream(client) as stream:
+        assert p.run().wait_until_finish() == "DONE"
+    keys = [str(task["key"]) for task in stream.data if "_run_bundle" in str(task["key"])]
+    assert len([key for key in keys if "_run_bundle.Read" in key]) == 4
+    assert not [key for key in keys if "_run_bundle.Double" in key or "_run_bundle.Lag" in key]
+
+
+def test_when_a_side_input_comes_from_the_chain_itself_then_the_step_is_not_fused(cluster):
+    """A step whose side input is computed from an earlier step's other output cannot run in that
+    step's task (it would wait for itself): it starts a chain of its own, and the results hold."""
+    from pipeline.dask_runner import DaskRunner
+
+    p = beam.Pipeline(runner=DaskRunner(), options=_options(cluster, "--dask_npartitions", "4"))
+    numbers = p | beam.Create(range(40)) | "Spread" >> beam.Reshuffle()
+    split = numbers | beam.ParDo(_SplitFn()).with_outputs("odd", main="even")
+    odd_total = split.odd | beam.CombineGlobally(sum)
+    shifted = split.even | "Shift" >> beam.Map(lambda x, total: x + total, beam.pvalue.AsSingleton(odd_total))
+    assert_that(shifted, equal_to([x + 400 for x in range(0, 40, 2)]))
+    result = p.run()
+    assert result.wait_until_finish() == "DONE"
