@@ -6,6 +6,9 @@ Out: the scheduler's address written to PATH (atomically) once all N workers hav
      cluster then serves until SIGTERM or SIGINT and closes its workers.
 Fails: exit 1 when the workers do not join within ``--timeout`` seconds.
 
+Its workers run without Dask's statistical profiler, as ``docs/SCALE_OUT.md`` tells operators to
+start theirs (``pipeline.dask_runner.PROFILER``: it keeps an hour of call trees per worker).
+
 The benchmark starts one per measured run and measures its process tree with the job
 (:func:`benchmarks.rss.measure`, ``also=``), so the workers' CPU time and memory count; starting
 the cluster itself (spawning N interpreters) is not part of the run, as for a standing cluster.
@@ -29,12 +32,16 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args(argv)
 
+    import dask
     from dask.distributed import Client, LocalCluster
+
+    from pipeline.dask_runner import PROFILER
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     with (
+        dask.config.set({PROFILER: False}),
         LocalCluster(n_workers=args.workers, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):

@@ -266,3 +266,26 @@ def test_when_a_side_input_comes_from_the_chain_itself_then_the_step_is_not_fuse
     assert_that(shifted, equal_to([x + 400 for x in range(0, 40, 2)]))
     result = p.run()
     assert result.wait_until_finish() == "DONE"
+
+
+def test_when_the_cluster_runs_dasks_profiler_then_the_run_says_so_and_its_own_cluster_does_not(cluster, caplog):
+    """Dask's profiler keeps an hour of call trees per worker (the only thing that grew in a
+    worker over a 100,000-clip run): a standing cluster with it on gets a warning naming the
+    setting; the local cluster the runner starts itself runs without it."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from dask.distributed import Client
+
+    from pipeline.dask_runner import PROFILER_OFF_ENV, DaskRunner, _profiling, _warn_if_profiling
+
+    with Client(cluster) as client, caplog.at_level("WARNING", logger="pipeline.dask_runner"):
+        assert set(client.run(_profiling).values()) == {True}  # the fixture's workers: Dask's default
+        _warn_if_profiling(client)
+    assert "2 of 2 Dask workers run Dask's statistical profiler" in caplog.text
+    assert PROFILER_OFF_ENV in caplog.text
+
+    caplog.clear()
+    p = beam.Pipeline(runner=DaskRunner(), options=PipelineOptions([]))  # no address: a LocalCluster
+    assert_that(p | beam.Create([1, 2, 3]) | beam.Map(lambda x: x * x), equal_to([1, 4, 9]))
+    with caplog.at_level("WARNING", logger="pipeline.dask_runner"):
+        assert p.run().wait_until_finish() == "DONE"
+    assert "statistical profiler" not in caplog.text
