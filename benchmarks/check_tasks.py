@@ -6,8 +6,9 @@ In:  ``--out FOLDER``, a benchmark folder kept by ``python -m benchmarks.bench -
 Out: for each worker count, ``python -m pipeline verify`` over ``job/`` on a fresh
      ``benchmarks.dask_cluster``: wall and CPU seconds (launcher, scheduler and workers), the
      launcher's and the largest worker's peak RSS, and from Dask's task stream the seconds each
-     worker spent computing, how long both computed at once, and the compute seconds per Beam step
-     (bundle tasks are named ``_run_bundle.<step label>`` by ``pipeline/dask_runner.py``).
+     worker spent computing, how long both computed at once, and the compute seconds per chain of
+     fused Beam steps (bundle tasks are named ``_run_bundle.<label of the chain's first step>`` by
+     ``pipeline/dask_runner.py``).
 Fails: ``SystemExit`` when the check finds a leak or the folder lacks what it needs.
 
 Task seconds are wall seconds inside tasks: on a machine shared with other work they include

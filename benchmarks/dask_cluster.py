@@ -6,8 +6,8 @@ Out: the scheduler's address written to PATH (atomically) once all N workers hav
      cluster then serves until SIGTERM or SIGINT and closes its workers.
 Fails: exit 1 when the workers do not join within ``--timeout`` seconds.
 
-Its workers run without Dask's statistical profiler, as ``docs/SCALE_OUT.md`` tells operators to
-start theirs (``pipeline.dask_runner.PROFILER``: it keeps an hour of call trees per worker).
+Its workers start as ``docs/SCALE_OUT.md`` tells operators to start theirs
+(``pipeline.dask_runner.worker_environment``: glibc and Arrow allocator bounds, Dask's profiler off).
 
 The benchmark starts one per measured run and measures its process tree with the job
 (:func:`benchmarks.rss.measure`, ``also=``), so the workers' CPU time and memory count; starting
@@ -35,13 +35,13 @@ def main(argv=None) -> int:
     import dask
     from dask.distributed import Client, LocalCluster
 
-    from pipeline.dask_runner import PROFILER
+    from pipeline.dask_runner import worker_settings
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     with (
-        dask.config.set({PROFILER: False}),
+        dask.config.set(worker_settings()),
         LocalCluster(n_workers=args.workers, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):

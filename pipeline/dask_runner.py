@@ -62,10 +62,10 @@ from apache_beam.transforms.window import GlobalWindows
 LOG = logging.getLogger(__name__)
 # Dask's statistical profiler samples every worker thread's stack every 10 ms and keeps each
 # second's call tree for an hour (``distributed.worker.profile``): with this job's deep fused
-# stacks that is the only thing that grew in a worker, by about 50 Python objects a clip (a worker
-# at 537 -> 686 MiB over 100,000 clips; flat at 445-459 MiB over 10,000 without it).
+# stacks it was what grew in a worker, by about 50 Python objects a clip (a worker at 537 -> 686 MiB
+# over 100,000 clips; flat over 10,000 without it).
 PROFILER = "distributed.worker.profile.enabled"
-PROFILER_OFF_ENV = "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False"
+PROFILER_ENV = "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"
 _METRICS = "__dask_runner_metrics__"  # the tag of a bundle's metric updates among its outputs
 _FNS: dict[tuple[str, int], tuple] = {}  # per worker process: set-up DoFns by (step id, thread)
 _FNS_LOCK = threading.Lock()
@@ -470,11 +470,11 @@ class DaskRunner(BeamDaskRunner):
         standing = bool(dask_options.get("address") or dask_options.get("scheduler_file"))
         if standing:
             client = ddist.Client(**dask_options)
-        else:  # a LocalCluster of our own: its workers start without the profiler
-            with dask.config.set({PROFILER: False}):
+        else:  # a LocalCluster of our own, its workers started as worker_environment() says
+            with dask.config.set(worker_settings()):
                 client = ddist.Client(**dask_options)
         try:
-            _warn_if_profiling(client)
+            _warn_if_unbounded(client)
             nthreads = client.nthreads()
             threads = sum(nthreads.values()) or 1
             npartitions = bag_kwargs.get("npartitions") or 2 * threads
@@ -489,22 +489,45 @@ class DaskRunner(BeamDaskRunner):
         return DaskRunResult(client, future, translator.run_id)
 
 
-def _profiling() -> bool:
+def worker_environment() -> dict[str, str]:
+    """What a worker process of this job should start with: the allocator bounds the DirectRunner's
+    SDK workers get (``pipeline.run.WORKER_ALLOCATOR_ENV``) and Dask's profiler off."""
+    from pipeline.run import WORKER_ALLOCATOR_ENV
+
+    return {**WORKER_ALLOCATOR_ENV, PROFILER_ENV: "False"}
+
+
+def worker_settings() -> dict:
+    """Dask config under which a ``LocalCluster`` starts its workers as :func:`worker_environment`
+    says (the runner's own cluster, the benchmark's)."""
     import dask
 
-    return bool(dask.config.get(PROFILER, default=False))
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", default={}), **worker_environment()}
+    return {PROFILER: False, "distributed.nanny.pre-spawn-environ": environ}
 
 
-def _warn_if_profiling(client) -> None:
-    """A standing cluster's workers are the operator's: say when they run Dask's profiler."""
-    on = [address for address, profiling in client.run(_profiling).items() if profiling]
-    if on:
+def _missing_settings() -> list[str]:
+    """Which of :func:`worker_environment`'s settings this worker process runs without."""
+    import os
+
+    import dask
+
+    missing = [
+        name for name, value in worker_environment().items() if name != PROFILER_ENV and os.environ.get(name) != value
+    ]
+    return missing + ([PROFILER_ENV] if dask.config.get(PROFILER, default=False) else [])
+
+
+def _warn_if_unbounded(client) -> None:
+    """A standing cluster's workers are the operator's: say which settings they lack."""
+    missing = sorted({name for names in client.run(_missing_settings).values() for name in names})
+    if missing:
+        wanted = worker_environment()
         LOG.warning(
-            "%d of %d Dask workers run Dask's statistical profiler, which keeps an hour of call trees "
-            "per worker (about 150 MB each with this job); start them with %s to hold workers flat",
-            len(on),
-            len(client.nthreads()),
-            PROFILER_OFF_ENV,
+            "Dask workers run without %s: their memory may grow with the run (Dask's profiler keeps "
+            "an hour of call trees, glibc and Arrow keep freed pages); start them with %s",
+            ", ".join(missing),
+            " ".join(f"{name}={wanted[name]}" for name in missing),
         )
 
 
