@@ -314,6 +314,8 @@ def run_approach(
         # The launcher while the job's own pipeline ran (until the report's finished_at, before the
         # leak check starts): the dedupe and the report apart from the check's shuffles.
         row["launcher_job_peak_rss_mib"] = round(mib(m.launcher_peak_until(_epoch(report.get("finished_at")))), 1)
+        # The same for the largest worker: on Dask the check runs in the job's worker processes.
+        row["worker_job_peak_rss_mib"] = round(mib(m.worker_peak_until(_epoch(report.get("finished_at")))), 1)
         if m.exit_code:
             print(f"  ours: exit {m.exit_code}; leak scan findings: {row['leak_findings']} (see run_report.json)")
     else:
@@ -652,6 +654,10 @@ def _main(argv=None) -> int:
             )
             before = [r.get("launcher_job_peak_rss_mib", 0.0) for r in rows]
             print(f"launcher peak RSS before the leak check: {', '.join(f'{p:.0f}' for p in before)} MiB")
+            workers_before = [r.get("worker_job_peak_rss_mib", 0.0) for r in rows]
+            print(
+                f"largest worker's peak RSS before the leak check: {', '.join(f'{p:.0f}' for p in workers_before)} MiB"
+            )
             checks = [(r["clips"], r.get("check_wall_s", 0.0)) for r in rows]
             print(
                 "leak check wall time: "

@@ -44,6 +44,11 @@ class Measurement:
         until = epoch_s - self.started_at
         return max((rss for t, rss in self.launcher_timeline if t <= until), default=0)
 
+    def worker_peak_until(self, epoch_s: float) -> int:
+        """The largest worker's peak RSS over the samples taken before ``epoch_s`` (a ``time.time()``)."""
+        until = epoch_s - self.started_at
+        return max((rss for t, rss in self.timeline if t <= until), default=0)
+
     def rss_at(self, fraction: float) -> int:
         """Largest worker RSS seen in the sample nearest ``fraction`` of the run (0..1)."""
         if not self.timeline:

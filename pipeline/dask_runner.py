@@ -41,6 +41,7 @@ chain's output starts a chain of its own (in one task it would wait for itself).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import pickle
@@ -233,12 +234,19 @@ def _done(metric_parts, sizes) -> list:
 
 def _teardown(run_id: str) -> int:
     """Tear down and forget the DoFns this run set up in this worker process."""
+    from pipeline.run import release_freed_memory
+
     with _FNS_LOCK:
         mine = [key for key in _FNS if key[0].startswith(run_id)]
         entries = [_FNS.pop(key) for key in mine]
     for entry in entries:
         entry[0].teardown()
-    return len(entries)
+    del entries
+    # What the run freed goes back to the system before the next run (the leak check, right after
+    # the job, on the same workers), as the launcher does for its own heap.
+    gc.collect()
+    release_freed_memory()
+    return len(mine)
 
 
 # ---- launcher side: the translation ------------------------------------------------------------

@@ -88,6 +88,30 @@ def test_when_the_launcher_grows_late_then_its_peak_until_a_time_excludes_the_gr
     assert m.launcher_peak_until(float("inf")) == max(rss for _, rss in m.launcher_timeline)
 
 
+def test_when_a_worker_grows_late_then_its_peak_until_a_time_excludes_the_growth():
+    # What bench reports as the largest worker "before the leak check" (on Dask the check runs in
+    # the job's workers): a child process's samples up to a real time only.
+    worker = (
+        "import time\n"
+        "time.sleep(0.8)\n"
+        "block = bytearray(150 << 20)\n"
+        "block[::4096] = b'x' * len(block[::4096])\n"
+        "time.sleep(0.6)\n"
+    )
+    launcher = (
+        "import subprocess, sys, time\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {worker!r}])\n"
+        "time.sleep(0.6)\n"
+        "print(time.time(), flush=True)\n"
+        "child.wait()\n"
+    )
+    m = measure([sys.executable, "-c", launcher], interval=0.05)
+    before = float(m.stdout.split()[0])
+    assert mib(m.max_worker_rss) > 140
+    assert 0 < mib(m.worker_peak_until(before)) < 100
+    assert m.worker_peak_until(float("inf")) == max(rss for _, rss in m.timeline)
+
+
 def test_when_bench_runs_on_three_clips_then_each_approach_has_figures(tmp_path, capsys):
     code = bench.main(
         ["--clips", "3", "--source", "samples", "--min-s", "0.5", "--max-s", "1.0", "--out", str(tmp_path)]
