@@ -293,3 +293,36 @@ def test_when_workers_lack_the_memory_settings_then_the_run_says_so_and_its_own_
     with caplog.at_level("WARNING", logger="pipeline.dask_runner"):
         assert p.run().wait_until_finish() == "DONE"
     assert "Dask workers run without" not in caplog.text
+
+
+class _MergedFn(beam.CombineFn):
+    """Sums, and outputs how many accumulators the final merge combined: one per partition when
+    the combine is lifted (each bundle combines its own elements first), one in all when every
+    element crosses the shuffle and is added to a single accumulator after it."""
+
+    def create_accumulator(self):
+        return (0, 1)
+
+    def add_input(self, accumulator, x):
+        return (accumulator[0] + x, accumulator[1])
+
+    def merge_accumulators(self, accumulators):
+        accumulators = list(accumulators)
+        return (sum(a[0] for a in accumulators), sum(a[1] for a in accumulators))
+
+    def extract_output(self, accumulator):
+        return accumulator
+
+
+def test_when_a_combine_runs_on_dask_then_each_partition_combines_its_elements_before_the_shuffle(cluster):
+    """A combine is lifted as the DirectRunner lifts it: the shuffle carries an accumulator per key
+    and partition (a CombineGlobally over the manifest's keys had sent every row to one worker)."""
+    from pipeline.dask_runner import DaskRunner
+
+    p = beam.Pipeline(runner=DaskRunner(), options=_options(cluster, "--dask_npartitions", "4"))
+    numbers = p | beam.Create(range(1000)) | "Spread" >> beam.Reshuffle()
+    total = numbers | beam.CombineGlobally(_MergedFn())
+    per_key = numbers | beam.Map(lambda x: (x % 2, x)) | beam.CombinePerKey(_MergedFn())
+    assert_that(total, equal_to([(sum(range(1000)), 4)]), label="total")
+    assert_that(per_key, equal_to([(0, (sum(range(0, 1000, 2)), 4)), (1, (sum(range(1, 1000, 2)), 4))]), label="keys")
+    assert p.run().wait_until_finish() == "DONE"
