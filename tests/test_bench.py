@@ -91,19 +91,20 @@ def test_when_the_launcher_grows_late_then_its_peak_until_a_time_excludes_the_gr
 def test_when_a_worker_grows_late_then_its_peak_until_a_time_excludes_the_growth():
     # What bench reports as the largest worker "before the leak check" (on Dask the check runs in
     # the job's workers): a child process's samples up to a real time only.
-    worker = (
-        "import time\n"
-        "time.sleep(0.8)\n"
+    worker = (  # grows only once the launcher has printed the time and says so on its stdin
+        "import sys, time\n"
+        "sys.stdin.readline()\n"
         "block = bytearray(150 << 20)\n"
         "block[::4096] = b'x' * len(block[::4096])\n"
         "time.sleep(0.6)\n"
     )
     launcher = (
         "import subprocess, sys, time\n"
-        f"child = subprocess.Popen([sys.executable, '-c', {worker!r}])\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {worker!r}], stdin=subprocess.PIPE)\n"
         "time.sleep(0.6)\n"
         "print(time.time(), flush=True)\n"
-        "child.wait()\n"
+        "time.sleep(0.1)\n"
+        "child.communicate(b'grow\\n')\n"
     )
     m = measure([sys.executable, "-c", launcher], interval=0.05)
     before = float(m.stdout.split()[0])
