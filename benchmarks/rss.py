@@ -41,13 +41,15 @@ class Measurement:
 
     def launcher_peak_until(self, epoch_s: float) -> int:
         """The launcher's peak RSS over the samples taken before ``epoch_s`` (a ``time.time()``)."""
-        until = epoch_s - self.started_at
-        return max((rss for t, rss in self.launcher_timeline if t <= until), default=0)
+        return self._peak_until(self.launcher_timeline, epoch_s)
 
     def worker_peak_until(self, epoch_s: float) -> int:
         """The largest worker's peak RSS over the samples taken before ``epoch_s`` (a ``time.time()``)."""
+        return self._peak_until(self.timeline, epoch_s)
+
+    def _peak_until(self, timeline: list[tuple[float, int]], epoch_s: float) -> int:
         until = epoch_s - self.started_at
-        return max((rss for t, rss in self.timeline if t <= until), default=0)
+        return max((rss for t, rss in timeline if t <= until), default=0)
 
     def rss_at(self, fraction: float) -> int:
         """Largest worker RSS seen in the sample nearest ``fraction`` of the run (0..1)."""

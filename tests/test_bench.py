@@ -71,46 +71,35 @@ def test_when_child_spawns_worker_then_its_memory_and_cpu_are_measured():
     assert m.wall_s >= 0.9
 
 
-def test_when_the_launcher_grows_late_then_its_peak_until_a_time_excludes_the_growth():
-    # What bench reports as the launcher "before the leak check": samples up to a real time only.
-    launcher = (
-        "import time\n"
-        "time.sleep(0.6)\n"
-        "print(time.time(), flush=True)\n"
-        "block = bytearray(150 << 20)\n"
-        "block[::4096] = b'x' * len(block[::4096])\n"
-        "time.sleep(0.6)\n"
-    )
-    m = measure([sys.executable, "-c", launcher], interval=0.05)
-    before = float(m.stdout.split()[0])
-    assert mib(m.launcher_peak_rss) > 140
-    assert 0 < mib(m.launcher_peak_until(before)) < 100
-    assert m.launcher_peak_until(float("inf")) == max(rss for _, rss in m.launcher_timeline)
-
-
-def test_when_a_worker_grows_late_then_its_peak_until_a_time_excludes_the_growth():
-    # What bench reports as the largest worker "before the leak check" (on Dask the check runs in
-    # the job's workers): a child process's samples up to a real time only.
-    worker = (  # grows only once the launcher has printed the time and says so on its stdin
-        "import sys, time\n"
-        "sys.stdin.readline()\n"
-        "block = bytearray(150 << 20)\n"
-        "block[::4096] = b'x' * len(block[::4096])\n"
-        "time.sleep(0.6)\n"
-    )
-    launcher = (
+# A launcher that prints the time, then grows itself or has its child (a worker) grow, which waits
+# for the launcher's word on its stdin.
+_GROW = "block = bytearray(150 << 20)\nblock[::4096] = b'x' * len(block[::4096])\ntime.sleep(0.6)\n"
+_CHILD = "import sys, time\nsys.stdin.readline()\n" + _GROW
+_GROWS_LATE = {
+    "launcher": "import time\ntime.sleep(0.6)\nprint(time.time(), flush=True)\n" + _GROW,
+    "worker": (
         "import subprocess, sys, time\n"
-        f"child = subprocess.Popen([sys.executable, '-c', {worker!r}], stdin=subprocess.PIPE)\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {_CHILD!r}], stdin=subprocess.PIPE)\n"
         "time.sleep(0.6)\n"
         "print(time.time(), flush=True)\n"
-        "time.sleep(0.1)\n"
         "child.communicate(b'grow\\n')\n"
-    )
-    m = measure([sys.executable, "-c", launcher], interval=0.05)
+    ),
+}
+
+
+@pytest.mark.parametrize("who", ["launcher", "worker"])
+def test_when_a_process_grows_late_then_its_peak_until_a_time_excludes_the_growth(who):
+    # What bench reports "before the leak check" for the launcher and the largest worker (on Dask the
+    # check runs in the job's workers): samples up to a real time only.
+    m = measure([sys.executable, "-c", _GROWS_LATE[who]], interval=0.05)
     before = float(m.stdout.split()[0])
-    assert mib(m.max_worker_rss) > 140
-    assert 0 < mib(m.worker_peak_until(before)) < 100
-    assert m.worker_peak_until(float("inf")) == max(rss for _, rss in m.timeline)
+    peak, peak_until, timeline = {
+        "launcher": (m.launcher_peak_rss, m.launcher_peak_until, m.launcher_timeline),
+        "worker": (m.max_worker_rss, m.worker_peak_until, m.timeline),
+    }[who]
+    assert mib(peak) > 140
+    assert 0 < mib(peak_until(before)) < 100
+    assert peak_until(float("inf")) == max(rss for _, rss in timeline)
 
 
 def test_when_bench_runs_on_three_clips_then_each_approach_has_figures(tmp_path, capsys):
