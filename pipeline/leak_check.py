@@ -56,6 +56,7 @@ LOG = logging.getLogger("pipeline.leak_check")
 NAMESPACE = "leak_check"
 FINDINGS_KEPT = 50
 LINES_PER_BATCH = 1024  # lines of a text file hashed together
+READ_BYTES = 1 << 20  # a byte-range unit (CHUNK_BYTES) is read this much at a time
 
 
 class LeakCheckError(RuntimeError):
@@ -81,14 +82,18 @@ MIN_CLIP_BUCKETS = 16  # row-bound names and the texts about their clips meet in
 MANIFEST_BYTES_PER_BUCKET = 64 << 20
 
 
-def pack(value) -> bytes:
+def pack(value, compress: bool = True) -> bytes:
     """A list of entries or probes as one compressed blob: a runner that holds a PCollection (the
-    FnApiRunner holds every shuffle in the launcher) holds bytes, not millions of small objects."""
-    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    FnApiRunner holds every shuffle in the launcher) holds bytes, not millions of small objects.
+    A sketch is packed uncompressed: its hashes do not compress (a fifth smaller), and inflating it
+    again took three times its size at once (the output buffer grows by copies)."""
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return zlib.compress(data, 1) if compress else data
 
 
 def unpack(blob: bytes):
-    return pickle.loads(zlib.decompress(blob))
+    """:func:`pack`'s value back (a pickle starts with its PROTO opcode, 0x80; zlib never does)."""
+    return pickle.loads(blob if blob[:1] == b"\x80" else zlib.decompress(blob))
 
 
 def clip_buckets(manifest_bytes: int) -> int:
@@ -182,10 +187,11 @@ class Spill:
         with FileSystems.create(path) as handle:
             for blob in blobs:
                 nonce = secrets.token_bytes(self.NONCE_BYTES)
-                sealed = nonce + self._aead().encrypt(nonce, blob, None)
+                sealed = self._aead().encrypt(nonce, blob, None)
+                handle.write(nonce)  # apart: joined, a sketch's bytes would be held a third time
                 handle.write(sealed)
-                refs.append(Ref(path, start, len(sealed)))
-                start += len(sealed)
+                refs.append(Ref(path, start, self.NONCE_BYTES + len(sealed)))
+                start += self.NONCE_BYTES + len(sealed)
         return refs
 
     def read(self, ref: Ref) -> bytes:
@@ -194,8 +200,13 @@ class Spill:
 
         with FileSystems.open(ref.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
             handle.seek(ref.start)
-            sealed = handle.read(ref.length)
+            sealed = memoryview(handle.read(ref.length))  # sliced without a copy
         return self._aead().decrypt(sealed[: self.NONCE_BYTES], sealed[self.NONCE_BYTES :], None)
+
+    def load(self, ref: Ref):
+        """``unpack(read(ref))`` without a copy of the sealed bytes: the sketch every scanner loads (8
+        bytes a needle, packed uncompressed) peaks at twice its size, not four times."""
+        return unpack(self.read(ref))
 
     def buckets(self, buckets: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Ref]]:
         """``(bucket, packed items)`` → ``(bucket, ref)``: one file for all the buckets of a producer."""
@@ -366,10 +377,11 @@ def scan_unit(unit: tuple, sketch: leak_keys.Sketch, masks: tuple[str, ...], sco
     """Probes (and contract findings) of one unit, by the rules of :func:`pipeline.verify.scan_file`."""
     kind, path = unit[0], unit[1]
     if kind == "bytes":
-        start, end = unit[2], unit[3]
         overlap = max(sketch.raw.longest - 1, 0)
-        data = _read_range(path, start, end - start + overlap)
-        yield from leak_keys.byte_probes(data, sketch, path, "bytes", start_before=end - start)
+        for start in range(unit[2], unit[3], READ_BYTES):  # a unit is read a piece at a time
+            length = min(READ_BYTES, unit[3] - start)
+            data = _read_range(path, start, length + overlap)
+            yield from leak_keys.byte_probes(data, sketch, path, "bytes", start_before=length)
     elif kind == "rows":
         yield from _row_group_probes(path, unit[2], sketch, masks, scoped)
     else:
@@ -438,37 +450,18 @@ def _text_file_probes(path: str, sketch, masks) -> Iterator:
             yield from leak_keys.batch_probes(ids, sketch, path, id_wheres, masks, [[]] * len(ids), names=False)
 
 
-class SketchFn(beam.CombineFn):
-    """Partial sketches (one per needle batch) → :class:`~pipeline.leak_keys.Sketch`. Partial
-    sketches are numpy arrays of unique hashes, merged on the workers before the last merge."""
-
-    def create_accumulator(self):
-        return leak_keys.SketchParts({}, {})
-
-    def add_input(self, accumulator, part):
-        return leak_keys.merge_parts([accumulator, part])
-
-    def merge_accumulators(self, accumulators):
-        return leak_keys.merge_parts(accumulators)
-
-    def extract_output(self, accumulator):
-        return leak_keys.build_sketch(accumulator)
-
-
 def spill_partial_sketch(refs: tuple[Ref, ...], spill: Spill) -> Ref:
     """A unit's spilled needle batches → their partial sketch, spilled."""
-    return spill.write([pack(leak_keys.merge_parts(batch_sketch(spill.read(ref)) for ref in refs))])[0]
+    parts = leak_keys.merge_parts(batch_sketch(spill.read(ref)) for ref in refs)
+    return spill.write([pack(parts, compress=False)])[0]
 
 
 def spill_sketch(refs: list[Ref], spill: Spill) -> Ref:
     """Spilled partial sketches → the merged :class:`~pipeline.leak_keys.Sketch`, spilled: it is
     about 8 bytes per needle, too much to pass through the launcher as a side input at a million
     rows; every scanner reads it from the file instead (once per worker)."""
-    combine = SketchFn()
-    parts = (unpack(spill.read(ref)) for ref in refs)
-    return spill.write(
-        [pack(combine.extract_output(combine.merge_accumulators([combine.create_accumulator(), *parts])))]
-    )[0]
+    blob = pack(leak_keys.build_sketch(leak_keys.merge_parts(spill.load(ref) for ref in refs)), compress=False)
+    return spill.write([blob])[0]  # the sketch itself is gone by now: only its bytes are held
 
 
 def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
@@ -543,7 +536,8 @@ class _ScanFn(beam.DoFn):
 
     def process(self, unit, sketch_ref):
         if getattr(self, "_sketch_ref", None) != sketch_ref:
-            self._sketch, self._sketch_ref = unpack(self._spill.read(sketch_ref)), sketch_ref
+            self._sketch, self._sketch_ref = None, None  # the old one goes before the new one loads
+            self._sketch, self._sketch_ref = self._spill.load(sketch_ref), sketch_ref
         self._units.inc()
         about_clips = []
         for item in scan_unit(unit, self._sketch, self._masks, self._scoped):
@@ -606,7 +600,7 @@ class _ProbedFn(beam.DoFn):
         if getattr(self, "_probed", None) is None:
             self._probed = set(probed)
         for ref in refs:
-            for entry in unpack(self._spill.read(ref)):
+            for entry in self._spill.load(ref):
                 if entry[0][0] != "b" and entry[0] in self._probed:
                     yield entry
 

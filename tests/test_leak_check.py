@@ -70,6 +70,39 @@ def test_when_an_id_straddles_a_byte_range_then_the_range_it_starts_in_finds_it(
     assert list(leak_keys.byte_probes(data[15:], sketch, "f", "bytes")) == []
 
 
+def test_when_a_bitmap_is_built_then_it_holds_the_top_bits_of_exactly_its_hashes():
+    rng = np.random.default_rng(5)
+    hashes = np.unique(rng.integers(0, 2**63, size=50_000, dtype=np.uint64) * np.uint64(2))
+    bitmap = leak_keys.bitmap_of(hashes)
+    reference = np.zeros(1 << leak_keys.BITMAP_BITS, dtype=bool)
+    reference[(hashes >> np.uint64(64 - leak_keys.BITMAP_BITS)).astype(np.int64)] = True
+    assert bitmap.dtype == np.uint8 and np.array_equal(bitmap, np.packbits(reference, bitorder="little"))
+    others = rng.integers(0, 2**63, size=50_000, dtype=np.uint64)
+    assert leak_keys.in_bitmap(hashes, bitmap).all()
+    tops = (others >> np.uint64(64 - leak_keys.BITMAP_BITS)).astype(np.int64)
+    assert np.array_equal(leak_keys.in_bitmap(others, bitmap), reference[tops])
+
+
+@pytest.mark.parametrize("values", [False, True], ids=["bytes", "binary column"])
+def test_when_ids_lie_across_byte_windows_then_each_is_found_once(values):
+    """Bytes are hashed :data:`~pipeline.leak_keys.BYTE_WINDOW` at a time, the windows overlapping
+    by the longest id: an id across every boundary, at each offset, is found once."""
+    serial = "ser1234567"
+    sketch = leak_keys.build_sketch([leak_keys.sketch_entry(("r", serial), (serial, "device_serial", 1))])
+    data, planted = bytearray(b"\x00" * (4 * leak_keys.BYTE_WINDOW)), []
+    for window, back in zip(range(1, 4), (1, 5, 9), strict=True):  # across the boundary by 1, 5 and 9 bytes
+        at = window * leak_keys.BYTE_WINDOW - back
+        data[at : at + len(serial)] = serial.upper().encode()
+        planted.append(at)
+    data[100 : 100 + len(serial)] = serial.encode()  # and one inside the first window
+    if values:
+        probes = list(leak_keys.values_probes([b"head", bytes(data), b"tail"], sketch, "f", "audio"))
+        assert [p.text for p in probes] == [serial] * 4
+    else:
+        found = [p.text for p in leak_keys.byte_probes(bytes(data), sketch, "f", "bytes", spans=True)]
+        assert found == [(at, at + len(serial)) for at in [100, *planted]]
+
+
 # ---------------------------------------------------------------- the two checks on the same outputs
 
 SCOPED = [
@@ -276,6 +309,25 @@ def test_when_blobs_are_spilled_then_they_read_back_by_ref_and_the_files_hold_no
     assert b"acct" not in on_disk and b"rosalind" not in on_disk and b"sixty" not in on_disk
     with pytest.raises(Exception):  # noqa: B017 - another check's key cannot open them
         Spill(str(tmp_path / "spilled")).read(refs[0])
+
+
+def test_when_a_sketch_is_spilled_uncompressed_then_it_loads_back_equal_and_sealed(tmp_path):
+    """Sketches (hashes: they do not compress) are packed raw, everything else compressed; both
+    load back through the same ``Spill.load``, and neither is readable on disk."""
+    from pipeline.leak_check import Spill, pack
+
+    sketch = leak_keys.build_sketch(
+        [leak_keys.sketch_entry(("r", v), (v, "device_serial", 1)) for v in ("ser1234567", "acct-0000000011")]
+    )
+    spill = Spill(str(tmp_path / "spilled"))
+    raw, packed = pack(sketch, compress=False), pack(["rosalind"] * 50)
+    assert raw[:1] == b"\x80" and packed[:1] != b"\x80" and len(packed) < len(pack(["rosalind"] * 50, compress=False))
+    refs = spill.write([raw, packed])
+    loaded = spill.load(refs[0])
+    assert loaded.raw.full.tolist() == sketch.raw.full.tolist() and loaded.raw.lengths == sketch.raw.lengths
+    assert spill.load(refs[1]) == ["rosalind"] * 50
+    on_disk = b"".join(path.read_bytes() for path in (tmp_path / "spilled").iterdir())
+    assert raw[-64:] not in on_disk and b"rosalind" not in on_disk
 
 
 # ---------------------------------------------------------------- the manifest read in units
