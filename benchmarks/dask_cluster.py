@@ -32,16 +32,15 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args(argv)
 
-    import dask
     from dask.distributed import Client, LocalCluster
 
-    from pipeline.dask_runner import worker_settings
+    from pipeline.dask_runner import starting_workers
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     with (
-        dask.config.set(worker_settings()),
+        starting_workers(),
         LocalCluster(n_workers=args.workers, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):
