@@ -414,6 +414,28 @@ def test_when_the_manifest_is_read_in_units_then_each_row_has_the_single_readers
     assert len(single) == {"jsonl": 7, "gz": 7, "csv": 4, "parquet": 23, "bad_csv": 0}[kind]
 
 
+def test_when_needle_batches_are_made_then_each_row_is_read_only_as_its_batch_needs_it(monkeypatch):
+    from pipeline import leak_check
+
+    monkeypatch.setattr(leak_check, "NEEDLE_BATCH_ROWS", 3)
+    read = []
+
+    def rows():
+        for i in range(7):
+            read.append(i)
+            yield {"clip_id": f"c{i}"}
+
+    seen = []
+    for batch in leak_check.numbered_batches(rows(), 10):
+        numbers = []
+        for number, row in batch:
+            assert len(read) == number - 10  # nothing read ahead of the row being handled
+            numbers.append((number, row["clip_id"]))
+        seen.append(numbers)
+    assert seen == [[(11, "c0"), (12, "c1"), (13, "c2")], [(14, "c3"), (15, "c4"), (16, "c5")], [(17, "c6")]]
+    assert list(leak_check.numbered_batches(iter([]), 0)) == []
+
+
 @pytest.mark.parametrize("kind", ["jsonl", "csv", "parquet", "gz"])
 def test_when_the_manifest_is_read_in_many_ranges_then_both_checks_agree(outputs, tmp_path, monkeypatch, kind):
     """The Beam check with the manifest cut into a unit per row or two (JSON Lines ranges, CSV
