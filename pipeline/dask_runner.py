@@ -71,7 +71,7 @@ PROFILER = "distributed.worker.profile.enabled"
 PROFILER_ENV = "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"
 # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, and setting it fixes glibc's mmap
 # threshold at 128 KiB: every numpy temporary from 128 KiB up was mapped and unmapped again, page
-# by page (the leak check's scan of one 260 MB shard in a Dask worker: 26-31 CPU s, about half of
+# by page (the leak check's scan of one 260 MB shard in a Dask worker: 26-32 CPU s, about half of
 # it in the kernel; 12 s with these bounds, 0.1 s in the kernel). Here temporaries below 4 MiB are
 # reused from the heap, and no more than 8 MiB of free heap top is kept per arena.
 DASK_ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(4 << 20), "MALLOC_TRIM_THRESHOLD_": str(8 << 20)}
