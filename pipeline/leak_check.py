@@ -363,22 +363,23 @@ def scan_units(path: str, chunk_bytes: int = CHUNK_BYTES) -> list[tuple]:
     return units
 
 
-def _read_range(path: str, start: int, length: int) -> bytes:
+def _pieces(path: str, start: int, end: int, overlap: int) -> Iterator[tuple[int, bytes]]:
+    """``(length, bytes)`` of ``[start, end)`` :data:`READ_BYTES` at a time, each read with the
+    ``overlap`` bytes after it (an id that starts in a piece is whole in it), from one open file."""
     from apache_beam.io.filesystems import FileSystems
 
     with FileSystems.open(path) as handle:
-        handle.seek(start)
-        return handle.read(length)
+        for at in range(start, end, READ_BYTES):
+            length = min(READ_BYTES, end - at)
+            handle.seek(at)
+            yield length, handle.read(length + overlap)
 
 
 def scan_unit(unit: tuple, sketch: leak_keys.Sketch, masks: tuple[str, ...], scoped: bool) -> Iterator:
     """Probes (and contract findings) of one unit, by the rules of :func:`pipeline.verify.scan_file`."""
     kind, path = unit[0], unit[1]
     if kind == "bytes":
-        overlap = max(sketch.raw.longest - 1, 0)
-        for start in range(unit[2], unit[3], READ_BYTES):  # a unit is read a piece at a time
-            length = min(READ_BYTES, unit[3] - start)
-            data = _read_range(path, start, length + overlap)
+        for length, data in _pieces(path, unit[2], unit[3], max(sketch.raw.longest - 1, 0)):
             yield from leak_keys.byte_probes(data, sketch, path, "bytes", start_before=length)
     elif kind == "rows":
         yield from _row_group_probes(path, unit[2], sketch, masks, scoped)

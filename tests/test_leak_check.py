@@ -103,6 +103,26 @@ def test_when_ids_lie_across_byte_windows_then_each_is_found_once(values):
         assert found == [(at, at + len(serial)) for at in [100, *planted]]
 
 
+def test_when_a_byte_range_is_read_in_pieces_then_ids_across_pieces_and_units_are_found_once(tmp_path, monkeypatch):
+    """A byte-range unit is read :data:`~pipeline.leak_check.READ_BYTES` at a time from one open
+    file, each piece with the longest id's overlap: an id across a piece boundary is found once,
+    and one across the unit's end by the unit it starts in only."""
+    from pipeline import leak_check
+
+    monkeypatch.setattr(leak_check, "READ_BYTES", 4096)
+    serial = "ser1234567"
+    sketch = leak_keys.build_sketch([leak_keys.sketch_entry(("r", serial), (serial, "device_serial", 1))])
+    data = bytearray(b"\x00" * 40_000)
+    planted = [4096 - 3, 3 * 4096 - 9, 5000, 20_000 - 4]  # across pieces 1 and 3, inside one, across the unit end
+    for at in planted:
+        data[at : at + len(serial)] = serial.upper().encode()
+    path = tmp_path / "part-00000.parquet"
+    path.write_bytes(bytes(data))
+    first = list(leak_check.scan_unit(("bytes", str(path), 0, 20_000), sketch, (), False))
+    second = list(leak_check.scan_unit(("bytes", str(path), 20_000, 40_000), sketch, (), False))
+    assert [p.text for p in first] == [serial] * 4 and second == []
+
+
 # ---------------------------------------------------------------- the two checks on the same outputs
 
 SCOPED = [
