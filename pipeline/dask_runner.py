@@ -42,7 +42,6 @@ chain's output starts a chain of its own (in one task it would wait for itself).
 from __future__ import annotations
 
 import contextlib
-import gc
 import itertools
 import logging
 import os
@@ -248,9 +247,8 @@ def _teardown(run_id: str) -> int:
     for entry in entries:
         entry[0].teardown()
     del entries
-    # What the run freed goes back to the system before the next run (the leak check, right after
-    # the job, on the same workers), as the launcher does for its own heap.
-    gc.collect()
+    # What the run loaded and freed goes back to the system before the next run (the leak check,
+    # right after the job, on the same workers), as the launcher does for its own heap.
     release_freed_memory()
     return len(mine)
 

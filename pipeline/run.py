@@ -220,10 +220,16 @@ def bound_launcher_allocator() -> None:
 
 
 def release_freed_memory() -> None:
-    """Hand the heap the job's pipeline freed back to the system (glibc's ``malloc_trim``) before
-    the leak check runs its own pipeline in this process."""
+    """Before the leak check runs its own pipeline in this process: drop what the job's stages
+    loaded for the process's life (models, word lists: ``transforms.core.caches``), collect, and
+    hand the freed heap back to the system (glibc's ``malloc_trim``)."""
     import ctypes
+    import gc
 
+    from transforms.core.caches import release_process_caches
+
+    release_process_caches()
+    gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):

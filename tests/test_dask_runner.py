@@ -57,6 +57,16 @@ def _report(output_dir: str) -> dict:
         return json.load(handle)
 
 
+def _spacy_pipelines_held() -> int:
+    """In a worker: how many spaCy pipelines are alive (each redaction engine holds three)."""
+    import gc
+    import sys
+
+    language = getattr(sys.modules.get("spacy.language"), "Language", None)
+    gc.collect()
+    return 0 if language is None else sum(isinstance(o, language) for o in gc.get_objects())
+
+
 def test_when_run_on_a_dask_cluster_then_rows_equal_direct_runner(tmp_path, key_file, cluster):
     from dask.distributed import Client, get_task_stream
 
@@ -71,7 +81,11 @@ def test_when_run_on_a_dask_cluster_then_rows_equal_direct_runner(tmp_path, key_
         on_dask = run_cli(
             *common, "--output", dask_out, "--runner", "DaskRunner", "--dask_client_address", cluster.scheduler_address
         )
+        # The run is over: its workers (a standing cluster's, which run the operator's next job)
+        # no longer hold the models and lists it loaded (Beam's shared keepalive, the loaders' caches).
+        held = client.run(_spacy_pipelines_held)
     assert on_dask.returncode == 0, on_dask.stderr[-3000:]
+    assert set(held.values()) == {0}, held
 
     # The DoFns ran as tasks in both of the cluster's worker processes, not in the launcher.
     bundles = [task for task in stream.data if "_run_bundle" in str(task["key"])]

@@ -30,9 +30,10 @@ ASCII text — nearly every transcript — is returned as it is, without buildin
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from dataclasses import dataclass
+
+from transforms.core.caches import process_cache
 
 # Default-ignorable code points that are not format characters (Cf is removed by category):
 # combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation selectors,
@@ -216,7 +217,7 @@ def _mixed(token: list[str]) -> bool:
     return bool(scripts) and scripts != {"LATIN"} and any(c.isdigit() for c in token)
 
 
-@functools.lru_cache(maxsize=1)
+@process_cache(maxsize=1)
 def _latin_lookalikes() -> dict[str, str]:
     """Letter of a non-Latin script → the ASCII letter (else digit) it is confusable with.
 

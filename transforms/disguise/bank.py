@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from transforms.core.caches import process_cache
 from transforms.disguise import dsp
 
 FORMAT = 2  # 2: the encoder block the keys come from is recorded (``layer``)
@@ -118,7 +119,7 @@ def save_bank(bank: VoiceBank, path: str) -> None:
     np.savez_compressed(path, format=np.array(FORMAT), **arrays)
 
 
-@functools.lru_cache(maxsize=2)
+@process_cache(maxsize=2)
 def load_bank(path: str = DEFAULT_BANK) -> VoiceBank:
     """The bank at ``path``, loaded once per process (float32 arrays, read-only)."""
     if not os.path.isfile(path):

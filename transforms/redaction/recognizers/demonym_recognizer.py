@@ -7,17 +7,17 @@ Fails: never.
 
 from __future__ import annotations
 
-import functools
 import re
 
 from presidio_analyzer import RecognizerResult
 
+from transforms.core.caches import process_cache
 from transforms.redaction.recognizers.results import SingleEntityRecognizer
 from transforms.redaction.recognizers.words import STOP_WORDS, WORD
 from transforms.redaction.wordlists import english_words
 
 
-@functools.lru_cache(maxsize=1)
+@process_cache(maxsize=1)
 def demonyms() -> frozenset[str]:
     """Regular nationality words derived from Faker's (en_US) country names: "cambodia" → "cambodian",
     "brunei" → "bruneian", "belize" → "belizian", "japan" → "japanese", and their plurals; every non-English

@@ -7,16 +7,16 @@ Fails: never.
 
 from __future__ import annotations
 
-import functools
 import re
 
 from presidio_analyzer import RecognizerResult
 
+from transforms.core.caches import process_cache
 from transforms.redaction.recognizers.results import SingleEntityRecognizer
 from transforms.redaction.recognizers.words import STOP_WORDS
 
 
-@functools.lru_cache(maxsize=1)
+@process_cache(maxsize=1)
 def job_head_nouns() -> frozenset[str]:
     """Last words of Faker's job titles ("Adult nurse" → "nurse", "Accountant, chartered" → "accountant")."""
     from faker.providers.job.en_US import Provider

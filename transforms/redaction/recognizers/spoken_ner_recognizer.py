@@ -20,7 +20,6 @@ once per process (:func:`load_model`) and shares the host pipeline's vocabulary 
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -28,6 +27,7 @@ from importlib import resources
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from transforms.core.caches import process_cache
 from transforms.redaction.recognizers.results import make_result
 
 SPANS_KEY = "spoken_ner"
@@ -54,7 +54,7 @@ def packaged_model_paths() -> list[str]:
     return [str(models.joinpath(name)) for name in ("spoken_ner", COMMANDS_MODEL) if models.joinpath(name).is_dir()]
 
 
-@functools.lru_cache(maxsize=2)
+@process_cache(maxsize=2)
 def load_model(path: str):
     """The model's spaCy pipeline, loaded once per process and path (offline: a directory on disk)."""
     import spacy
