@@ -5,7 +5,7 @@ for the process's life (a spaCy model, a 31,000-city list), and registers it, so
 :func:`release_process_caches` can drop every such result when a run ends. That matters where the
 process outlives the run: a standing Dask cluster's workers run the leak check (and the operator's
 next jobs) right after the job, and a launcher running the job in-process runs the check after it.
-Measured on a 2-worker Dask cluster after a 10,000-clip job: the workers held 439-444 MiB, 333-338
+Measured on a 2-worker Dask cluster after a 10,000-clip job: the workers held 439-444 MiB, 330-338
 MiB once these results and Beam's shared engines were dropped (``docs/SCALE_OUT.md``, seventh round).
 
 Beam's ``apache_beam.utils.shared`` keeps the last object any ``Shared`` handle acquired alive in the
