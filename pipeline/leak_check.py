@@ -35,6 +35,7 @@ holds references, not data.
 from __future__ import annotations
 
 import heapq
+import io
 import itertools
 import json
 import logging
@@ -47,6 +48,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import apache_beam as beam
+import numpy as np
 from apache_beam import pvalue
 
 from pipeline import leak_keys
@@ -83,18 +85,16 @@ MIN_CLIP_BUCKETS = 16  # row-bound names and the texts about their clips meet in
 MANIFEST_BYTES_PER_BUCKET = 64 << 20
 
 
-def pack(value, compress: bool = True) -> bytes:
+def pack(value) -> bytes:
     """A list of entries or probes as one compressed blob: a runner that holds a PCollection (the
     FnApiRunner holds every shuffle in the launcher) holds bytes, not millions of small objects.
-    A sketch is packed uncompressed: its hashes do not compress (a fifth smaller), and inflating it
-    again took three times its size at once (the output buffer grows by copies)."""
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return zlib.compress(data, 1) if compress else data
+    (Sketches are stored as arrays instead: :meth:`Spill.write_arrays`.)"""
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
 def unpack(blob: bytes):
-    """:func:`pack`'s value back (a pickle starts with its PROTO opcode, 0x80; zlib never does)."""
-    return pickle.loads(blob if blob[:1] == b"\x80" else zlib.decompress(blob))
+    """:func:`pack`'s value back."""
+    return pickle.loads(zlib.decompress(blob))
 
 
 def clip_buckets(manifest_bytes: int) -> int:
@@ -189,7 +189,7 @@ class Spill:
             for blob in blobs:
                 nonce = secrets.token_bytes(self.NONCE_BYTES)
                 sealed = self._aead().encrypt(nonce, blob, None)
-                handle.write(nonce)  # apart: joined, a sketch's bytes would be held a third time
+                handle.write(nonce)  # apart: joined, a big blob's bytes would be held a third time
                 handle.write(sealed)
                 refs.append(Ref(path, start, self.NONCE_BYTES + len(sealed)))
                 start += self.NONCE_BYTES + len(sealed)
@@ -205,9 +205,64 @@ class Spill:
         return self._aead().decrypt(sealed[: self.NONCE_BYTES], sealed[self.NONCE_BYTES :], None)
 
     def load(self, ref: Ref):
-        """``unpack(read(ref))`` without a copy of the sealed bytes: the sketch every scanner loads (8
-        bytes a needle, packed uncompressed) peaks at twice its size, not four times."""
+        """``unpack(read(ref))``: a packed blob (needle batches, names, texts about clips)."""
         return unpack(self.read(ref))
+
+    # A sketch and its parts are arrays of hashes, 8 bytes a needle (15.4 MiB for the bench's first
+    # 200,000 rows: about 60 MiB at a million), loaded by every scanner: sealed whole, loading one
+    # held the sealed bytes, the opened bytes and the unpickled arrays at once. Stored as arrays (below), each array is sealed in
+    # chunks of ARRAY_CHUNK_BYTES and opened chunk by chunk into the array it becomes, so loading
+    # one holds it once; and a merge reads one array of each part at a time.
+
+    def write_arrays(self, value) -> Ref:
+        """``value`` (a picklable structure holding numpy arrays) → a new file: each array's bytes
+        sealed in chunks, then the structure with :class:`ArraySlot` in the arrays' places."""
+        with self.array_writer() as writer:
+            writer.close(value)
+        return writer.ref
+
+    def array_writer(self) -> ArrayWriter:
+        """A writer of one structure whose arrays are added (stored at once) before it is closed."""
+        return ArrayWriter(self, posixpath.join(self.folder, f"{secrets.token_hex(8)}.bin"))
+
+    def read_arrays(self, ref: Ref, load: bool = True):
+        """:meth:`write_arrays`' structure back, its arrays loaded; with ``load=False``, each array
+        is a :class:`StoredArray` to load when wanted."""
+        from apache_beam.io.filesystem import CompressionTypes
+        from apache_beam.io.filesystems import FileSystems
+
+        with FileSystems.open(ref.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            handle.seek(ref.start + ref.length - 8)
+            size = int.from_bytes(handle.read(8), "little")
+            if not 0 < size <= ref.length - 8:
+                raise ValueError(f"not a stored structure: {ref.path}")
+            handle.seek(ref.start + ref.length - 8 - size)
+            header = self._open(handle.read(size), _HEADER_AAD)
+            stored = _ArrayUnpickler(io.BytesIO(header), self, ref).load()
+        return _loaded(stored) if load else stored
+
+    def read_array_into(self, ref: Ref, slot: ArraySlot, out: np.ndarray) -> None:
+        """Open one stored array's chunks into ``out`` (its dtype and size), chunk by chunk."""
+        from apache_beam.io.filesystem import CompressionTypes
+        from apache_beam.io.filesystems import FileSystems
+
+        target = memoryview(out.reshape(-1).view(np.uint8))
+        if len(target) != slot.nbytes:
+            raise ValueError("the array does not fit its slot")
+        with FileSystems.open(ref.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            handle.seek(ref.start + slot.offset)
+            for chunk, at in enumerate(range(0, slot.nbytes, ARRAY_CHUNK_BYTES)):
+                n = min(ARRAY_CHUNK_BYTES, slot.nbytes - at)
+                sealed = handle.read(self.NONCE_BYTES + n + _TAG_BYTES)
+                target[at : at + n] = self._open(sealed, _chunk_aad(slot.index, chunk))
+
+    def _seal(self, data, aad: bytes) -> bytes:
+        nonce = secrets.token_bytes(self.NONCE_BYTES)
+        return nonce + self._aead().encrypt(nonce, data, aad)
+
+    def _open(self, sealed: bytes, aad: bytes) -> bytes:
+        view = memoryview(sealed)
+        return self._aead().decrypt(view[: self.NONCE_BYTES], view[self.NONCE_BYTES :], aad)
 
     def buckets(self, buckets: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Ref]]:
         """``(bucket, packed items)`` → ``(bucket, ref)``: one file for all the buckets of a producer."""
@@ -216,6 +271,136 @@ class Spill:
             return
         refs = self.write([blob for _, blob in buckets])
         yield from zip((bucket for bucket, _ in buckets), refs, strict=True)
+
+
+ARRAY_CHUNK_BYTES = 4 << 20  # a stored array is sealed this much at a time
+_TAG_BYTES = 16  # AES-GCM's tag
+_HEADER_AAD = b"voiceanon-arrays-header"
+
+
+def _chunk_aad(index: int, chunk: int) -> bytes:
+    """What a chunk is bound to: its array and its place in it (a chunk moved elsewhere fails)."""
+    return b"voiceanon-arrays-chunk" + index.to_bytes(8, "little") + chunk.to_bytes(8, "little")
+
+
+class ArraySlot(NamedTuple):
+    """Where a stored array is, within its structure's ref, and what it is."""
+
+    index: int
+    offset: int
+    nbytes: int
+    dtype: str
+    shape: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+class StoredArray(NamedTuple):
+    """An array of a stored structure, not loaded yet (:meth:`Spill.read_arrays` with ``load=False``)."""
+
+    spill: Spill
+    ref: Ref
+    slot: ArraySlot
+
+    @property
+    def size(self) -> int:
+        return self.slot.size
+
+    def load(self) -> np.ndarray:
+        out = np.empty(self.slot.shape, dtype=np.dtype(self.slot.dtype))
+        self.spill.read_array_into(self.ref, self.slot, out)
+        return out
+
+    def load_into(self, out: np.ndarray) -> None:
+        self.spill.read_array_into(self.ref, self.slot, out)
+
+
+class ArrayWriter:
+    """Stores arrays as they are added (:meth:`add`: their slot), then the structure that holds them
+    or their slots (:meth:`close`); :attr:`ref` is the whole. Every array of the structure is
+    stored: one added earlier is stored as its slot, any other when the structure is pickled."""
+
+    def __init__(self, spill: Spill, path: str):
+        from apache_beam.io.filesystems import FileSystems
+
+        self._spill = spill
+        self._path = path
+        self._handle = FileSystems.create(path)
+        self._at = 0
+        self._slots = 0
+        self.ref: Ref | None = None
+
+    def __enter__(self) -> ArrayWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._handle.close()
+
+    def add(self, array: np.ndarray) -> ArraySlot:
+        array = np.ascontiguousarray(array)
+        if array.dtype.hasobject:
+            raise TypeError("only arrays of numbers are stored")
+        data = memoryview(array.reshape(-1).view(np.uint8))
+        slot = ArraySlot(self._slots, self._at, len(data), array.dtype.str, tuple(array.shape))
+        for chunk, at in enumerate(range(0, len(data), ARRAY_CHUNK_BYTES)):
+            self._write(self._spill._seal(data[at : at + ARRAY_CHUNK_BYTES], _chunk_aad(slot.index, chunk)))
+        self._slots += 1
+        return slot
+
+    def close(self, value) -> None:
+        header = io.BytesIO()
+        _ArrayPickler(header, self).dump(value)
+        sealed = self._spill._seal(header.getvalue(), _HEADER_AAD)
+        self._write(sealed)
+        self._write(len(sealed).to_bytes(8, "little"))
+        self.ref = Ref(self._path, 0, self._at)
+
+    def _write(self, data) -> None:
+        self._handle.write(data)
+        self._at += len(data)
+
+
+class _ArrayPickler(pickle.Pickler):
+    def __init__(self, handle, writer: ArrayWriter):
+        super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self._writer = writer
+
+    def persistent_id(self, obj):
+        if type(obj) is ArraySlot:
+            return ("array", tuple(obj))
+        if isinstance(obj, np.ndarray):
+            return ("array", tuple(self._writer.add(obj)))
+        return None
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    def __init__(self, handle, spill: Spill, ref: Ref):
+        super().__init__(handle)
+        self._spill = spill
+        self._ref = ref
+
+    def persistent_load(self, pid):
+        kind, fields = pid
+        if kind != "array":
+            raise pickle.UnpicklingError("unknown stored object")
+        return StoredArray(self._spill, self._ref, ArraySlot(*fields))
+
+
+def _loaded(value):
+    """A structure read with ``load=False``, each :class:`StoredArray` in it loaded (tuples, named
+    tuples, lists and dicts are rebuilt; nothing else holds arrays in a sketch)."""
+    if isinstance(value, StoredArray):
+        return value.load()
+    if isinstance(value, dict):
+        return {key: _loaded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_loaded(item) for item in value]
+    if isinstance(value, tuple):
+        items = [_loaded(item) for item in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    return value
 
 
 def match_spilled_clips(spill: Spill, needle_refs: Iterable[Ref], probe_refs: Iterable[Ref]) -> Iterator[Finding]:
@@ -450,17 +635,31 @@ def _text_file_probes(path: str, sketch, masks) -> Iterator:
 
 
 def spill_partial_sketch(refs: tuple[Ref, ...], spill: Spill) -> Ref:
-    """A unit's spilled needle batches → their partial sketch, spilled."""
-    parts = leak_keys.merge_parts(batch_sketch(spill.read(ref)) for ref in refs)
-    return spill.write([pack(parts, compress=False)])[0]
+    """A unit's spilled needle batches → their partial sketch, stored as arrays."""
+    return spill.write_arrays(leak_keys.merge_parts(batch_sketch(spill.read(ref)) for ref in refs))
 
 
 def spill_sketch(refs: list[Ref], spill: Spill) -> Ref:
-    """Spilled partial sketches → the merged :class:`~pipeline.leak_keys.Sketch`, spilled: it is
-    about 8 bytes per needle, too much to pass through the launcher as a side input at a million
-    rows; every scanner reads it from the file instead (once per worker)."""
-    blob = pack(leak_keys.build_sketch(leak_keys.merge_parts(spill.load(ref) for ref in refs)), compress=False)
-    return spill.write([blob])[0]  # the sketch itself is gone by now: only its bytes are held
+    """Stored partial sketches → the merged :class:`~pipeline.leak_keys.Sketch`, stored as arrays:
+    it is about 8 bytes per needle, too much to pass through the launcher as a side input at a
+    million rows; every scanner reads it from the file instead (once per worker). One hash set is
+    merged at a time (its parts loaded into one array, sorted in place, stored), so the worker holds
+    one set and its merge, never the parts, the sketch and its bytes at once (that was 4 times the
+    sketch: +208 MiB at a million rows)."""
+    parts = leak_keys.merge_parts((spill.read_arrays(ref, load=False) for ref in refs), union=list)
+    with spill.array_writer() as writer:
+        writer.close(leak_keys.build_sketch(parts, hashes=union_stored, keep=writer.add))
+    return writer.ref
+
+
+def union_stored(stored: list[StoredArray]) -> np.ndarray:
+    """The sorted union of stored sorted hash arrays, loaded side by side into one array."""
+    joined = np.empty(sum(part.size for part in stored), dtype=np.uint64)
+    at = 0
+    for part in stored:
+        part.load_into(joined[at : at + part.size])
+        at += part.size
+    return leak_keys.sorted_union(joined)
 
 
 def add_counts(counts: Iterable[RowCounts]) -> RowCounts:
@@ -536,7 +735,7 @@ class _ScanFn(beam.DoFn):
     def process(self, unit, sketch_ref):
         if getattr(self, "_sketch_ref", None) != sketch_ref:
             self._sketch, self._sketch_ref = None, None  # the old one goes before the new one loads
-            self._sketch, self._sketch_ref = self._spill.load(sketch_ref), sketch_ref
+            self._sketch, self._sketch_ref = self._spill.read_arrays(sketch_ref), sketch_ref
         self._units.inc()
         about_clips = []
         for item in scan_unit(unit, self._sketch, self._masks, self._scoped):

@@ -363,8 +363,24 @@ def sketch_parts(entries: Iterable[tuple[str, int, int, int]]) -> SketchParts:
     )
 
 
-def merge_parts(parts: Iterable[SketchParts]) -> SketchParts:
-    hashes: dict[tuple, list[np.ndarray]] = {}
+def sorted_union(joined: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of ``joined`` (sorted in place: it is consumed). Peaks at the
+    input and its result, where ``np.unique`` also holds a sorted copy."""
+    if len(joined) < 2:
+        return joined
+    joined.sort()
+    keep = np.empty(len(joined), dtype=bool)
+    keep[0] = True
+    np.not_equal(joined[1:], joined[:-1], out=keep[1:])
+    return joined[keep]
+
+
+def merge_parts(parts: Iterable[SketchParts], union: Callable[[list], object] | None = None) -> SketchParts:
+    """Partial sketches → one. Each hash set is ``union(its parts' values)``: by default the sorted
+    union of arrays; a caller whose parts hold stored arrays passes ``list`` and merges each set
+    when it needs it (:func:`build_sketch`'s ``hashes``), so no two sets are merged at once."""
+    union = union or (lambda arrays: sorted_union(np.concatenate(arrays)))
+    hashes: dict[tuple, list] = {}
     lengths: dict[str, set[int]] = {}
     chars: set[int] | None = set()
     for part in parts:
@@ -377,16 +393,36 @@ def merge_parts(parts: Iterable[SketchParts]) -> SketchParts:
         for ns, values in part.lengths.items():
             lengths.setdefault(ns, set()).update(values)
     return SketchParts(
-        {key: np.unique(np.concatenate(arrays)) for key, arrays in hashes.items()},
+        {key: union(values) for key, values in hashes.items()},
         {ns: frozenset(values) for ns, values in lengths.items()},
         None if chars is None else frozenset(chars),
     )
 
 
-def build_sketch(entries: Iterable[tuple[str, int, int, int]] | SketchParts) -> Sketch:
-    """The sketch from ``(namespace, hash, prefix hash, length)`` entries, or from merged parts."""
+def build_sketch(
+    entries: Iterable[tuple[str, int, int, int]] | SketchParts,
+    hashes: Callable[[object], np.ndarray] | None = None,
+    keep: Callable[[np.ndarray], object] | None = None,
+) -> Sketch:
+    """The sketch from ``(namespace, hash, prefix hash, length)`` entries, or from merged parts.
+
+    ``hashes`` turns a part's value into its sorted hash array (default: it is one already) and
+    ``keep`` what the sketch holds of each array it is made of (default: the array itself); they are
+    called one hash set at a time, so a builder that stores each array as it is made (and keeps a
+    reference to where it is) holds one set and its bitmap at a time, never the whole sketch."""
     parts = entries if isinstance(entries, SketchParts) else sketch_parts(entries)
+    hashes = hashes or (lambda value: value)
+    keep = keep or (lambda array: array)
     empty = np.zeros(0, dtype=np.uint64)
+
+    def full(ns: str):
+        value = parts.hashes.get((ns, "full"))
+        return keep(empty if value is None else hashes(value))
+
+    def prefix(value) -> tuple:
+        array = hashes(value)
+        bitmap = bitmap_of(array)
+        return keep(array), keep(bitmap)
 
     def ids(ns: str) -> IdSketch:
         sets = {key[1]: v for key, v in parts.hashes.items() if key[0] == ns and key[1] != "full"}
@@ -395,14 +431,14 @@ def build_sketch(entries: Iterable[tuple[str, int, int, int]] | SketchParts) -> 
             alphabet = np.zeros(256, dtype=bool)
             alphabet[[c for c in parts.chars if c < 256]] = True
         return IdSketch(
-            parts.hashes.get((ns, "full"), empty),
-            {size: (v, bitmap_of(v)) for size, v in sorted(sets.items())},
+            full(ns),
+            {size: prefix(v) for size, v in sorted(sets.items())},
             tuple(sorted(parts.lengths.get(ns, ()))),
             alphabet,
         )
 
     def words(ns: str) -> WordSketch:
-        return WordSketch(parts.hashes.get((ns, "full"), empty), max(parts.lengths.get(ns, ()), default=0))
+        return WordSketch(full(ns), max(parts.lengths.get(ns, ()), default=0))
 
     return Sketch(ids("k"), ids("r"), words("n"), words("s"))
 

@@ -331,23 +331,76 @@ def test_when_blobs_are_spilled_then_they_read_back_by_ref_and_the_files_hold_no
         Spill(str(tmp_path / "spilled")).read(refs[0])
 
 
-def test_when_a_sketch_is_spilled_uncompressed_then_it_loads_back_equal_and_sealed(tmp_path):
-    """Sketches (hashes: they do not compress) are packed raw, everything else compressed; both
-    load back through the same ``Spill.load``, and neither is readable on disk."""
-    from pipeline.leak_check import Spill, pack
+def _sketch_lists(sketch) -> list:
+    """A sketch as plain lists, to compare two for equality."""
 
-    sketch = leak_keys.build_sketch(
-        [leak_keys.sketch_entry(("r", v), (v, "device_serial", 1)) for v in ("ser1234567", "acct-0000000011")]
-    )
+    def ids(s):
+        prefixes = {k: (h.tolist(), b.tolist()) for k, (h, b) in s.prefixes.items()}
+        return [s.full.tolist(), prefixes, s.lengths, None if s.alphabet is None else s.alphabet.tolist()]
+
+    return [ids(sketch.keyed), ids(sketch.raw), sketch.names.full.tolist(), sketch.names.longest,
+            sketch.scopes.full.tolist(), sketch.scopes.longest]  # fmt: skip
+
+
+def _entries(count: int, seed: int) -> list[tuple]:
+    rng = np.random.default_rng(seed)
+    values = [f"acct-{v:010d}" for v in rng.integers(0, 10**10, size=count)]
+    entries = [leak_keys.sketch_entry(("r", v), (v, "account_id", 1)) for v in values]
+    entries += [leak_keys.sketch_entry(("k", v), (v, "account_id", 1)) for v in values]
+    return entries + [leak_keys.sketch_entry(("s", f"clip:c{i}"), (f"clip:c{i}", "clip")) for i in range(count)]
+
+
+def test_when_a_sketch_is_stored_as_arrays_then_it_loads_back_equal_chunk_by_chunk_and_sealed(tmp_path, monkeypatch):
+    """Sketches are stored array by array, each sealed in chunks (here 4 KiB, so the hash sets span
+    many), and load back equal, whole or one array at a time; nothing on disk is readable, and a
+    chunk moved to another place, or another check's key, fails instead of loading wrong hashes."""
+    from pipeline import leak_check
+    from pipeline.leak_check import Spill, StoredArray
+
+    monkeypatch.setattr(leak_check, "ARRAY_CHUNK_BYTES", 4096)
+    sketch = leak_keys.build_sketch(_entries(3000, 1))
     spill = Spill(str(tmp_path / "spilled"))
-    raw, packed = pack(sketch, compress=False), pack(["rosalind"] * 50)
-    assert raw[:1] == b"\x80" and packed[:1] != b"\x80" and len(packed) < len(pack(["rosalind"] * 50, compress=False))
-    refs = spill.write([raw, packed])
-    loaded = spill.load(refs[0])
-    assert loaded.raw.full.tolist() == sketch.raw.full.tolist() and loaded.raw.lengths == sketch.raw.lengths
-    assert spill.load(refs[1]) == ["rosalind"] * 50
-    on_disk = b"".join(path.read_bytes() for path in (tmp_path / "spilled").iterdir())
-    assert raw[-64:] not in on_disk and b"rosalind" not in on_disk
+    ref = spill.write_arrays(sketch)
+    assert _sketch_lists(spill.read_arrays(ref)) == _sketch_lists(sketch)
+    lazy = spill.read_arrays(ref, load=False)
+    assert isinstance(lazy.raw.full, StoredArray) and lazy.raw.full.size == len(sketch.raw.full) > 4096 // 8
+    assert lazy.raw.full.load().tolist() == sketch.raw.full.tolist()
+    on_disk = (tmp_path / "spilled" / ref.path.rsplit("/", 1)[-1]).read_bytes()
+    assert sketch.raw.full[:64].tobytes() not in on_disk and b"clip:" not in on_disk and b"account" not in on_disk
+    with pytest.raises(Exception):  # noqa: B017 - another check's key cannot open it
+        Spill(str(tmp_path / "spilled")).read_arrays(ref)
+    # the first two chunks of the raw ids' full hashes swapped: each is sealed to its own place
+    slot, chunk = lazy.raw.full.slot, Spill.NONCE_BYTES + 4096 + 16
+    swapped = bytearray(on_disk)
+    first, second = slot.offset, slot.offset + chunk
+    swapped[first : first + chunk], swapped[second : second + chunk] = (
+        on_disk[second : second + chunk],
+        on_disk[first : first + chunk],
+    )
+    (tmp_path / "spilled" / ref.path.rsplit("/", 1)[-1]).write_bytes(bytes(swapped))
+    with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidTag
+        spill.read_arrays(ref)
+
+
+def test_when_partial_sketches_are_merged_from_storage_then_the_sketch_is_the_one_built_at_once(tmp_path, monkeypatch):
+    """The check's sketch step merges stored parts one hash set at a time: the result is the sketch
+    of all their entries, overlapping parts and empty ones included."""
+    from pipeline import leak_check
+    from pipeline.leak_check import Spill, spill_sketch
+
+    monkeypatch.setattr(leak_check, "ARRAY_CHUNK_BYTES", 4096)
+    spill = Spill(str(tmp_path / "spilled"))
+    batches = [_entries(2000, 2), _entries(1500, 3), _entries(2000, 2)[:700], []]
+    refs = [spill.write_arrays(leak_keys.sketch_parts(batch)) for batch in batches]
+    merged = spill.read_arrays(spill_sketch(refs, spill))
+    assert _sketch_lists(merged) == _sketch_lists(leak_keys.build_sketch([e for b in batches for e in b]))
+    assert len(merged.raw.full) == len({e[1] for e in batches[0] + batches[1] if e[0] == "r"})
+
+
+@pytest.mark.parametrize("values", [[], [5], [3, 3], [9, 1, 9, 4, 1, 0, 2**64 - 1]])
+def test_when_hashes_are_joined_then_their_sorted_union_is_the_distinct_values(values):
+    joined = np.array(values, dtype=np.uint64)
+    assert leak_keys.sorted_union(joined).tolist() == sorted(set(values))
 
 
 # ---------------------------------------------------------------- the manifest read in units
