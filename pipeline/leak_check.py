@@ -210,19 +210,20 @@ class Spill:
 
     # A sketch and its parts are arrays of hashes, 8 bytes a needle (15.4 MiB for the bench's first
     # 200,000 rows: about 60 MiB at a million), loaded by every scanner: sealed whole, loading one
-    # held the sealed bytes, the opened bytes and the unpickled arrays at once. Stored as arrays (below), each array is sealed in
-    # chunks of ARRAY_CHUNK_BYTES and opened chunk by chunk into the array it becomes, so loading
-    # one holds it once; and a merge reads one array of each part at a time.
+    # held the sealed bytes, the opened bytes and the unpickled arrays at once. Stored as arrays
+    # (below), each array is sealed in chunks of ARRAY_CHUNK_BYTES and opened chunk by chunk into
+    # the array it becomes, so loading one holds it once; and a merge reads one array of each part
+    # at a time.
 
     def write_arrays(self, value) -> Ref:
         """``value`` (a picklable structure holding numpy arrays) → a new file: each array's bytes
         sealed in chunks, then the structure with :class:`ArraySlot` in the arrays' places."""
         with self.array_writer() as writer:
-            writer.close(value)
+            writer.finish(value)
         return writer.ref
 
     def array_writer(self) -> ArrayWriter:
-        """A writer of one structure whose arrays are added (stored at once) before it is closed."""
+        """A writer of one structure whose arrays are added (stored at once) before it is finished."""
         return ArrayWriter(self, posixpath.join(self.folder, f"{secrets.token_hex(8)}.bin"))
 
     def read_arrays(self, ref: Ref, load: bool = True):
@@ -246,9 +247,9 @@ class Spill:
         from apache_beam.io.filesystem import CompressionTypes
         from apache_beam.io.filesystems import FileSystems
 
-        target = memoryview(out.reshape(-1).view(np.uint8))
-        if len(target) != slot.nbytes:
+        if not out.flags.c_contiguous or out.nbytes != slot.nbytes:  # (a copy would be filled instead)
             raise ValueError("the array does not fit its slot")
+        target = memoryview(out.reshape(-1).view(np.uint8))
         with FileSystems.open(ref.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
             handle.seek(ref.start + slot.offset)
             for chunk, at in enumerate(range(0, slot.nbytes, ARRAY_CHUNK_BYTES)):
@@ -319,7 +320,7 @@ class StoredArray(NamedTuple):
 
 class ArrayWriter:
     """Stores arrays as they are added (:meth:`add`: their slot), then the structure that holds them
-    or their slots (:meth:`close`); :attr:`ref` is the whole. Every array of the structure is
+    or their slots (:meth:`finish`); :attr:`ref` is the whole. Every array of the structure is
     stored: one added earlier is stored as its slot, any other when the structure is pickled."""
 
     def __init__(self, spill: Spill, path: str):
@@ -349,7 +350,8 @@ class ArrayWriter:
         self._slots += 1
         return slot
 
-    def close(self, value) -> None:
+    def finish(self, value) -> None:
+        """Store ``value`` (its arrays, then it with their slots) and its length: the record is whole."""
         header = io.BytesIO()
         _ArrayPickler(header, self).dump(value)
         sealed = self._spill._seal(header.getvalue(), _HEADER_AAD)
@@ -648,7 +650,7 @@ def spill_sketch(refs: list[Ref], spill: Spill) -> Ref:
     sketch: +208 MiB at a million rows)."""
     parts = leak_keys.merge_parts((spill.read_arrays(ref, load=False) for ref in refs), union=list)
     with spill.array_writer() as writer:
-        writer.close(leak_keys.build_sketch(parts, hashes=union_stored, keep=writer.add))
+        writer.finish(leak_keys.build_sketch(parts, hashes=union_stored, keep=writer.add))
     return writer.ref
 
 

@@ -365,6 +365,8 @@ def test_when_a_sketch_is_stored_as_arrays_then_it_loads_back_equal_chunk_by_chu
     lazy = spill.read_arrays(ref, load=False)
     assert isinstance(lazy.raw.full, StoredArray) and lazy.raw.full.size == len(sketch.raw.full) > 4096 // 8
     assert lazy.raw.full.load().tolist() == sketch.raw.full.tolist()
+    with pytest.raises(ValueError):  # a strided view would be copied and the copy filled: refused
+        lazy.raw.full.load_into(np.empty(2 * lazy.raw.full.size, dtype=np.uint64)[::2])
     on_disk = (tmp_path / "spilled" / ref.path.rsplit("/", 1)[-1]).read_bytes()
     assert sketch.raw.full[:64].tobytes() not in on_disk and b"clip:" not in on_disk and b"account" not in on_disk
     with pytest.raises(Exception):  # noqa: B017 - another check's key cannot open it
