@@ -187,9 +187,8 @@ class Spill:
         refs, start = [], 0
         with FileSystems.create(path) as handle:
             for blob in blobs:
-                nonce = secrets.token_bytes(self.NONCE_BYTES)
-                sealed = self._aead().encrypt(nonce, blob, None)
-                handle.write(nonce)  # apart: joined, a big blob's bytes would be held a third time
+                nonce, sealed = self._seal(blob, None)
+                handle.write(nonce)
                 handle.write(sealed)
                 refs.append(Ref(path, start, self.NONCE_BYTES + len(sealed)))
                 start += self.NONCE_BYTES + len(sealed)
@@ -201,8 +200,7 @@ class Spill:
 
         with FileSystems.open(ref.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
             handle.seek(ref.start)
-            sealed = memoryview(handle.read(ref.length))  # sliced without a copy
-        return self._aead().decrypt(sealed[: self.NONCE_BYTES], sealed[self.NONCE_BYTES :], None)
+            return self._open(handle.read(ref.length), None)
 
     def load(self, ref: Ref):
         """``unpack(read(ref))``: a packed blob (needle batches, names, texts about clips)."""
@@ -239,30 +237,34 @@ class Spill:
                 raise ValueError(f"not a stored structure: {ref.path}")
             handle.seek(ref.start + ref.length - 8 - size)
             header = self._open(handle.read(size), _HEADER_AAD)
-            stored = _ArrayUnpickler(io.BytesIO(header), self, ref).load()
-        return _loaded(stored) if load else stored
+            return _ArrayUnpickler(io.BytesIO(header), self, ref, handle if load else None).load()
 
-    def read_array_into(self, ref: Ref, slot: ArraySlot, out: np.ndarray) -> None:
-        """Open one stored array's chunks into ``out`` (its dtype and size), chunk by chunk."""
+    def read_array_into(self, ref: Ref, slot: ArraySlot, out: np.ndarray, handle=None) -> None:
+        """Open one stored array's chunks into ``out`` (its dtype and size), chunk by chunk; from
+        ``handle`` when the caller has the file open."""
         from apache_beam.io.filesystem import CompressionTypes
         from apache_beam.io.filesystems import FileSystems
 
         if not out.flags.c_contiguous or out.nbytes != slot.nbytes:  # (a copy would be filled instead)
             raise ValueError("the array does not fit its slot")
+        if handle is None:
+            with FileSystems.open(ref.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+                return self.read_array_into(ref, slot, out, handle)
         target = memoryview(out.reshape(-1).view(np.uint8))
-        with FileSystems.open(ref.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            handle.seek(ref.start + slot.offset)
-            for chunk, at in enumerate(range(0, slot.nbytes, ARRAY_CHUNK_BYTES)):
-                n = min(ARRAY_CHUNK_BYTES, slot.nbytes - at)
-                sealed = handle.read(self.NONCE_BYTES + n + _TAG_BYTES)
-                target[at : at + n] = self._open(sealed, _chunk_aad(slot.index, chunk))
+        handle.seek(ref.start + slot.offset)
+        for chunk, at in enumerate(range(0, slot.nbytes, ARRAY_CHUNK_BYTES)):
+            n = min(ARRAY_CHUNK_BYTES, slot.nbytes - at)
+            sealed = handle.read(self.NONCE_BYTES + n + _TAG_BYTES)
+            target[at : at + n] = self._open(sealed, _chunk_aad(slot.index, chunk))
+        return None
 
-    def _seal(self, data, aad: bytes) -> bytes:
+    def _seal(self, data, aad: bytes | None) -> tuple[bytes, bytes]:
+        """``(nonce, sealed data)``, kept apart: joined, a big blob's bytes would be copied once more."""
         nonce = secrets.token_bytes(self.NONCE_BYTES)
-        return nonce + self._aead().encrypt(nonce, data, aad)
+        return nonce, self._aead().encrypt(nonce, data, aad)
 
-    def _open(self, sealed: bytes, aad: bytes) -> bytes:
-        view = memoryview(sealed)
+    def _open(self, sealed: bytes, aad: bytes | None) -> bytes:
+        view = memoryview(sealed)  # sliced without a copy
         return self._aead().decrypt(view[: self.NONCE_BYTES], view[self.NONCE_BYTES :], aad)
 
     def buckets(self, buckets: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Ref]]:
@@ -309,13 +311,13 @@ class StoredArray(NamedTuple):
     def size(self) -> int:
         return self.slot.size
 
-    def load(self) -> np.ndarray:
+    def load(self, handle=None) -> np.ndarray:
         out = np.empty(self.slot.shape, dtype=np.dtype(self.slot.dtype))
-        self.spill.read_array_into(self.ref, self.slot, out)
+        self.load_into(out, handle)
         return out
 
-    def load_into(self, out: np.ndarray) -> None:
-        self.spill.read_array_into(self.ref, self.slot, out)
+    def load_into(self, out: np.ndarray, handle=None) -> None:
+        self.spill.read_array_into(self.ref, self.slot, out, handle)
 
 
 class ArrayWriter:
@@ -346,7 +348,7 @@ class ArrayWriter:
         data = memoryview(array.reshape(-1).view(np.uint8))
         slot = ArraySlot(self._slots, self._at, len(data), array.dtype.str, tuple(array.shape))
         for chunk, at in enumerate(range(0, len(data), ARRAY_CHUNK_BYTES)):
-            self._write(self._spill._seal(data[at : at + ARRAY_CHUNK_BYTES], _chunk_aad(slot.index, chunk)))
+            self._write(*self._spill._seal(data[at : at + ARRAY_CHUNK_BYTES], _chunk_aad(slot.index, chunk)))
         self._slots += 1
         return slot
 
@@ -354,14 +356,14 @@ class ArrayWriter:
         """Store ``value`` (its arrays, then it with their slots) and its length: the record is whole."""
         header = io.BytesIO()
         _ArrayPickler(header, self).dump(value)
-        sealed = self._spill._seal(header.getvalue(), _HEADER_AAD)
-        self._write(sealed)
-        self._write(len(sealed).to_bytes(8, "little"))
+        nonce, sealed = self._spill._seal(header.getvalue(), _HEADER_AAD)
+        self._write(nonce, sealed, (len(nonce) + len(sealed)).to_bytes(8, "little"))
         self.ref = Ref(self._path, 0, self._at)
 
-    def _write(self, data) -> None:
-        self._handle.write(data)
-        self._at += len(data)
+    def _write(self, *pieces) -> None:
+        for data in pieces:
+            self._handle.write(data)
+            self._at += len(data)
 
 
 class _ArrayPickler(pickle.Pickler):
@@ -378,31 +380,21 @@ class _ArrayPickler(pickle.Pickler):
 
 
 class _ArrayUnpickler(pickle.Unpickler):
-    def __init__(self, handle, spill: Spill, ref: Ref):
-        super().__init__(handle)
+    """A stored structure back: each array loaded from ``arrays`` (the open file) as it is met, or,
+    without it, a :class:`StoredArray` in its place."""
+
+    def __init__(self, header, spill: Spill, ref: Ref, arrays=None):
+        super().__init__(header)
         self._spill = spill
         self._ref = ref
+        self._arrays = arrays
 
     def persistent_load(self, pid):
         kind, fields = pid
         if kind != "array":
             raise pickle.UnpicklingError("unknown stored object")
-        return StoredArray(self._spill, self._ref, ArraySlot(*fields))
-
-
-def _loaded(value):
-    """A structure read with ``load=False``, each :class:`StoredArray` in it loaded (tuples, named
-    tuples, lists and dicts are rebuilt; nothing else holds arrays in a sketch)."""
-    if isinstance(value, StoredArray):
-        return value.load()
-    if isinstance(value, dict):
-        return {key: _loaded(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_loaded(item) for item in value]
-    if isinstance(value, tuple):
-        items = [_loaded(item) for item in value]
-        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-    return value
+        stored = StoredArray(self._spill, self._ref, ArraySlot(*fields))
+        return stored if self._arrays is None else stored.load(self._arrays)
 
 
 def match_spilled_clips(spill: Spill, needle_refs: Iterable[Ref], probe_refs: Iterable[Ref]) -> Iterator[Finding]:
