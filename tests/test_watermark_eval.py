@@ -59,3 +59,26 @@ def test_when_wer_is_paired_over_draws_then_each_draw_and_utterance_adds_up_to_t
     low, high = r["change_95ci_points"]
     assert low <= r["change_points"] <= high
     assert sum(r["utterances_worse_better_same"]) == len(clips)
+
+
+def test_when_a_candidate_strength_is_given_then_the_robustness_run_marks_with_it(clips):
+    test = [x for _, x in clips[:1]]
+    one_excerpt = dict(excerpts=1, names=["none"])
+    shipped = ev.robustness(test, test, b"k" * 32, np.random.default_rng(5), **one_excerpt)
+    unmarked = ev.robustness(test, test, b"k" * 32, np.random.default_rng(5), mark={"strength": 0.0}, **one_excerpt)
+    assert shipped["none"]["recovered"] == 1 and unmarked["none"]["recovered"] == 0
+
+
+def test_when_an_attack_is_unknown_then_the_command_names_the_known_ones_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "manifest.jsonl").write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "evaluate-watermark", "--speech-dir", str(tmp_path), "--attack", "mp3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "unknown attack(s) mp3" in done.stderr and "mp3_64k" in done.stderr

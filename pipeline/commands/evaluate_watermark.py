@@ -7,7 +7,7 @@ In:  ``--speech-dir`` (default ``../shared/data/speech``); ``--calibrate`` also 
 Out: ``--output DIR/watermark_eval.json`` and a Markdown table on stdout: per attack the share of
      3 s excerpts whose 32-bit payload is recovered exactly; segmental SNR, PESQ, STOI; embed and
      decode CPU ms per 3 s clip; the null distribution's summary.
-Exit: 0, or 2 when the speech folder is missing.
+Exit: 0, or 2 when the speech folder is missing or an ``--attack`` is unknown.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--wer-method", default="pseudo_voice", help="the disguise heard in --wer ('' for none)")
     parser.add_argument(
-        "--strength", type=float, default=None, help="mark strength d for --wer (default: the shipped one)"
+        "--strength", type=float, default=None, help="candidate mark strength d (default: the shipped one)"
     )
     parser.add_argument(
         "--floor-db",
@@ -79,23 +79,30 @@ def run(args, extra) -> int:
     if not os.path.exists(os.path.join(args.speech_dir, "manifest.jsonl")):
         print(f"error: no speech folder at {args.speech_dir}", file=sys.stderr)
         return 2
+    known = ev.attack_names()
+    unknown = sorted(set(args.attack or ()) - set(known))
+    if unknown:
+        print(f"error: unknown attack(s) {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
+        return 2
     rng = np.random.default_rng(args.seed)
     key = rng.bytes(32)
     chosen = TEST if args.speakers == "test" else TUNE
     speech = ev.load_speech(args.speech_dir, chosen)
     test = ev.disguised(speech, args.disguise) if args.disguise else [s for _, s in speech]
     others = [s for _, s in ev.load_speech(args.speech_dir, exclude=(*TEST, *chosen))]
+    mark = {k: v for k, v in (("strength", args.strength), ("floor_db", args.floor_db)) if v is not None}
     load = os.getloadavg()
     result = {
         "seed": args.seed,
         "speakers": args.speakers,
         "floor_db": args.floor_db,
+        "strength": args.strength,
         "test_utterances": len(test),
         "disguise": args.disguise or None,
         "load_average_at_start": [round(v, 2) for v in load],
     }
     if args.calibrate:
-        model, scores = ev.null_distribution(others, rng, args.null_keys, args.null_keys, floor_db=args.floor_db)
+        model, scores = ev.null_distribution(others, rng, args.null_keys, args.null_keys, mark=mark)
         path = args.null_model or null_model.DATA
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:
@@ -112,20 +119,19 @@ def run(args, extra) -> int:
         "per_file_bound_3s_any_score": null_model.false_alarm(-99.0, 1, model),
         "per_file_bound_60s_any_score": null_model.false_alarm(-99.0, ev.windows_for(60.0), model),
     }
-    result["quality"] = ev.quality(test, key, rng, args.floor_db)
-    result["costs"] = ev.costs(test, key, rng, floor_db=args.floor_db)
+    result["quality"] = ev.quality(test, key, rng, mark)
+    result["costs"] = ev.costs(test, key, rng, mark=mark)
     if args.wer:
         result["wer"] = ev.wer_paired(
             ev.load_speech(args.speech_dir, TEST if args.wer_speakers == "test" else BANK),
             rng,
             args.wer_method,
             args.wer_draws,
-            args.strength,
-            floor_db=args.floor_db,
+            mark=mark,
         )
         result["wer"]["speakers"] = args.wer_speakers
     if not args.skip_robustness:
-        result["robustness"] = ev.robustness(test, others, key, rng, args.excerpts, args.attack, args.floor_db)
+        result["robustness"] = ev.robustness(test, others, key, rng, args.excerpts, args.attack, mark)
     result["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     os.makedirs(args.output, exist_ok=True)
     with open(os.path.join(args.output, "watermark_eval.json"), "w", encoding="utf-8") as handle:

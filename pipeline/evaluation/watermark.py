@@ -22,7 +22,8 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -75,6 +76,11 @@ def recovered(samples: np.ndarray, key: bytes, lay, payload: Payload) -> bool:
     return False
 
 
+def attack_names() -> list[str]:
+    """Every attack :func:`robustness` knows, in its order."""
+    return [*wa.attacks(()), "concatenation"]
+
+
 def robustness(
     test: Sequence[np.ndarray],
     others: Sequence[np.ndarray],
@@ -82,16 +88,17 @@ def robustness(
     rng: np.random.Generator,
     excerpts: int = 5,
     names: Sequence[str] | None = None,
-    floor_db: float | None = None,
+    mark: Mapping[str, Any] | None = None,
 ) -> dict[str, dict]:
-    """Per attack: excerpts tried, recovered, share."""
+    """Per attack: excerpts tried, recovered, share. ``mark``: :class:`Marker` options (strength, floor_db)
+    of a candidate design; none: the shipped mark."""
     lay = layout(key)
     attacks = wa.attacks(others)
-    names = list(names or [*attacks, "concatenation"])
+    names = list(names or attack_names())
     tally = {n: [0, 0] for n in names}
     for samples in test:
         payload = random_payload(rng)
-        marked = Marker(key, payload, floor_db=floor_db).embed(samples)
+        marked = Marker(key, payload, **(mark or {})).embed(samples)
         for name in names:
             attacked = marked if name == "concatenation" else attacks[name](marked, rng)
             for _ in range(excerpts):
@@ -109,7 +116,7 @@ def null_distribution(
     keys_unmarked: int,
     keys_wrong: int,
     hop_s: float = 1.0,
-    floor_db: float | None = None,
+    mark: Mapping[str, Any] | None = None,
 ) -> tuple[dict, np.ndarray]:
     """Sync scores and CRC passes on 3 s windows without the detecting key's mark: unmarked speech
     under ``keys_unmarked`` random keys, and speech marked under one key read under ``keys_wrong``
@@ -121,7 +128,7 @@ def null_distribution(
     scores, passes = {"unmarked": [], "wrong_key": []}, {"unmarked": 0, "wrong_key": 0}
     with one_blas_thread():
         for samples in clips:
-            marked = Marker(mark_key, random_payload(rng), floor_db=floor_db).embed(samples)
+            marked = Marker(mark_key, random_payload(rng), **(mark or {})).embed(samples)
             for source, audio, lays in (("unmarked", samples, unmarked_layouts), ("wrong_key", marked, wrong_layouts)):
                 for a in range(0, max(1, len(audio) - size + 1), hop):
                     diffs = window_diffs(audio[a : a + size])
@@ -144,7 +151,9 @@ def segmental_snr(clean: np.ndarray, marked: np.ndarray, frame: int = 320) -> fl
     return float(np.mean(np.clip(10 * np.log10(pc[speech] / pe[speech] + 1e-20), -10, 35)))
 
 
-def quality(test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator, floor_db: float | None = None) -> dict:
+def quality(
+    test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator, mark: Mapping[str, Any] | None = None
+) -> dict:
     """Segmental SNR, and PESQ (wide band) and STOI where those packages are installed."""
     seg, pesq_scores, stoi_scores = [], [], []
     try:
@@ -156,7 +165,7 @@ def quality(test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator, fl
     except ImportError:
         stoi = None
     for samples in test:
-        marked = Marker(key, random_payload(rng), floor_db=floor_db).embed(samples)
+        marked = Marker(key, random_payload(rng), **(mark or {})).embed(samples)
         seg.append(segmental_snr(samples, marked))
         if pesq is not None:
             pesq_scores.append(pesq(RATE, samples, marked, "wb"))
@@ -174,12 +183,16 @@ def _summary(values) -> dict:
 
 
 def costs(
-    test: Sequence[np.ndarray], key: bytes, rng: np.random.Generator, repeats: int = 20, floor_db: float | None = None
+    test: Sequence[np.ndarray],
+    key: bytes,
+    rng: np.random.Generator,
+    repeats: int = 20,
+    mark: Mapping[str, Any] | None = None,
 ) -> dict:
     """CPU time (process time) to embed into, and decode from, 3 s clips."""
     size = int(EXCERPT_S * RATE)
     clips = [s[:size] for s in test if len(s) >= size]
-    marker = Marker(key, random_payload(rng), floor_db=floor_db)
+    marker = Marker(key, random_payload(rng), **(mark or {}))
     lay = layout(key)
     marker.embed(clips[0])
     start = time.process_time()
@@ -200,9 +213,8 @@ def wer_paired(
     rng: np.random.Generator,
     method: str = "pseudo_voice",
     draws: int = 2,
-    strength: float | None = None,
     bootstrap: int = 2000,
-    floor_db: float | None = None,
+    mark: Mapping[str, Any] | None = None,
 ) -> dict:
     """Whisper's word error with and without the mark on the *same* audio, paired per utterance.
 
@@ -234,15 +246,13 @@ def wer_paired(
     out = {
         "utterances": len(speech),
         "reference_words": int(words.sum()),
-        "strength": strength or STRENGTH,
-        "floor_db": floor_db,
+        "strength": (mark or {}).get("strength", STRENGTH),
+        "floor_db": (mark or {}).get("floor_db"),
     }
     for name, sets in versions.items():
         plain_err, marked_err = [], []
         for audio in sets:
-            marked = [
-                Marker(rng.bytes(32), random_payload(rng), strength or STRENGTH, floor_db).embed(a) for a in audio
-            ]
+            marked = [Marker(rng.bytes(32), random_payload(rng), **(mark or {})).embed(a) for a in audio]
             for collected, batch in ((plain_err, audio), (marked_err, marked)):
                 heard = models.transcribe(batch)
                 collected.append([vm.word_errors(r, vm.normalise_words(h)) for r, h in zip(refs, heard, strict=True)])
