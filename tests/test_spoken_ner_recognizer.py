@@ -140,6 +140,33 @@ def test_when_stage_detector_runs_then_ordinary_words_stay_readable(engines, tex
     assert engines.detector.detect_batch([text], [{}]) == [[]]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pay one hundred and seventy five on my visa",  # "175" is no dictionary word, and names nobody
+        "give this album five points",  # a count: "points" is a street suffix and a plural noun
+        "rate this novel three out of six points",
+    ],
+)
+def test_when_a_number_counts_things_then_it_is_no_name_and_no_address(engines, text):
+    assert engines.detector.detect_batch([text], [{}]) == [[]]
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("deliver it to fifteen hundred broadway", "fifteen hundred broadway"),
+        ("my address is twelve the green", "twelve the green"),
+        ("send it to one twenty five fifth avenue", "one twenty five fifth avenue"),
+        ("i live at ten oak parks", "ten oak parks"),
+    ],
+)
+def test_when_a_number_precedes_a_street_then_it_is_still_an_address(engines, text, address):
+    (found,) = engines.detector.detect_batch([text], [{}])
+    start = text.index(address)
+    assert [(d.entity_type, d.start, d.end) for d in found] == [("STREET_ADDRESS", start, start + len(address))]
+
+
 def test_when_package_is_built_then_package_data_covers_every_model_file():
     """setup.py's patterns (the sdist Dataflow stages, tests/test_sdist.py) name every file of the model."""
     import ast

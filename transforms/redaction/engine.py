@@ -48,6 +48,7 @@ from transforms.redaction.recognizers.spoken_ner_recognizer import (
     is_spoken_style,
 )
 from transforms.redaction.spoken import Normalized, normalize
+from transforms.redaction.wordlists import is_plural_noun
 
 # Host spaCy components whose output nothing reads on spoken-style text. The tagger chain (tok2vec,
 # tagger, attribute_ruler, lemmatizer) gives lemmas, which Presidio's context words are compared with
@@ -654,20 +655,6 @@ def without_units(text: str, start: int, end: int, units: frozenset[str] = UNITS
     while words and _bare(text[words[-1][0] : words[-1][1]]) in units:
         words.pop()
     return (words[0][0], words[-1][1]) if words else (start, start)
-
-
-def is_plural_noun(word: str) -> bool:
-    """A dictionary word ending in "s" whose singular is a dictionary word too ("concerts", "parties",
-    "churches"); not a possessive, not "its" or "this"."""
-    from transforms.redaction.wordlists import english_words
-
-    if len(word) < 4 or not word.endswith("s") or word.endswith("ss") or "'" in word:
-        return False
-    english = english_words()
-    if word not in english:
-        return False
-    singular = (word[:-3] + "y") if word.endswith("ies") else word[:-1]
-    return singular in english or (word.endswith("es") and word[:-2] in english)
 
 
 def _is_word(char: str) -> bool:

@@ -104,5 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def is_plural_noun(word: str) -> bool:
+    """A dictionary word ending in "s" whose singular is a dictionary word too ("concerts", "parties",
+    "churches"); not a possessive, not "its" or "this"."""
+    if len(word) < 4 or not word.endswith("s") or word.endswith("ss") or "'" in word:
+        return False
+    english = english_words()
+    if word not in english:
+        return False
+    singular = (word[:-3] + "y") if word.endswith("ies") else word[:-1]
+    return singular in english or (word.endswith("es") and word[:-2] in english)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -29,6 +29,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from transforms.core.caches import process_cache
 from transforms.redaction.recognizers.results import make_result
+from transforms.redaction.wordlists import is_plural_noun
 
 SPANS_KEY = "spoken_ner"
 PIPE_NAME = "spoken_ner"
@@ -102,6 +103,7 @@ class SpokenNerComponent:
 
 
 _ASCII_UPPER = re.compile("[A-Z]")
+_ORDINAL_DIGITS = re.compile(r"\d+(?:st|nd|rd|th)")
 # Capitals that say nothing about names: a sentence's first letter and the pronoun "I" ("I'm", "I'll").
 # Many ASR systems write them while leaving every name in lower case ("Call priya, I'm late.").
 _UNINFORMATIVE_CAPITAL = re.compile(r"(?:^|[.!?]\s+)[\"'(\[]*(\w)|(?<!\w)I(?=$|[^\w]|'[a-z])")
@@ -162,8 +164,9 @@ class SpokenNerRecognizer(EntityRecognizer):
     :meth:`keep` drops the model's guesses that words alone contradict: a PERSON span, or a one-word
     LOCATION, with no word that can name (a word no dictionary holds, or a listed name or place word);
     a longer LOCATION of that kind when it starts with a function word ("a minute"); a STREET_ADDRESS
-    without a number (an unnumbered road is a LOCATION here) or without a street word (a street suffix
-    or a word that can name: "set the thermostat to twenty two degrees"). A listed word does not count when it is
+    without a number (an unnumbered road is a LOCATION here) or without a street (a word that can name,
+    or a street suffix that is not a count's plural noun: "set the thermostat to twenty two degrees",
+    "give this album five points", :meth:`_street`). A listed word does not count when it is
     a stop word ("per": Per is a Faker first name, "per month" is a rate), a word that frames PII
     (``frame_words``: "iban", "visa") or a listed name only once its accents are folded ("come" from
     Côme). A listed name that is also a word ("will", "grace") and a word no dictionary holds (a name
@@ -205,6 +208,7 @@ class SpokenNerRecognizer(EntityRecognizer):
         framing = {w.lower() for w in frame_words}
         self.ordinary = english_words() | self.stop | CALENDAR_WORDS | framing
         self.numbers = frozenset(NUMBER_WORDS) | frozenset(ORDINALS) | {"oh", "double", "triple"}
+        self.ordinals = frozenset(ORDINALS)
         self.listed = frozenset()
         self.place_nouns = frozenset()
         if lexicon is not None:
@@ -225,17 +229,39 @@ class SpokenNerRecognizer(EntityRecognizer):
 
     def names(self, token) -> bool:
         """A word that can name someone or somewhere: a listed name or place word (see the class doc for
-        the ones that do not count), or a word no dictionary holds; never a number word."""
+        the ones that do not count), or a word no dictionary holds; never a number, in words or digits
+        ("pay 175 on my visa": no dictionary holds "175", and it names nobody)."""
         word = self._word(token)
-        return bool(word) and word not in self.numbers and (word in self.listed or word not in self.ordinary)
+        if not word or token.like_num or word in self.numbers:
+            return False
+        return word in self.listed or word not in self.ordinary
+
+    def _street(self, tokens) -> bool:
+        """Whether a numbered span names a street: a word that can name, or a street word (Faker's
+        suffixes, never a stop word: its lists hold "a", "to", "so") — unless that street word is a
+        plural noun with nothing but numbers and stop words beside it, which counts things ("four
+        points", "give this album 5 points") where "1500 broadway", "12 the green" and "10 oak
+        parks" are addresses."""
+        content = [i for i, t in enumerate(tokens) if self._word(t) not in self.stop and not self._cardinal(t)]
+        if any(self.names(tokens[i]) for i in content):
+            return True
+        suffixes = [i for i in content if self._word(tokens[i]) in self.place_nouns]
+        if not suffixes:
+            return False
+        return len(content) > 1 or not is_plural_noun(self._word(tokens[suffixes[0]]))
+
+    def _cardinal(self, token) -> bool:
+        word = self._word(token)
+        if word in self.ordinals or _ORDINAL_DIGITS.fullmatch(word):
+            return False
+        return token.like_num or word in self.numbers
 
     def keep(self, span) -> tuple[int, int] | None:
         """The part of a model span to report, as written-form offsets, or None (see the class doc)."""
         tokens = list(span)
         if span.label_ == "STREET_ADDRESS":
-            words = [t for t in tokens if not (t.like_num or self._word(t) in self.numbers)]
-            street = any(self._word(t) in self.place_nouns or self.names(t) for t in words)
-            return (span.start_char, span.end_char) if len(words) < len(tokens) and street else None
+            numbered = any(t.like_num or self._word(t) in self.numbers for t in tokens)
+            return (span.start_char, span.end_char) if numbered and self._street(tokens) else None
         while tokens and self._edge(tokens[-1]):
             tokens.pop()
         while tokens and self._edge(tokens[0]):

@@ -17,7 +17,7 @@ from transforms.redaction.lexicon import Lexicon
 from transforms.redaction.recognizers.results import make_result
 from transforms.redaction.recognizers.towns import CITY_PREFIXES, city_like
 from transforms.redaction.recognizers.words import CONTRACTION, STOP_WORDS, is_capitalised
-from transforms.redaction.wordlists import english_words
+from transforms.redaction.wordlists import english_words, is_plural_noun
 
 _STOP_ALTERNATION = "|".join(re.escape(w) for w in sorted(STOP_WORDS, key=len, reverse=True))
 
@@ -96,19 +96,21 @@ class StreetAddressRecognizer(PatternRecognizer):
         )
 
     def spoken_street_pattern(self, lexicon: Lexicon) -> Pattern:
-        """A house number, up to four words and a street suffix ("12 oak street", "42 glen ridge dale apt 5").
+        """A house number, up to four words and a street suffix ("12 oak street", "42 glen ridge dale apt 5",
+        "1500 broadway").
 
         Neither the suffix nor a word before it is a stop word: Faker's suffix lists hold "to", "so" and
-        "a", which made "convert 10 miles to km" and "transfer 5000 to account" addresses."""
-        suffixes = sorted(
-            {s for s in lexicon.street_suffixes if s.isalpha() and len(s) > 2 and s not in STOP_WORDS}
-            | set(self.SHORT_SUFFIXES)
-        )
+        "a", which made "convert 10 miles to km" and "transfer 5000 to account" addresses. A suffix that
+        is a plural noun needs a street name before it: straight after a number it counts things ("rate
+        this novel 3 out of 6 points", "give this album 5 points")."""
+        suffixes = {s for s in lexicon.street_suffixes if s.isalpha() and len(s) > 2 and s not in STOP_WORDS}
+        suffixes |= set(self.SHORT_SUFFIXES)
         suffix = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
+        alone = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True) if not is_plural_noun(s))
         word = rf"(?!(?:{_STOP_ALTERNATION})\b){self.STREET_WORD}"
         return Pattern(
             "spoken street",
-            rf"(?i)\b\d{{1,6}}[a-z]?(?:\s+{word}){{0,4}}\s+(?:{suffix})\b\.?{self.UNIT}",
+            rf"(?i)\b\d{{1,6}}[a-z]?(?:(?:\s+{word}){{1,4}}\s+(?:{suffix})|\s+(?:{alone}))\b\.?{self.UNIT}",
             self.SPOKEN_SCORE,
         )
 
