@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from tests.redaction.conftest import hidden as _hidden
 from transforms.redaction import scorer as sc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -53,29 +54,6 @@ def test_when_packaged_weights_loaded_then_each_policy_has_thresholds_for_every_
 def test_when_unknown_policy_then_refused(lexicon):
     with pytest.raises(ValueError, match="public_names"):
         sc.SpanScorer(lexicon, "sometimes")
-
-
-@pytest.fixture(scope="session")
-def detectors():
-    import dataclasses
-
-    from pipeline.config import load_config
-    from transforms.transcript import Engines
-
-    config = load_config(os.path.join(ROOT, "configs", "default.yaml"))
-    keep = Engines.from_config(config.transcript, config.base_dir)
-    redact = Engines.from_config(dataclasses.replace(config.transcript, public_names="redact"), config.base_dir)
-    utility = Engines.from_config(dataclasses.replace(config.transcript, scorer_thresholds=UTILITY), config.base_dir)
-    return {"keep": keep.detector, "redact": redact.detector, "utility": utility.detector}
-
-
-# the utility operating point docs/privacy-and-utility.md measures (configs/default.yaml, scorer_thresholds)
-UTILITY = {"PERSON": 0.10, "LOCATION": 0.15}
-
-
-def _hidden(detector, text):
-    (found,) = detector.detect_batch([text], [{}])
-    return [text[d.start : d.end] for d in found]
 
 
 @pytest.mark.parametrize(

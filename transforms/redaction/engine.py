@@ -29,6 +29,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from transforms.redaction.frames import music_frame
 from transforms.redaction.recognizers import (
     CapitalisedNameRecognizer,
     DemonymRecognizer,
@@ -91,7 +92,8 @@ def unjudged(result) -> None:
     """Undo the span scorer's judgement of ``result`` (its recognizer's score back): used for a name in
     the possessive ("play holly's playlist"), which names an owner, someone whose playlist, number or
     house it is; the public-name frame ("play ___") the scorer reads says nothing about that. A public
-    name in the possessive ("adele's new song") is then redacted with it, the error on the safe side."""
+    name in the possessive is then redacted with it, the error on the safe side — unless what it owns is
+    music ("adele's new song": :func:`transforms.redaction.frames.music_frame`, decided before this)."""
     meta = result.recognition_metadata or {}
     if "original_score" in meta:
         result.score = meta.pop("original_score")
@@ -413,8 +415,14 @@ class Detector:
         if self.scorer is not None and spoken:
             results = self.scorer.rescore(norm.text, results)
         detections, decisions = [], []
-        for r in results:
+        artists = self._artists(norm.text, results) if spoken else {}
+        for i, r in enumerate(results):
             start, end = norm.to_original(r.start, r.end)
+            artist = artists.get(i)
+            if artist is not None:
+                why = f"dropped: an artist, {artist} (public_names: keep)"
+                decisions.append(Decision(r, start, end, self.threshold(r), why))
+                continue
             if r.entity_type == "PERSON" and is_possessive(norm.text, r.start, r.end):
                 unjudged(r)
             if r.entity_type == "LOCATION" and self._city_in_place_frame(norm.text, r):
@@ -460,6 +468,30 @@ class Detector:
             if into is not None and (into.entity_type != d.result.entity_type or into.recognizer != _name(d.result)):
                 decisions[i] = d._replace(verdict=f"kept, merged into an overlapping {into.entity_type} hit")
         return merged, decisions
+
+    def _artists(self, text: str, results: Sequence) -> dict[int, str]:
+        """Which name and place hits name an artist in a music request, and why (:func:`frames.music_frame`),
+        under ``public_names: keep``: a hit in a music frame, and a hit inside one ("cole" of "play [j
+        cole]", "davis" of "play [miles davis]") when its other words are ordinary. Never the clip's own
+        identifiers."""
+        if self.settings.public_names != "keep":
+            return {}
+        judged = [
+            i for i, r in enumerate(results)
+            if r.entity_type in ("PERSON", "LOCATION") and not _name(r).startswith("ClipMetadata")
+        ]  # fmt: skip
+        out = {i: why for i in judged if (why := music_frame(text, results[i].start, results[i].end))}
+        for i in judged:
+            if i in out:
+                continue
+            r = results[i]
+            for j in list(out):
+                a = results[j]
+                outside = text[r.start : max(r.start, a.start)] + " " + text[min(r.end, a.end) : r.end]
+                if r.start < a.end and a.start < r.end and all(w in self._ordinary for w in outside.lower().split()):
+                    out[i] = f"part of an artist's name ({text[a.start : a.end]!r})"
+                    break
+        return out
 
     def _city_in_place_frame(self, text: str, result) -> bool:
         """A world city that is no ordinary word, straight after a place preposition ("music events in

@@ -1,0 +1,90 @@
+"""The music frames (``transforms/redaction/frames.py``) and what the stage does with them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.redaction.conftest import hidden as _hidden
+from transforms.redaction.frames import music_frame
+
+
+def _frame(text: str, span: str) -> str | None:
+    start = text.index(span)
+    return music_frame(text, start, start + len(span))
+
+
+@pytest.mark.parametrize(
+    "text, span, reason",
+    [
+        ("play justin bieber", "justin bieber", "music verb"),
+        ("put on some miles davis", "miles davis", "music verb"),
+        ("i want to listen to lady gaga", "lady gaga", "music verb"),
+        ("find garth brooks songs", "garth brooks", "owner of music"),
+        ("play adele's latest album", "adele", "owner of music"),  # the hit stops before its "'s"
+        ("play justin bieber's new single", "justin", "owner of music"),  # the name goes on to its possessive
+        ("switch from jack johnson radio to emo", "jack johnson", "owner of music"),
+        ("find music by david bowie", "david bowie", "maker of music"),
+        ("a song from miley cyrus please", "miley cyrus", "maker of music"),
+        ("add the artist pete murray to my relaxing playlist", "pete murray", "musician"),
+        ("add andy hunter to my evening commute playlist", "andy hunter", "playlist"),
+        ("add tierney sutton to my reggae playlist", "add tierney sutton", "playlist"),  # the hit took the verb
+    ],
+)
+def test_when_a_name_is_what_a_music_request_is_about_then_the_frame_says_why(text, span, reason):
+    assert reason in (_frame(text, span) or "")
+
+
+@pytest.mark.parametrize(
+    "text, span",
+    [
+        ("play holly's playlist", "holly"),  # a playlist's owner is a person
+        ("play zachary rosaldse's playlist", "zachary"),
+        ("play john's voicemail", "john"),
+        ("play the voicemail from sarah", "sarah"),  # a message's sender, not a music maker
+        ("play sarah's favourite songs", "sarah"),  # whose favourites: not a modifier of the music
+        ("add bill and malinda to the meeting", "bill"),  # "add" alone is how contacts are added
+        ("add mom's number to my contacts", "mom"),
+        ("navigate to kellybury station", "kellybury"),  # a station, a track, a stream are places too
+        ("my address is four two eight one wheeler track", "wheeler"),
+        ("houston music shows next friday", "houston"),  # the music says what kind of shows
+        ("call adele", "adele"),
+    ],
+)
+def test_when_a_name_is_someone_the_customer_knows_or_a_place_then_no_frame(text, span):
+    assert _frame(text, span) is None
+
+
+@pytest.mark.parametrize(
+    "text, artist",
+    [
+        ("play miles davis", "miles davis"),  # the place list's "davis" inside the name goes with it
+        ("i want to listen to katy perry", "katy perry"),
+        ("add michael wittig music to my country playlist", "michael wittig"),
+        ("play j cole", "j cole"),
+    ],
+)
+def test_when_keep_policy_then_a_whole_artist_name_stays_and_redact_policy_hides_it(detectors, text, artist):
+    assert not any(w in " ".join(_hidden(detectors["keep"], text)).split() for w in artist.split())
+    assert any(w in " ".join(_hidden(detectors["redact"], text)).split() for w in artist.split())
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("play holly's playlist", "holly"),
+        ("play the voicemail from sarah", "sarah"),
+        ("navigate to kellybury station", "kellybury"),
+        ("houston music shows next friday", "houston"),
+    ],
+)
+def test_when_no_music_frame_then_the_name_or_place_is_still_hidden(detectors, text, name):
+    assert any(name in h for h in _hidden(detectors["keep"], text))
+
+
+def test_when_explained_then_the_artist_verdict_gives_the_frame(detectors):
+    from transforms.redaction.spoken import normalize
+
+    _, decisions = detectors["keep"].decide(normalize("play miles davis"), {})
+    verdicts = [d.verdict for d in decisions]
+    assert any("the object of a music verb ('play')" in v for v in verdicts)
+    assert any("part of an artist's name ('miles davis')" in v for v in verdicts)
