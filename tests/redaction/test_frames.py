@@ -1,10 +1,10 @@
-"""The music frames (``transforms/redaction/frames.py``) and what the stage does with them."""
+"""The music frames (``transforms/redaction/frames.py``), the verb "miss", and what the stage does with them."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.redaction.conftest import hidden as _hidden
+from tests.redaction.conftest import hidden
 from transforms.redaction.frames import music_frame
 
 
@@ -64,8 +64,8 @@ def test_when_a_name_is_someone_the_customer_knows_or_a_place_then_no_frame(text
     ],
 )
 def test_when_keep_policy_then_a_whole_artist_name_stays_and_redact_policy_hides_it(detectors, text, artist):
-    assert not any(w in " ".join(_hidden(detectors["keep"], text)).split() for w in artist.split())
-    assert any(w in " ".join(_hidden(detectors["redact"], text)).split() for w in artist.split())
+    assert not any(w in " ".join(hidden(detectors["keep"], text)).split() for w in artist.split())
+    assert any(w in " ".join(hidden(detectors["redact"], text)).split() for w in artist.split())
 
 
 @pytest.mark.parametrize(
@@ -77,8 +77,8 @@ def test_when_keep_policy_then_a_whole_artist_name_stays_and_redact_policy_hides
         ("houston music shows next friday", "houston"),
     ],
 )
-def test_when_no_music_frame_then_the_name_or_place_is_still_hidden(detectors, text, name):
-    assert any(name in h for h in _hidden(detectors["keep"], text))
+def test_when_no_music_frame_then_the_name_or_place_is_stillhidden(detectors, text, name):
+    assert any(name in h for h in hidden(detectors["keep"], text))
 
 
 def test_when_explained_then_the_artist_verdict_gives_the_frame(detectors):
@@ -88,3 +88,18 @@ def test_when_explained_then_the_artist_verdict_gives_the_frame(detectors):
     verdicts = [d.verdict for d in decisions]
     assert any("the object of a music verb ('play')" in v for v in verdicts)
     assert any("part of an artist's name ('miles davis')" in v for v in verdicts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["don't let me miss it", "if i miss one credit card payment", "i don't want to miss movie club at seven"],
+)
+def test_when_miss_is_the_verb_then_no_title_is_redacted(detectors, text):
+    assert hidden(detectors["keep"], text) == []
+
+
+@pytest.mark.parametrize(
+    "text, title", [("a letter for miss rebecca smith", "miss"), ("tell miss adeyemi i am late", "miss")]
+)
+def test_when_miss_comes_before_a_name_then_the_title_is_still_redacted(detectors, text, title):
+    assert title in hidden(detectors["keep"], text)

@@ -423,6 +423,10 @@ class Detector:
                 why = f"dropped: an artist, {artist} (public_names: keep)"
                 decisions.append(Decision(r, start, end, self.threshold(r), why))
                 continue
+            if r.entity_type == "TITLE" and self._verb_miss(norm.text, r):
+                why = "dropped: 'miss' is the verb here (no name after it, or a subject, modal or 'not' before it)"
+                decisions.append(Decision(r, start, end, self.threshold(r), why))
+                continue
             if r.entity_type == "PERSON" and is_possessive(norm.text, r.start, r.end):
                 unjudged(r)
             if r.entity_type == "LOCATION" and self._city_in_place_frame(norm.text, r):
@@ -492,6 +496,17 @@ class Detector:
                     out[i] = f"part of an artist's name ({text[a.start : a.end]!r})"
                     break
         return out
+
+    def _verb_miss(self, text: str, result) -> bool:
+        """Whether a TITLE hit is "miss" the verb ("don't miss it", "i can't miss church", "if i miss one
+        payment") rather than the honorific ("miss jones"): the word after it can name nobody (no listed
+        name, a dictionary word or a stop word), or a subject, modal or negation comes before it."""
+        if text[result.start : result.end].lower() != "miss":
+            return False
+        after = word_after(text, result.end)
+        return word_before(text, result.start) in VERB_SUBJECTS or not after or (
+            after not in self._names and after in self._ordinary
+        )
 
     def _city_in_place_frame(self, text: str, result) -> bool:
         """A world city that is no ordinary word, straight after a place preposition ("music events in
@@ -570,6 +585,11 @@ def _lower_case_lemmas(doc):
     return doc
 
 
+# Words before "miss" that make it a verb: subjects, modals, negations ("i miss", "don't miss", "cant miss").
+VERB_SUBJECTS = frozenset(
+    "i you we they he she it who don't dont can't cant cannot won't wont will would should could might may must "
+    "did didn't didnt never not".split()
+)
 PLACE_PREPOSITIONS = frozenset("in at on from to near via into towards toward around by".split())
 COORDINATORS = frozenset({"and", "or", "&", "n", "plus"})
 # a word after one of these is a thing, not a person: "pay the bill and call malinda"
