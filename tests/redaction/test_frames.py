@@ -1,11 +1,11 @@
-"""The music frames (``transforms/redaction/frames.py``), the verb "miss", and what the stage does with them."""
+"""The music and contact frames (``transforms/redaction/frames.py``), the verb "miss", and what the stage does with them."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.redaction.conftest import hidden
-from transforms.redaction.frames import music_frame
+from transforms.redaction.frames import contact_frame, music_frame
 
 
 def _frame(text: str, span: str) -> str | None:
@@ -103,3 +103,46 @@ def test_when_miss_is_the_verb_then_no_title_is_redacted(detectors, text):
 )
 def test_when_miss_comes_before_a_name_then_the_title_is_still_redacted(detectors, text, title):
     assert title in hidden(detectors["keep"], text)
+
+
+@pytest.mark.parametrize(
+    "text, name, frame",
+    [
+        ("send message to mike asking if i can play in the golf tournament", "mike", "message to"),
+        ("read yesterday's messages from hope", "hope", "messages from"),
+        ("set a reminder for tom to pick up the boys", "tom", "reminder for"),
+        ("text will that i am late", "will", "text"),
+        ("pay the bill", "bill", None),
+        ("add bill and malinda", "bill", None),
+    ],
+)
+def test_when_words_before_a_name_send_or_bring_a_message_then_they_are_its_contact_frame(text, name, frame):
+    assert contact_frame(text, text.index(name)) == frame
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        # the command's other words ("play", "golf") made the span scorer veto the model's "mike"
+        ("send message to mike asking if i can play in the golf tournament", "mike"),
+        # "hope" is an ordinary word: only a lead makes it a name, and "messages from" is one
+        ("read yesterday's messages from hope", "hope"),
+    ],
+)
+def test_when_a_name_is_in_a_contact_frame_then_the_scorer_cannot_veto_it(detectors, text, name):
+    assert name in hidden(detectors["keep"], text)
+
+
+@pytest.mark.parametrize(
+    "text", ["set a reminder for june", "set a reminder for bill payment", "i need to pay the bill"]
+)
+def test_when_an_ordinary_word_follows_a_reminder_then_it_stays(detectors, text):
+    assert hidden(detectors["keep"], text) == []
+
+
+def test_when_explained_then_a_contact_verdict_names_its_frame(detectors):
+    from transforms.redaction.spoken import normalize
+
+    text = "send message to mike asking if i can play in the golf tournament"
+    _, decisions = detectors["keep"].decide(normalize(text), {})
+    assert any("a contact ('message to' before it)" in d.verdict for d in decisions)

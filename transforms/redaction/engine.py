@@ -29,7 +29,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from transforms.redaction.frames import music_frame
+from transforms.redaction.frames import contact_frame, music_frame
 from transforms.redaction.recognizers import (
     CapitalisedNameRecognizer,
     DemonymRecognizer,
@@ -429,6 +429,10 @@ class Detector:
                 continue
             if r.entity_type == "PERSON" and is_possessive(norm.text, r.start, r.end):
                 unjudged(r)
+            contact = self._contact(norm.text, r) if spoken else None
+            if contact is not None:  # the scorer may not veto it; the larger score keeps its type in a merge
+                original = (r.recognition_metadata or {}).get("original_score", r.score)
+                r.score = max(r.score, original)
             if r.entity_type == "LOCATION" and self._city_in_place_frame(norm.text, r):
                 unjudged(r)
             threshold = self.threshold(r)
@@ -462,11 +466,16 @@ class Detector:
                 continue
             as_word = name == "ClipMetadata_PERSON" and tagged_as_word(self.tagged(nlp_artifacts), r.start, r.end)
             detections.append(Detection(r.entity_type, start, end, float(r.score), name, as_word))
-            decisions.append(Decision(r, start, end, threshold, "kept"))
+            kept = (
+                "kept"
+                if contact is None
+                else f"kept: a contact ({contact!r} before it), the span scorer does not judge it"
+            )
+            decisions.append(Decision(r, start, end, threshold, kept))
         detections += coordinated_names(norm.original, detections, decisions)
         merged = merge_overlaps(detections + repeats(norm.original, detections))
         for i, d in enumerate(decisions):
-            if d.verdict != "kept":
+            if not d.verdict.startswith("kept") or d.verdict.startswith("kept, merged"):
                 continue
             into = next((m for m in merged if m.start <= d.start and d.end <= m.end), None)
             if into is not None and (into.entity_type != d.result.entity_type or into.recognizer != _name(d.result)):
@@ -497,6 +506,15 @@ class Detector:
                     break
         return out
 
+    def _contact(self, text: str, result) -> str | None:
+        """The contact frame a PERSON hit stands in ("message to ___", :func:`frames.contact_frame`):
+        there the span scorer may not veto it, as for a name in the possessive — the command's other
+        words ("play", "golf") say nothing about whom a message goes to. Its recognizer's own score
+        must still pass the configured threshold. Not the clip's own identifiers (redacted anyway)."""
+        if result.entity_type != "PERSON" or _name(result).startswith("ClipMetadata"):
+            return None
+        return contact_frame(text, result.start)
+
     def _verb_miss(self, text: str, result) -> bool:
         """Whether a TITLE hit is "miss" the verb ("don't miss it", "i can't miss church", "if i miss one
         payment") rather than the honorific ("miss jones"): the word after it can name nobody (no listed
@@ -504,8 +522,10 @@ class Detector:
         if text[result.start : result.end].lower() != "miss":
             return False
         after = word_after(text, result.end)
-        return word_before(text, result.start) in VERB_SUBJECTS or not after or (
-            after not in self._names and after in self._ordinary
+        return (
+            word_before(text, result.start) in VERB_SUBJECTS
+            or not after
+            or (after not in self._names and after in self._ordinary)
         )
 
     def _city_in_place_frame(self, text: str, result) -> bool:

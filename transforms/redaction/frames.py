@@ -1,7 +1,9 @@
-"""Where a name in a spoken command names a public work's artist rather than someone the customer knows.
+"""Where a name in a spoken command names a public work's artist, and where it names someone the
+customer knows.
 
 In:  the written form of a spoken-style transcript and a name or place hit's offsets in it.
-Out: :func:`music_frame`: why the hit is an artist (a short reason for ``explain``), or ``None``.
+Out: :func:`music_frame`: why the hit is an artist (a short reason for ``explain``), or ``None``;
+     :func:`contact_frame`: the words that make the hit a contact ("message to", "call"), or ``None``.
 Fails: never.
 
 Under ``transcript.public_names: keep`` an artist is not personal data: "play adele" says what the
@@ -34,8 +36,6 @@ own customer identifiers never come here (they are redacted whatever the frame).
 from __future__ import annotations
 
 import re
-
-from transforms.redaction.recognizers.words import STOP_WORDS
 
 # Verbs whose object is something to listen to; "add" is not one ("add bill and malinda").
 MUSIC_VERBS = frozenset("play plays playing replay shuffle shuffling skip queue hear blast".split())
@@ -87,6 +87,8 @@ def music_frame(text: str, start: int, end: int) -> str | None:
     rest = list(after)
     while rest and rest[0] in MODIFIERS and len(after) - len(rest) < 2:
         rest.pop(0)
+    from transforms.redaction.recognizers.words import STOP_WORDS  # here: the recognizers import this module
+
     if rest and rest[0] in MUSIC_NOUNS and (len(rest) == 1 or rest[1] in STOP_WORDS or rest[1] in COURTESY):
         return f"the owner of music ({rest[0]!r} after it)"
     head = list(before)
@@ -113,3 +115,31 @@ def _to_a_playlist(after: list[str]) -> bool:
         if w in INTO:
             return any(x in PLAYLISTS for x in after[i + 1 :])
     return False
+
+
+# A name right after these is someone the customer contacts, meets or is reminded of: "send message to
+# mike", "messages from hope", "set a reminder for tom", "lunch with grace", "call will".
+CONTACT_VERBS = frozenset(
+    "call calling text texting message messaging email emailing e-mail ping phone dial ring tell ask remind "
+    "invite facetime".split()
+)
+CONTACT_PHRASES = frozenset(
+    [(noun, "to") for noun in "message messages text texts email emails note reply".split()]
+    + [(noun, "from") for noun in "message messages text texts email emails call calls voicemail voicemails".split()]
+    + [(noun, "with") for noun in "meeting lunch dinner breakfast coffee appointment call date".split()]
+    + [("reminder", "for"), ("reminders", "for")]
+)
+
+
+def contact_frame(text: str, start: int) -> str | None:
+    """The words right before ``start`` that make a name there a contact ("call", "message to",
+    "messages from", "reminder for", "lunch with"), or ``None``. A name that is also an ordinary word
+    is a name here ("text will", "messages from hope"); elsewhere it is not ("pay the bill")."""
+    before = [_bare(m.group()) for m in _WORD.finditer(text, max(0, start - 40), start)]
+    if not before:
+        return None
+    if before[-1] in CONTACT_VERBS:
+        return before[-1]
+    if len(before) >= 2 and (before[-2], before[-1]) in CONTACT_PHRASES:
+        return f"{before[-2]} {before[-1]}"
+    return None

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from presidio_analyzer import RecognizerResult
 
+from transforms.redaction.frames import contact_frame
 from transforms.redaction.lexicon import Lexicon
 from transforms.redaction.recognizers.results import SingleEntityRecognizer
 from transforms.redaction.recognizers.words import STOP_WORDS, WORD, is_capitalised
+from transforms.redaction.wordlists import CALENDAR_WORDS
 
 
 class NameGazetteerRecognizer(SingleEntityRecognizer):
@@ -90,10 +92,24 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
         return run_length == 1 and first.lower() in lex.first_names and last.lower() in lex.last_names
 
     def _led(self, text: str, start: int) -> bool:
-        """The word right before ``start`` introduces a person ("call", "text", "dear")."""
+        """The word right before ``start`` introduces a person ("call", "text", "dear"), or the two words
+        before it send or bring a message ("message to", "messages from":
+        :func:`transforms.redaction.frames.contact_frame`) and the word is no month or weekday ("texts
+        from june" may be a month's). Not "reminder for" or "lunch with": "a reminder for june", "a
+        reminder for bill payment" name no one."""
         before = text[max(0, start - 24) : start]
         words = WORD.findall(before)
-        return bool(words) and before.endswith(" ") and words[-1].lower() in self.leads
+        if not words or not before.endswith(" "):
+            return False
+        if words[-1].lower() in self.leads:
+            return True
+        frame = contact_frame(text, start)
+        word = WORD.match(text, start)
+        return (
+            frame is not None
+            and frame.endswith((" to", " from"))
+            and (word is None or word.group().lower() not in CALENDAR_WORDS)
+        )
 
     def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
