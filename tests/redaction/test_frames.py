@@ -1,11 +1,12 @@
-"""The music and contact frames (``transforms/redaction/frames.py``), the verb "miss", and what the stage does with them."""
+"""The music, contact and nationality frames (``transforms/redaction/frames.py``), the verb "miss", and what
+the stage does with them."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.redaction.conftest import hidden
-from transforms.redaction.frames import contact_frame, music_frame
+from transforms.redaction.frames import contact_frame, music_frame, nationality_as_kind
 
 
 def _frame(text: str, span: str) -> str | None:
@@ -146,3 +147,31 @@ def test_when_explained_then_a_contact_verdict_names_its_frame(detectors):
     text = "send message to mike asking if i can play in the golf tournament"
     _, decisions = detectors["keep"].decide(normalize(text), {})
     assert any("a contact ('message to' before it)" in d.verdict for d in decisions)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's a good italian meal",
+        "is the mexican place crowded at night",
+        "can you please convert thirty usd to canadian dollars",
+        "how would you say fly in italian",
+    ],
+)
+def test_when_a_nationality_names_a_cuisine_currency_or_language_then_it_stays(detectors, text):
+    assert hidden(detectors["keep"], text) == []
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [("i am korean", "korean"), ("my wife is mexican", "mexican"), ("the italian guy next door", "italian")],
+)
+def test_when_a_nationality_is_someones_then_it_is_hidden(detectors, text, word):
+    assert word in hidden(detectors["keep"], text)
+
+
+def test_when_a_nationality_word_is_not_alone_in_the_hit_then_it_is_no_kind():
+    nationalities = frozenset({"italian"})
+    text = "book the italian meal"
+    assert "cuisine" in nationality_as_kind(text, text.index("italian"), text.index(" meal"), nationalities)
+    assert nationality_as_kind(text, text.index("the"), text.index(" meal"), nationalities) is None

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from transforms.redaction.frames import contact_frame, music_frame
+from transforms.redaction.frames import contact_frame, music_frame, nationality_as_kind
 from transforms.redaction.recognizers import (
     CapitalisedNameRecognizer,
     DemonymRecognizer,
@@ -325,6 +325,9 @@ class Detector:
         self._cities = world_cities()
         self._place_words = frozenset(w for p in (*lexicon.places, *self._cities) for w in p.split())
         self._ordinary = english | frozenset(STOP_WORDS)
+        from transforms.redaction.recognizers.demonym_recognizer import demonyms
+
+        self._nationalities = demonyms() | IRREGULAR_NATIONALITIES
         if settings.span_scorer:
             from transforms.redaction.scorer import SpanScorer
 
@@ -418,6 +421,12 @@ class Detector:
         artists = self._artists(norm.text, results) if spoken else {}
         for i, r in enumerate(results):
             start, end = norm.to_original(r.start, r.end)
+            kind = self._nationality_as_kind(norm.text, r) if spoken else None
+            if kind is not None:
+                decisions.append(
+                    Decision(r, start, end, self.threshold(r), f"dropped: a nationality word naming {kind}")
+                )
+                continue
             artist = artists.get(i)
             if artist is not None:
                 why = f"dropped: an artist, {artist} (public_names: keep)"
@@ -505,6 +514,13 @@ class Detector:
                     out[i] = f"part of an artist's name ({text[a.start : a.end]!r})"
                     break
         return out
+
+    def _nationality_as_kind(self, text: str, result) -> str | None:
+        """Why a nationality hit (or a name or place hit on the same word) names a cuisine, a currency or
+        a language (:func:`frames.nationality_as_kind`); not the clip's own identifiers."""
+        if result.entity_type not in ("NRP", "PERSON", "LOCATION") or _name(result).startswith("ClipMetadata"):
+            return None
+        return nationality_as_kind(text, result.start, result.end, self._nationalities)
 
     def _contact(self, text: str, result) -> str | None:
         """The contact frame a PERSON hit stands in ("message to ___", :func:`frames.contact_frame`):
@@ -605,6 +621,13 @@ def _lower_case_lemmas(doc):
     return doc
 
 
+# Nationality words the derived list (demonym_recognizer.demonyms) does not hold: irregular, or also
+# dictionary words in lower case. Only used to tell a cuisine, currency or language from an origin.
+IRREGULAR_NATIONALITIES = frozenset(
+    "french spanish english dutch swiss thai chinese japanese greek irish scottish welsh british german "
+    "turkish polish swedish danish finnish norwegian portuguese cuban peruvian filipino vietnamese "
+    "lebanese ethiopian moroccan russian arabic hindi cajun creole".split()
+)
 # Words before "miss" that make it a verb: subjects, modals, negations ("i miss", "don't miss", "cant miss").
 VERB_SUBJECTS = frozenset(
     "i you we they he she it who don't dont can't cant cannot won't wont will would should could might may must "

@@ -3,7 +3,9 @@ customer knows.
 
 In:  the written form of a spoken-style transcript and a name or place hit's offsets in it.
 Out: :func:`music_frame`: why the hit is an artist (a short reason for ``explain``), or ``None``;
-     :func:`contact_frame`: the words that make the hit a contact ("message to", "call"), or ``None``.
+     :func:`contact_frame`: the words that make the hit a contact ("message to", "call"), or ``None``;
+     :func:`nationality_as_kind`: why a nationality word names a cuisine, a currency or a language
+     rather than someone's origin, or ``None``.
 Fails: never.
 
 Under ``transcript.public_names: keep`` an artist is not personal data: "play adele" says what the
@@ -142,4 +144,38 @@ def contact_frame(text: str, start: int) -> str | None:
         return before[-1]
     if len(before) >= 2 and (before[-2], before[-1]) in CONTACT_PHRASES:
         return f"{before[-2]} {before[-1]}"
+    return None
+
+
+# A nationality word before these names a kind of food, or a currency, not anyone's origin: "a good
+# italian meal", "is the mexican place crowded", "thirty usd to canadian dollars".
+CUISINE_NOUNS = frozenset(
+    "food foods meal meals dish dishes cuisine restaurant restaurants place pizzeria bakery cafe takeout "
+    "take-out recipe recipes cooking dinner lunch breakfast buffet".split()
+)
+CURRENCY_NOUNS = frozenset(
+    "dollar dollars peso pesos euro euros pound pounds rupee rupees franc francs yuan currency".split()
+)
+# ... and after these, a language: "how would you say fly in italian", "do you speak korean".
+LANGUAGE_LEADS = frozenset("in into speak speaks speaking learn learning".split())
+
+
+def nationality_as_kind(text: str, start: int, end: int, nationalities: frozenset[str]) -> str | None:
+    """Why ``text[start:end]`` — every word of it a nationality word from ``nationalities`` — names a
+    cuisine ("an italian meal"), a currency ("canadian dollars") or a language ("say fly in italian",
+    the command ending or a function word following), or ``None`` ("i am korean", "my wife is
+    mexican", "the italian guy next door" stay redacted)."""
+    words = [_bare(w) for w in text[start:end].split()]
+    if not words or not all(w in nationalities for w in words):
+        return None
+    after = [_bare(m.group()) for m in _WORD.finditer(text, end)]
+    if after and after[0] in CUISINE_NOUNS:
+        return f"a cuisine ({after[0]!r} after it)"
+    if after and after[0] in CURRENCY_NOUNS:
+        return f"a currency ({after[0]!r} after it)"
+    before = [_bare(m.group()) for m in _WORD.finditer(text, max(0, start - 24), start)]
+    from transforms.redaction.recognizers.words import STOP_WORDS  # here: the recognizers import this module
+
+    if before and before[-1] in LANGUAGE_LEADS and (not after or after[0] in STOP_WORDS or after[0] in COURTESY):
+        return f"a language ({before[-1]!r} before it)"
     return None
