@@ -399,7 +399,7 @@ def score_utility(
         for match in re.finditer(r"\S+", example.text):
             idx = range(match.start(), match.end())
             labels = {gold[i] for i in idx if i in gold}
-            kind = next(iter(sorted(labels, key=lambda lab: not _is_pii(lab)))) if labels else ORDINARY
+            kind = next(iter(sorted(labels, key=lambda lab: (not _is_pii(lab), lab)))) if labels else ORDINARY
             if _is_pii(kind) and kind != ORDINARY:
                 hit = all(i in pred for i in idx if i in gold)
                 if not hit:

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from transforms.redaction.frames import contact_frame, music_frame, nationality_as_kind
+from transforms.redaction.frames import IRREGULAR_NATIONALITIES, contact_frame, music_frame, nationality_as_kind
 from transforms.redaction.recognizers import (
     CapitalisedNameRecognizer,
     DemonymRecognizer,
@@ -621,13 +621,6 @@ def _lower_case_lemmas(doc):
     return doc
 
 
-# Nationality words the derived list (demonym_recognizer.demonyms) does not hold: irregular, or also
-# dictionary words in lower case. Only used to tell a cuisine, currency or language from an origin.
-IRREGULAR_NATIONALITIES = frozenset(
-    "french spanish english dutch swiss thai chinese japanese greek irish scottish welsh british german "
-    "turkish polish swedish danish finnish norwegian portuguese cuban peruvian filipino vietnamese "
-    "lebanese ethiopian moroccan russian arabic hindi cajun creole".split()
-)
 # Words before "miss" that make it a verb: subjects, modals, negations ("i miss", "don't miss", "cant miss").
 VERB_SUBJECTS = frozenset(
     "i you we they he she it who don't dont can't cant cannot won't wont will would should could might may must "

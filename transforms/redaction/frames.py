@@ -69,6 +69,24 @@ def _possessive(word: str) -> bool:
     return word.endswith("'s") or word.endswith("s'")
 
 
+# How far a frame reads around a hit: a few words each way, never the whole of a long transcript.
+_REACH = 120
+
+
+def _words_before(text: str, start: int) -> list[str]:
+    """The bare words wholly before ``start`` within :data:`_REACH` characters."""
+    lo = max(0, start - _REACH)
+    words = list(_WORD.finditer(text, lo, start))
+    if words and lo > 0 and not text[lo - 1].isspace():
+        words = words[1:]  # cut at the window's edge
+    return [_bare(m.group()) for m in words]
+
+
+def _words_after(text: str, end: int) -> list[str]:
+    """The bare words from ``end`` on within :data:`_REACH` characters (the last may be cut)."""
+    return [_bare(m.group()) for m in _WORD.finditer(text, end, end + _REACH)]
+
+
 def music_frame(text: str, start: int, end: int) -> str | None:
     """Why ``text[start:end]`` names an artist (see the module doc), or ``None``."""
     # a hit that took the verb with it ("[add tierney sutton] to my … playlist"): the verb is context
@@ -76,11 +94,11 @@ def music_frame(text: str, start: int, end: int) -> str | None:
     while first is not None and first.end() < end and _bare(first.group()) in MUSIC_VERBS | ADD_VERBS:
         start = _WORD.search(text, first.end()).start()
         first = _WORD.search(text, start)
-    before = [_bare(m.group()) for m in _WORD.finditer(text[:start])]
+    before = _words_before(text, start)
     if end and not text[end - 1].isspace():  # the span may stop inside its last word ("adele|'s")
         end = next((m.end() for m in _WORD.finditer(text, end - 1)), end)
     name = [_bare(w) for w in text[start:end].split()]
-    after = [_bare(m.group()) for m in _WORD.finditer(text, end)]
+    after = _words_after(text, end)
     # the name may go on past the hit up to a possessive ("play [zachary] rosaldse's playlist")
     owner = next((i for i, w in enumerate(name + after[:2]) if _possessive(w)), None)
     possessive = owner is not None
@@ -112,10 +130,10 @@ def music_frame(text: str, start: int, end: int) -> str | None:
 
 def _to_a_playlist(after: list[str]) -> bool:
     """Whether the words after a hit send it into a playlist: "to", "onto" or "into", then "playlist"
-    before the command ends ("add andy hunter to my evening commute playlist")."""
+    within the next eight words ("add andy hunter to my evening commute playlist")."""
     for i, w in enumerate(after):
         if w in INTO:
-            return any(x in PLAYLISTS for x in after[i + 1 :])
+            return any(x in PLAYLISTS for x in after[i + 1 : i + 9])
     return False
 
 
@@ -137,7 +155,7 @@ def contact_frame(text: str, start: int) -> str | None:
     """The words right before ``start`` that make a name there a contact ("call", "message to",
     "messages from", "reminder for", "lunch with"), or ``None``. A name that is also an ordinary word
     is a name here ("text will", "messages from hope"); elsewhere it is not ("pay the bill")."""
-    before = [_bare(m.group()) for m in _WORD.finditer(text, max(0, start - 40), start)]
+    before = _words_before(text, start)
     if not before:
         return None
     if before[-1] in CONTACT_VERBS:
@@ -147,6 +165,13 @@ def contact_frame(text: str, start: int) -> str | None:
     return None
 
 
+# Nationality words the derived list (demonym_recognizer.demonyms) does not hold: irregular, or also
+# dictionary words in lower case. Only used to tell a cuisine, currency or language from an origin.
+IRREGULAR_NATIONALITIES = frozenset(
+    "french spanish english dutch swiss thai chinese japanese greek irish scottish welsh british german "
+    "turkish polish swedish danish finnish norwegian portuguese cuban peruvian filipino vietnamese "
+    "lebanese ethiopian moroccan russian arabic hindi cajun creole".split()
+)
 # A nationality word before these names a kind of food, or a currency, not anyone's origin: "a good
 # italian meal", "is the mexican place crowded", "thirty usd to canadian dollars".
 CUISINE_NOUNS = frozenset(
@@ -168,12 +193,12 @@ def nationality_as_kind(text: str, start: int, end: int, nationalities: frozense
     words = [_bare(w) for w in text[start:end].split()]
     if not words or not all(w in nationalities for w in words):
         return None
-    after = [_bare(m.group()) for m in _WORD.finditer(text, end)]
+    after = _words_after(text, end)
     if after and after[0] in CUISINE_NOUNS:
         return f"a cuisine ({after[0]!r} after it)"
     if after and after[0] in CURRENCY_NOUNS:
         return f"a currency ({after[0]!r} after it)"
-    before = [_bare(m.group()) for m in _WORD.finditer(text, max(0, start - 24), start)]
+    before = _words_before(text, start)
     from transforms.redaction.recognizers.words import STOP_WORDS  # here: the recognizers import this module
 
     if before and before[-1] in LANGUAGE_LEADS and (not after or after[0] in STOP_WORDS or after[0] in COURTESY):
