@@ -66,6 +66,9 @@ def clip(text, **kw):
         ("the zip code is nine four one zero three", "nine four one zero three"),
         ("i live at twelve oak street springfield", "twelve oak street springfield"),
         ("i was born on march third nineteen eighty five", "march third nineteen eighty five"),
+        # British speech, the month said as a number: 15 June 1944, 21 March 1980
+        ("the fifteenth of the sixth one nine four four", "the fifteenth of the sixth one nine four four"),
+        ("it's the twenty first of the third nineteen eighty", "the twenty first of the third nineteen eighty"),
         ("my name is priyanka", "priyanka"),
         ("text sofia that i'm late", "sofia"),
         ("what's the weather in manchester", "manchester"),
