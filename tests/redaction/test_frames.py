@@ -1,4 +1,4 @@
-"""The music, contact and nationality frames (``transforms/redaction/frames.py``), the verb "miss", and what
+"""The music, business, contact and nationality frames (``transforms/redaction/frames.py``), the verb "miss", and what
 the stage does with them."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.redaction.conftest import hidden
-from transforms.redaction.frames import contact_frame, music_frame, nationality_as_kind
+from transforms.redaction.frames import business_frame, contact_frame, music_frame, nationality_as_kind
 
 
 def _frame(text: str, span: str) -> str | None:
@@ -88,7 +88,7 @@ def test_when_explained_then_the_artist_verdict_gives_the_frame(detectors):
     _, decisions = detectors["keep"].decide(normalize("play miles davis"), {})
     verdicts = [d.verdict for d in decisions]
     assert any("the object of a music verb ('play')" in v for v in verdicts)
-    assert any("part of an artist's name ('miles davis')" in v for v in verdicts)
+    assert any("part of a public name ('miles davis')" in v for v in verdicts)
 
 
 @pytest.mark.parametrize(
@@ -175,3 +175,31 @@ def test_when_a_nationality_word_is_not_alone_in_the_hit_then_it_is_no_kind():
     text = "book the italian meal"
     assert "cuisine" in nationality_as_kind(text, text.index("italian"), text.index(" meal"), nationalities)
     assert nationality_as_kind(text, text.index("the"), text.index(" meal"), nationalities) is None
+
+
+@pytest.mark.parametrize(
+    "text, span, found",
+    [
+        ("show me the movies at harkins theatres", "harkins theatres", True),  # the noun ends the hit
+        ("show me the movies at harkins theatres", "harkins", True),  # ... or follows it
+        ("meet me at johnny's bar tonight", "johnny", True),
+        ("new york theater performances for new years", "new york", False),  # the theater is a kind of show
+        ("meet me at johnny's house", "johnny", False),  # a person's house is no business
+        ("email jenny hotel booking details", "jenny", False),
+    ],
+)
+def test_when_a_business_noun_ends_the_name_then_it_names_a_business(text, span, found):
+    start = text.index(span)
+    assert (business_frame(text, start, start + len(span)) is not None) is found
+
+
+@pytest.mark.parametrize(
+    "text, hidden_words",
+    [
+        ("show me the movies at harkins theatres", []),
+        ("book a table at the dome edinburgh cafe", ["edinburgh"]),  # a city inside a business name stays a city
+        ("meet me at johnny's house", ["johnny's"]),
+    ],
+)
+def test_when_keep_policy_then_a_business_name_stays_but_its_city_does_not(detectors, text, hidden_words):
+    assert hidden(detectors["keep"], text) == hidden_words

@@ -29,7 +29,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from transforms.redaction.frames import IRREGULAR_NATIONALITIES, contact_frame, music_frame, nationality_as_kind
+from transforms.redaction.frames import (
+    IRREGULAR_NATIONALITIES,
+    business_frame,
+    contact_frame,
+    music_frame,
+    nationality_as_kind,
+)
 from transforms.redaction.recognizers import (
     CapitalisedNameRecognizer,
     DemonymRecognizer,
@@ -429,7 +435,7 @@ class Detector:
                 continue
             artist = artists.get(i)
             if artist is not None:
-                why = f"dropped: an artist, {artist} (public_names: keep)"
+                why = f"dropped: a public name, {artist} (public_names: keep)"
                 decisions.append(Decision(r, start, end, self.threshold(r), why))
                 continue
             if r.entity_type == "TITLE" and self._verb_miss(norm.text, r):
@@ -492,28 +498,39 @@ class Detector:
         return merged, decisions
 
     def _artists(self, text: str, results: Sequence) -> dict[int, str]:
-        """Which name and place hits name an artist in a music request, and why (:func:`frames.music_frame`),
-        under ``public_names: keep``: a hit in a music frame, and a hit inside one ("cole" of "play [j
-        cole]", "davis" of "play [miles davis]") when its other words are ordinary. Never the clip's own
-        identifiers."""
+        """Which name and place hits name an artist in a music request or a business, and why
+        (:func:`frames.music_frame`, :func:`frames.business_frame`), under ``public_names: keep``: a hit
+        in such a frame, and a hit inside one ("cole" of "play [j cole]", "davis" of "play [miles
+        davis]") when its other words are ordinary. Never the clip's own identifiers."""
         if self.settings.public_names != "keep":
             return {}
         judged = [
             i for i, r in enumerate(results)
             if r.entity_type in ("PERSON", "LOCATION") and not _name(r).startswith("ClipMetadata")
         ]  # fmt: skip
-        out = {i: why for i in judged if (why := music_frame(text, results[i].start, results[i].end))}
+        out = {
+            i: why
+            for i in judged
+            if (why := music_frame(text, results[i].start, results[i].end))
+            or (not self._city(text, results[i]) and (why := business_frame(text, results[i].start, results[i].end)))
+        }
         for i in judged:
             if i in out:
                 continue
             r = results[i]
             for j in list(out):
+                if out[j].startswith("a business") and self._city(text, r):
+                    continue  # a city inside a business's name is still a city ("the dome edinburgh")
                 a = results[j]
                 outside = text[r.start : max(r.start, a.start)] + " " + text[min(r.end, a.end) : r.end]
                 if r.start < a.end and a.start < r.end and all(w in self._ordinary for w in outside.lower().split()):
-                    out[i] = f"part of an artist's name ({text[a.start : a.end]!r})"
+                    out[i] = f"part of a public name ({text[a.start : a.end]!r})"
                     break
         return out
+
+    def _city(self, text: str, result) -> bool:
+        """A place-list hit, or a hit that is a world city's name: never part of a public name."""
+        return _name(result) == PLACE_LIST or text[result.start : result.end].lower() in self._cities
 
     def _nationality_as_kind(self, text: str, result) -> str | None:
         """Why a nationality hit (or a name or place hit on the same word) names a cuisine, a currency or

@@ -3,6 +3,7 @@ customer knows.
 
 In:  the written form of a spoken-style transcript and a name or place hit's offsets in it.
 Out: :func:`music_frame`: why the hit is an artist (a short reason for ``explain``), or ``None``;
+     :func:`business_frame`: why it names a business ("harkins theatres", "breadline cafe"), or ``None``;
      :func:`contact_frame`: the words that make the hit a contact ("message to", "call"), or ``None``;
      :func:`nationality_as_kind`: why a nationality word names a cuisine, a currency or a language
      rather than someone's origin, or ``None``.
@@ -52,7 +53,7 @@ MODIFIERS = frozenset(
     "popular famous biggest".split()
 )
 MAKERS = frozenset(("by", "from"))
-COURTESY = frozenset("please now thanks".split())
+COURTESY = frozenset("please now thanks today tonight tomorrow later".split())  # words that end a phrase
 MUSIC_ROLES = frozenset("artist artists band singer singers rapper composer musician musicians dj group".split())
 # Putting something into a playlist: what goes in is music ("add andy hunter to my commute playlist").
 ADD_VERBS = frozenset("add put include insert save stick throw append".split())
@@ -203,4 +204,35 @@ def nationality_as_kind(text: str, start: int, end: int, nationalities: frozense
 
     if before and before[-1] in LANGUAGE_LEADS and (not after or after[0] in STOP_WORDS or after[0] in COURTESY):
         return f"a language ({before[-1]!r} before it)"
+    return None
+
+
+# A name whose last word, or the word after it, is one of these names a business: "harkins theatres",
+# "breadline cafe", "the douglas theatre company", "johnny's bar". Not "house" ("john's house" is a
+# person's), and no street word ("club", "market" can end a street's name).
+BUSINESS_NOUNS = frozenset(
+    "theatre theatres theater theaters cinema cinemas cineplex cafe cafes diner bar grill pub tavern bistro "
+    "brasserie restaurant restaurants pizzeria bakery steakhouse lounge inn hotel motel company corporation "
+    "inc llc bank store stores supermarket pharmacy boutique salon".split()
+)
+
+
+def business_frame(text: str, start: int, end: int) -> str | None:
+    """Why ``text[start:end]`` names a business (see :data:`BUSINESS_NOUNS`), or ``None``. The business
+    noun must end its phrase (the command, a function word or a courtesy word follows): in "new york
+    theater performances" the theater says what kind of performances."""
+    from transforms.redaction.recognizers.words import STOP_WORDS  # here: the recognizers import this module
+
+    name = [_bare(w).removesuffix("'s") for w in text[start:end].split()]
+    after = _words_after(text, end)
+    if text[end:].startswith("'"):  # the hit stopped before its "'s"
+        after = after[1:]
+
+    def ends_phrase(rest: list[str]) -> bool:
+        return not rest or rest[0] in STOP_WORDS or rest[0] in COURTESY
+
+    if len(name) > 1 and name[-1] in BUSINESS_NOUNS and ends_phrase(after):
+        return f"a business ({name[-1]!r} ends it)"
+    if name and after and after[0] in BUSINESS_NOUNS and ends_phrase(after[1:]):
+        return f"a business ({after[0]!r} after it)"
     return None
