@@ -424,7 +424,7 @@ class Detector:
         if self.scorer is not None and spoken:
             results = self.scorer.rescore(norm.text, results)
         detections, decisions = [], []
-        artists = self._artists(norm.text, results) if spoken else {}
+        public = self._public_names(norm.text, results) if spoken else {}
         for i, r in enumerate(results):
             start, end = norm.to_original(r.start, r.end)
             kind = self._nationality_as_kind(norm.text, r) if spoken else None
@@ -433,9 +433,9 @@ class Detector:
                     Decision(r, start, end, self.threshold(r), f"dropped: a nationality word naming {kind}")
                 )
                 continue
-            artist = artists.get(i)
-            if artist is not None:
-                why = f"dropped: a public name, {artist} (public_names: keep)"
+            named = public.get(i)
+            if named is not None:
+                why = f"dropped: a public name, {named} (public_names: keep)"
                 decisions.append(Decision(r, start, end, self.threshold(r), why))
                 continue
             if r.entity_type == "TITLE" and self._verb_miss(norm.text, r):
@@ -497,30 +497,33 @@ class Detector:
                 decisions[i] = d._replace(verdict=f"kept, merged into an overlapping {into.entity_type} hit")
         return merged, decisions
 
-    def _artists(self, text: str, results: Sequence) -> dict[int, str]:
+    def _public_names(self, text: str, results: Sequence) -> dict[int, str]:
         """Which name and place hits name an artist in a music request or a business, and why
         (:func:`frames.music_frame`, :func:`frames.business_frame`), under ``public_names: keep``: a hit
         in such a frame, and a hit inside one ("cole" of "play [j cole]", "davis" of "play [miles
-        davis]") when its other words are ordinary. Never the clip's own identifiers."""
+        davis]") when its other words are ordinary — but never a city inside a business's name ("the
+        dome edinburgh cafe"). Never the clip's own identifiers."""
         if self.settings.public_names != "keep":
             return {}
         judged = [
             i for i, r in enumerate(results)
             if r.entity_type in ("PERSON", "LOCATION") and not _name(r).startswith("ClipMetadata")
         ]  # fmt: skip
-        out = {
-            i: why
-            for i in judged
-            if (why := music_frame(text, results[i].start, results[i].end))
-            or (not self._city(text, results[i]) and (why := business_frame(text, results[i].start, results[i].end)))
-        }
+        out: dict[int, str] = {}
+        for i in judged:
+            r = results[i]
+            why = music_frame(text, r.start, r.end)
+            if why is None and not self._city(text, r):
+                why = business_frame(text, r.start, r.end)
+            if why is not None:
+                out[i] = why
         for i in judged:
             if i in out:
                 continue
             r = results[i]
             for j in list(out):
                 if out[j].startswith("a business") and self._city(text, r):
-                    continue  # a city inside a business's name is still a city ("the dome edinburgh")
+                    continue
                 a = results[j]
                 outside = text[r.start : max(r.start, a.start)] + " " + text[min(r.end, a.end) : r.end]
                 if r.start < a.end and a.start < r.end and all(w in self._ordinary for w in outside.lower().split()):
