@@ -25,8 +25,9 @@ grammar of music requests, each a reason on its own:
   miley cyrus", "the good songs from james iha";
 - **named as a musician**: "the artist adam deibert", "the band chicago", "the rapper drake";
 - **added to a playlist**: "add andy hunter to my evening commute playlist", "put abe laboriel onto
-  the escapada playlist" — a playlist holds music, not people. (This frame was written after reading
-  the held-out SNIPS AddToPlaylist misses: the held-out artist figure is not blind to it.)
+  the escapada playlist" — a playlist holds music, not people. (These last two frames were written
+  after reading the held-out SNIPS AddToPlaylist misses: the held-out artist figure is not blind to
+  them; docs/privacy-and-utility.md gives it with and without them.)
 
 A playlist is not a music noun here: its owner is a person ("play holly's playlist", also when the
 name goes on past the hit to its possessive: "play [zachary] rosaldse's playlist"). Nor are
