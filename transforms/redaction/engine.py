@@ -35,6 +35,7 @@ from transforms.redaction.frames import (
     contact_frame,
     music_frame,
     nationality_as_kind,
+    possessive,
 )
 from transforms.redaction.recognizers import (
     CapitalisedNameRecognizer,
@@ -90,8 +91,7 @@ def is_possessive(text: str, start: int, end: int) -> bool:
     """Whether the word the span ``text[start:end]`` ends in is a possessive ("holly's", "james'")."""
     while end < len(text) and not text[end].isspace():
         end += 1
-    word = text[start:end].lower().replace("\u2019", "'").rstrip(".,?!")
-    return word.endswith("'s") or word.endswith("s'")
+    return possessive(text[start:end].lower().replace("\u2019", "'").rstrip(".,?!"))
 
 
 def unjudged(result) -> None:

@@ -4,7 +4,8 @@ customer knows.
 In:  the written form of a spoken-style transcript and a name or place hit's offsets in it.
 Out: :func:`music_frame`: why the hit is an artist (a short reason for ``explain``), or ``None``;
      :func:`business_frame`: why it names a business ("harkins theatres", "breadline cafe"), or ``None``;
-     :func:`contact_frame`: the words that make the hit a contact ("message to", "call"), or ``None``;
+     :func:`contact_frame`: the words that make the hit a contact ("message to", "call"), or ``None``,
+     and :func:`message_frame`, whether they send or bring a message;
      :func:`nationality_as_kind`: why a nationality word names a cuisine, a currency or a language
      rather than someone's origin, or ``None``.
 Fails: never.
@@ -41,6 +42,8 @@ from __future__ import annotations
 
 import re
 
+from spacy.lang.en.stop_words import STOP_WORDS  # the recognizers' stop words (recognizers/words.py)
+
 # Verbs whose object is something to listen to; "add" is not one ("add bill and malinda").
 MUSIC_VERBS = frozenset("play plays playing replay shuffle shuffling skip queue hear blast".split())
 MUSIC_PHRASES = (("listen", "to"), ("listening", "to"), ("put", "on"), ("tune", "into"), ("tune", "in", "to"))
@@ -67,8 +70,15 @@ def _bare(word: str) -> str:
     return word.lower().replace("\u2019", "'").strip(".,?!")
 
 
-def _possessive(word: str) -> bool:
+def possessive(word: str) -> bool:
+    """A word in the possessive ("holly's", "james'"); lower-case, straight apostrophe."""
     return word.endswith("'s") or word.endswith("s'")
+
+
+def _ends_phrase(rest: list[str]) -> bool:
+    """Whether ``rest`` (the words after a noun) starts no compound with it: nothing follows, or a
+    function word or a courtesy word does ("garth brooks songs please", not "houston music shows")."""
+    return not rest or rest[0] in STOP_WORDS or rest[0] in COURTESY
 
 
 # How far a frame reads around a hit: a few words each way, never the whole of a long transcript.
@@ -102,30 +112,28 @@ def music_frame(text: str, start: int, end: int) -> str | None:
     name = [_bare(w) for w in text[start:end].split()]
     after = _words_after(text, end)
     # the name may go on past the hit up to a possessive ("play [zachary] rosaldse's playlist")
-    owner = next((i for i, w in enumerate(name + after[:2]) if _possessive(w)), None)
-    possessive = owner is not None
-    if possessive and owner >= len(name):
-        after = after[owner - len(name) + 1 :]
+    at = next((i for i, w in enumerate(name + after[:2]) if possessive(w)), None)
+    is_owner = at is not None
+    if is_owner and at >= len(name):
+        after = after[at - len(name) + 1 :]
     rest = list(after)
     while rest and rest[0] in MODIFIERS and len(after) - len(rest) < 2:
         rest.pop(0)
-    from transforms.redaction.recognizers.words import STOP_WORDS  # here: the recognizers import this module
-
-    if rest and rest[0] in MUSIC_NOUNS and (len(rest) == 1 or rest[1] in STOP_WORDS or rest[1] in COURTESY):
+    if rest and rest[0] in MUSIC_NOUNS and _ends_phrase(rest[1:]):
         return f"the owner of music ({rest[0]!r} after it)"
     head = list(before)
     while head and head[-1] in FILLERS:
         head.pop()
-    if head and head[-1] in MUSIC_VERBS and not possessive:
+    if head and head[-1] in MUSIC_VERBS and not is_owner:
         return f"the object of a music verb ({head[-1]!r})"
     for phrase in MUSIC_PHRASES:
-        if not possessive and tuple(head[-len(phrase) :]) == phrase:
+        if not is_owner and tuple(head[-len(phrase) :]) == phrase:
             return f"the object of a music verb ({' '.join(phrase)!r})"
     if before and before[-1] in MAKERS and any(w in MUSIC_NOUNS for w in before[-4:-1]):
         return f"the maker of music ({before[-1]!r} after a music noun)"
     if head and head[-1] in MUSIC_ROLES:
         return f"named as a musician ({head[-1]!r})"
-    if head and head[-1] in ADD_VERBS and not possessive and _to_a_playlist(after):
+    if head and head[-1] in ADD_VERBS and not is_owner and _to_a_playlist(after):
         return f"added to a playlist ({head[-1]!r} ... 'playlist')"
     return None
 
@@ -145,10 +153,14 @@ CONTACT_VERBS = frozenset(
     "call calling text texting message messaging email emailing e-mail ping phone dial ring tell ask remind "
     "invite facetime".split()
 )
-CONTACT_PHRASES = frozenset(
+# ... the ones that send or bring a message, after which an ordinary word that is a listed name is a name
+# ("messages from hope"; not "a reminder for june", "a reminder for bill payment")
+MESSAGE_PHRASES = frozenset(
     [(noun, "to") for noun in "message messages text texts email emails note reply".split()]
     + [(noun, "from") for noun in "message messages text texts email emails call calls voicemail voicemails".split()]
-    + [(noun, "with") for noun in "meeting lunch dinner breakfast coffee appointment call date".split()]
+)
+CONTACT_PHRASES = MESSAGE_PHRASES | frozenset(
+    [(noun, "with") for noun in "meeting lunch dinner breakfast coffee appointment call date".split()]
     + [("reminder", "for"), ("reminders", "for")]
 )
 
@@ -165,6 +177,13 @@ def contact_frame(text: str, start: int) -> str | None:
     if len(before) >= 2 and (before[-2], before[-1]) in CONTACT_PHRASES:
         return f"{before[-2]} {before[-1]}"
     return None
+
+
+def message_frame(text: str, start: int) -> bool:
+    """Whether the two words right before ``start`` send or bring a message (:data:`MESSAGE_PHRASES`:
+    "message to", "messages from")."""
+    before = _words_before(text, start)
+    return len(before) >= 2 and (before[-2], before[-1]) in MESSAGE_PHRASES
 
 
 # Nationality words the derived list (demonym_recognizer.demonyms) does not hold: irregular, or also
@@ -201,9 +220,7 @@ def nationality_as_kind(text: str, start: int, end: int, nationalities: frozense
     if after and after[0] in CURRENCY_NOUNS:
         return f"a currency ({after[0]!r} after it)"
     before = _words_before(text, start)
-    from transforms.redaction.recognizers.words import STOP_WORDS  # here: the recognizers import this module
-
-    if before and before[-1] in LANGUAGE_LEADS and (not after or after[0] in STOP_WORDS or after[0] in COURTESY):
+    if before and before[-1] in LANGUAGE_LEADS and _ends_phrase(after):
         return f"a language ({before[-1]!r} before it)"
     return None
 
@@ -222,18 +239,12 @@ def business_frame(text: str, start: int, end: int) -> str | None:
     """Why ``text[start:end]`` names a business (see :data:`BUSINESS_NOUNS`), or ``None``. The business
     noun must end its phrase (the command, a function word or a courtesy word follows): in "new york
     theater performances" the theater says what kind of performances."""
-    from transforms.redaction.recognizers.words import STOP_WORDS  # here: the recognizers import this module
-
     name = [_bare(w).removesuffix("'s") for w in text[start:end].split()]
     after = _words_after(text, end)
     if text[end:].startswith("'"):  # the hit stopped before its "'s"
         after = after[1:]
-
-    def ends_phrase(rest: list[str]) -> bool:
-        return not rest or rest[0] in STOP_WORDS or rest[0] in COURTESY
-
-    if len(name) > 1 and name[-1] in BUSINESS_NOUNS and ends_phrase(after):
+    if len(name) > 1 and name[-1] in BUSINESS_NOUNS and _ends_phrase(after):
         return f"a business ({name[-1]!r} ends it)"
-    if name and after and after[0] in BUSINESS_NOUNS and ends_phrase(after[1:]):
+    if name and after and after[0] in BUSINESS_NOUNS and _ends_phrase(after[1:]):
         return f"a business ({after[0]!r} after it)"
     return None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from presidio_analyzer import RecognizerResult
 
-from transforms.redaction.frames import contact_frame
+from transforms.redaction.frames import message_frame
 from transforms.redaction.lexicon import Lexicon
 from transforms.redaction.recognizers.results import SingleEntityRecognizer
 from transforms.redaction.recognizers.words import STOP_WORDS, WORD, is_capitalised
@@ -94,7 +94,7 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
     def _led(self, text: str, start: int) -> bool:
         """The word right before ``start`` introduces a person ("call", "text", "dear"), or the two words
         before it send or bring a message ("message to", "messages from":
-        :func:`transforms.redaction.frames.contact_frame`) and the word is no month or weekday ("texts
+        :func:`transforms.redaction.frames.message_frame`) and the word is no month or weekday ("texts
         from june" may be a month's). Not "reminder for" or "lunch with": "a reminder for june", "a
         reminder for bill payment" name no one."""
         before = text[max(0, start - 24) : start]
@@ -103,13 +103,8 @@ class NameGazetteerRecognizer(SingleEntityRecognizer):
             return False
         if words[-1].lower() in self.leads:
             return True
-        frame = contact_frame(text, start)
         word = WORD.match(text, start)
-        return (
-            frame is not None
-            and frame.endswith((" to", " from"))
-            and (word is None or word.group().lower() not in CALENDAR_WORDS)
-        )
+        return message_frame(text, start) and (word is None or word.group().lower() not in CALENDAR_WORDS)
 
     def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
