@@ -95,14 +95,17 @@ def is_possessive(text: str, start: int, end: int) -> bool:
 
 
 def unjudged(result) -> None:
-    """Undo the span scorer's judgement of ``result`` (its recognizer's score back): used for a name in
-    the possessive ("play holly's playlist"), which names an owner, someone whose playlist, number or
-    house it is; the public-name frame ("play ___") the scorer reads says nothing about that. A public
-    name in the possessive is then redacted with it, the error on the safe side — unless what it owns is
-    music ("adele's new song": :func:`transforms.redaction.frames.music_frame`, decided before this)."""
+    """Take the span scorer's veto from ``result``: the larger of its recognizer's score and the scorer's
+    probability stands (so the hit keeps its type in a merge), and the hit is kept when its recognizer's
+    score passes the configured threshold (:meth:`Detector.threshold`). Used where the words the scorer
+    reads say nothing about the hit: a name in the possessive ("play holly's playlist": an owner,
+    someone whose playlist, number or house it is), a name in a contact frame ("send message to mike
+    asking if i can play in the golf tournament"), a city after a place preposition. A public name in
+    the possessive is then redacted with it, the error on the safe side — unless what it owns is music
+    ("adele's new song": :func:`transforms.redaction.frames.music_frame`, decided before this)."""
     meta = result.recognition_metadata or {}
     if "original_score" in meta:
-        result.score = meta.pop("original_score")
+        result.score = max(result.score, meta["original_score"])
 
 
 def _name(result) -> str:
@@ -445,9 +448,8 @@ class Detector:
             if r.entity_type == "PERSON" and is_possessive(norm.text, r.start, r.end):
                 unjudged(r)
             contact = self._contact(norm.text, r) if spoken else None
-            if contact is not None:  # the scorer may not veto it; the larger score keeps its type in a merge
-                original = (r.recognition_metadata or {}).get("original_score", r.score)
-                r.score = max(r.score, original)
+            if contact is not None:
+                unjudged(r)
             if r.entity_type == "LOCATION" and self._city_in_place_frame(norm.text, r):
                 unjudged(r)
             threshold = self.threshold(r)
