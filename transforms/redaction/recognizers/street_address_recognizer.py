@@ -104,9 +104,9 @@ class StreetAddressRecognizer(PatternRecognizer):
         is a plural noun needs a street name before it: straight after a number it counts things ("rate
         this novel 3 out of 6 points", "give this album 5 points")."""
         suffixes = {s for s in lexicon.street_suffixes if s.isalpha() and len(s) > 2 and s not in STOP_WORDS}
-        suffixes |= set(self.SHORT_SUFFIXES)
-        suffix = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
-        alone = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True) if not is_plural_noun(s))
+        longest_first = sorted(suffixes | set(self.SHORT_SUFFIXES), key=len, reverse=True)
+        suffix = "|".join(re.escape(s) for s in longest_first)
+        alone = "|".join(re.escape(s) for s in longest_first if not is_plural_noun(s))
         word = rf"(?!(?:{_STOP_ALTERNATION})\b){self.STREET_WORD}"
         return Pattern(
             "spoken street",
